@@ -1,0 +1,23 @@
+"""MLIP calculators behind one registry, and relaxation."""
+
+from sselab.calculators.registry import (
+    DEFAULT_MODEL,
+    REGISTRY,
+    ModelUnavailableError,
+    available_models,
+    get_calculator,
+    model_label,
+    parse_model,
+    resolve_device,
+)
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "REGISTRY",
+    "ModelUnavailableError",
+    "available_models",
+    "get_calculator",
+    "model_label",
+    "parse_model",
+    "resolve_device",
+]

@@ -1,0 +1,236 @@
+"""One interface, many MLIP backends (in the spirit of ASE's Calculator protocol).
+
+`get_calculator(name, device)` returns a ready ASE calculator. Backends whose
+weights ship inside their PyPI wheel (CHGNet, SevenNet) load offline; the rest
+(MACE, MatterSim, ORB, fairchem) load only from a local weights file the user
+passes, so that nothing in sselab ever blocks on a download.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from ase.calculators.calculator import Calculator
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "chgnet"
+
+
+class ModelUnavailableError(RuntimeError):
+    """A model cannot be loaded here (package missing, weights not local, unknown name)."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a backend needs and offers.
+
+    Attributes:
+        name: registry key, as used by ``--model``.
+        package: importable module that must be installed.
+        extra: pip extra that installs it (``pip install sselab[extra]``).
+        variants: named weights; the first is the default.
+        bundled_weights: True when weights ship inside the wheel (offline).
+        loader: builds the calculator from (variant or weights path, torch device).
+    """
+
+    name: str
+    package: str
+    extra: str | None
+    variants: tuple[str, ...]
+    bundled_weights: bool
+    loader: Callable[[str, str], Calculator]
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Return the torch device string for ``device`` ('auto' picks CUDA when present).
+
+    Example:
+        >>> resolve_device("cpu")
+        'cpu'
+    """
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _load_chgnet(variant: str, device: str) -> Calculator:
+    from chgnet.model import CHGNet
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    if Path(variant).is_file():
+        model = CHGNet.from_file(variant)
+    else:
+        model = CHGNet.load(model_name=variant, use_device=device, verbose=False)
+    return CHGNetCalculator(model=model, use_device=device)
+
+
+def _load_sevennet(variant: str, device: str) -> Calculator:
+    from sevenn.calculator import SevenNetCalculator
+
+    if variant == "7net-mf-0":
+        return SevenNetCalculator(model=variant, modal="PBE", device=device)
+    return SevenNetCalculator(model=variant, device=device)
+
+
+def _require_local_file(name: str, weights: str) -> Path:
+    path = Path(weights)
+    if not path.is_file():
+        raise ModelUnavailableError(
+            f"model '{name}' needs a local weights file (sselab never downloads weights); "
+            f"pass model='{name}:/path/to/weights' or --model {name}:/path/to/weights. "
+            f"Not found: '{weights}'."
+        )
+    return path
+
+
+def _load_mace(weights: str, device: str) -> Calculator:
+    from mace.calculators import MACECalculator
+
+    path = _require_local_file("mace", weights)
+    return MACECalculator(model_paths=str(path), device=device, default_dtype="float64")
+
+
+def _load_mattersim(weights: str, device: str) -> Calculator:
+    from mattersim.forcefield import MatterSimCalculator
+
+    path = _require_local_file("mattersim", weights)
+    return MatterSimCalculator(load_path=str(path), device=device)
+
+
+def _load_orb(weights: str, device: str) -> Calculator:
+    import torch
+    from orb_models.forcefield import pretrained
+    from orb_models.forcefield.calculator import ORBCalculator
+
+    path = _require_local_file("orb", weights)
+    model = pretrained.orb_v2(weights_path=str(path), device=device)
+    model.to(torch.device(device))
+    return ORBCalculator(model, device=device)
+
+
+def _load_fairchem(weights: str, device: str) -> Calculator:
+    from fairchem.core import OCPCalculator
+
+    path = _require_local_file("fairchem", weights)
+    return OCPCalculator(checkpoint_path=str(path), cpu=device == "cpu")
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("chgnet", "chgnet", None, ("0.3.0", "0.2.0", "r2scan"), True, _load_chgnet),
+        ModelSpec(
+            "sevennet", "sevenn", None, ("7net-0", "7net-l3i5", "7net-mf-0"), True, _load_sevennet
+        ),
+        ModelSpec("mace", "mace", "mace", (), False, _load_mace),
+        ModelSpec("mattersim", "mattersim", "mattersim", (), False, _load_mattersim),
+        ModelSpec("orb", "orb_models", "orb", (), False, _load_orb),
+        ModelSpec("fairchem", "fairchem", "fairchem", (), False, _load_fairchem),
+    )
+}
+
+
+def parse_model(model: str) -> tuple[str, str]:
+    """Split ``'name[:variant-or-weights-path]'`` into (name, variant).
+
+    The variant defaults to the backend's first bundled weights.
+
+    Example:
+        >>> parse_model("chgnet")
+        ('chgnet', '0.3.0')
+        >>> parse_model("sevennet:7net-l3i5")
+        ('sevennet', '7net-l3i5')
+    """
+    name, _, variant = model.partition(":")
+    name = name.strip().lower()
+    if name not in REGISTRY:
+        raise ModelUnavailableError(
+            f"unknown model '{name}'; registered models: {', '.join(sorted(REGISTRY))}"
+        )
+    spec = REGISTRY[name]
+    if not variant:
+        if not spec.variants:
+            raise ModelUnavailableError(
+                f"model '{name}' has no weights inside its wheel; pass a local file: "
+                f"'{name}:/path/to/weights'"
+            )
+        variant = spec.variants[0]
+    elif spec.bundled_weights and variant not in spec.variants and not Path(variant).is_file():
+        raise ModelUnavailableError(
+            f"model '{name}' has bundled weights {', '.join(spec.variants)}; "
+            f"'{variant}' is neither of them nor a local file"
+        )
+    return name, variant
+
+
+def available_models() -> dict[str, bool]:
+    """Map each registered model to whether its Python package is installed.
+
+    Example:
+        >>> available_models()["chgnet"]
+        True
+    """
+    return {name: importlib.util.find_spec(s.package) is not None for name, s in REGISTRY.items()}
+
+
+@cache
+def _cached_calculator(name: str, variant: str, device: str) -> Calculator:
+    spec = REGISTRY[name]
+    if importlib.util.find_spec(spec.package) is None:
+        hint = f"pip install 'sselab[{spec.extra or spec.package}]'"
+        raise ModelUnavailableError(
+            f"model '{name}' needs the Python package '{spec.package}', which is not installed "
+            f"({hint})"
+        )
+    # Bundled-weight backends must never reach for the network; make hub
+    # libraries fail fast instead of hanging on a blocked connection.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    logger.info("loading %s (%s) on %s", name, variant, device)
+    return spec.loader(variant, device)
+
+
+def get_calculator(name: str = DEFAULT_MODEL, device: str = "auto") -> Calculator:
+    """Return an ASE calculator for a registered MLIP.
+
+    Args:
+        name: ``'chgnet'`` (default, weights 0.3.0), ``'chgnet:0.2.0'``,
+            ``'sevennet'`` (7net-0), ``'sevennet:7net-l3i5'``, or a backend with a
+            local weights file, e.g. ``'mace:/models/mace-mp-0.model'``.
+        device: ``'auto'`` (CUDA when present), ``'cpu'`` or ``'cuda[:N]'``.
+
+    Returns:
+        An ASE calculator giving energy (eV), forces (eV/Å) and stress (eV/Å^3).
+        The same (model, device) returns the same cached instance.
+
+    Raises:
+        ModelUnavailableError: unknown name, package missing, or weights not local.
+
+    Example:
+        >>> from ase.build import bulk
+        >>> atoms = bulk("Li", "bcc", a=3.44)
+        >>> atoms.calc = get_calculator("chgnet", device="cpu")
+        >>> round(atoms.get_potential_energy(), 0)
+        -2.0
+    """
+    model_name, variant = parse_model(name)
+    return _cached_calculator(model_name, variant, resolve_device(device))
+
+
+def model_label(name: str) -> str:
+    """Canonical ``'name:variant'`` string used as a cache key and in reports.
+
+    Example:
+        >>> model_label("chgnet")
+        'chgnet:0.3.0'
+    """
+    model_name, variant = parse_model(name)
+    return f"{model_name}:{variant}"
