@@ -195,7 +195,9 @@ def _cached_calculator(name: str, variant: str, device: str) -> Calculator:
     # libraries fail fast instead of hanging on a blocked connection.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     logger.info("loading %s (%s) on %s", name, variant, device)
-    return spec.loader(variant, device)
+    calculator = spec.loader(variant, device)
+    calculator.sselab_label = f"{name}:{variant}"  # cache key for results computed with it
+    return calculator
 
 
 def get_calculator(name: str = DEFAULT_MODEL, device: str = "auto") -> Calculator:

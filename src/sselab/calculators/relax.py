@@ -1,0 +1,172 @@
+"""Structure relaxation with any registered MLIP (ASE optimiser + FrechetCellFilter)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from ase.calculators.calculator import Calculator
+from ase.filters import FrechetCellFilter
+from ase.optimize import FIRE
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from sselab.calculators.registry import get_calculator, model_label
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RelaxResult:
+    """Outcome of :func:`relax`.
+
+    Attributes:
+        structure: relaxed structure (oxidation states of the input kept).
+        energy_eV: total energy of the relaxed cell.
+        energy_per_atom_eV: energy per atom.
+        abc_angstrom: lattice lengths a, b, c.
+        angles_deg: lattice angles alpha, beta, gamma.
+        volume_angstrom3: cell volume.
+        converged: True when max force (and stress, for cell relaxations) fell below fmax.
+        n_steps: optimiser steps taken.
+        max_force_eV_per_angstrom: largest residual force component norm.
+        model: model label, e.g. "chgnet:0.3.0".
+        wall_s: seconds spent.
+    """
+
+    structure: Structure
+    energy_eV: float
+    energy_per_atom_eV: float
+    abc_angstrom: tuple[float, float, float]
+    angles_deg: tuple[float, float, float]
+    volume_angstrom3: float
+    converged: bool
+    n_steps: int
+    max_force_eV_per_angstrom: float
+    model: str
+    wall_s: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (structure as pymatgen dict)."""
+        data = asdict(self)
+        data["structure"] = self.structure.as_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RelaxResult:
+        """Inverse of :meth:`as_dict`."""
+        values = dict(data)
+        values["structure"] = Structure.from_dict(values["structure"])
+        values["abc_angstrom"] = tuple(values["abc_angstrom"])
+        values["angles_deg"] = tuple(values["angles_deg"])
+        return cls(**values)
+
+
+def _label_of(calculator: Calculator | str) -> str:
+    if isinstance(calculator, str):
+        return model_label(calculator)
+    return getattr(calculator, "sselab_label", type(calculator).__name__)
+
+
+def _relax_uncached(
+    structure: Structure,
+    calculator: Calculator,
+    label: str,
+    fmax: float,
+    relax_cell: bool,
+    max_steps: int,
+) -> RelaxResult:
+    start = time.perf_counter()
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    atoms.calc = calculator
+    target = FrechetCellFilter(atoms) if relax_cell else atoms
+    optimizer = FIRE(target, logfile=None)
+    converged = bool(optimizer.run(fmax=fmax, steps=max_steps))
+    forces = atoms.get_forces()
+    energy = float(atoms.get_potential_energy())
+    relaxed = AseAtomsAdaptor.get_structure(atoms)
+    if any(hasattr(sp, "oxi_state") for sp in structure.composition):
+        relaxed.add_oxidation_state_by_site([getattr(s.specie, "oxi_state", 0) for s in structure])
+    lattice = relaxed.lattice
+    result = RelaxResult(
+        structure=relaxed,
+        energy_eV=energy,
+        energy_per_atom_eV=energy / len(atoms),
+        abc_angstrom=tuple(float(v) for v in lattice.abc),
+        angles_deg=tuple(float(v) for v in lattice.angles),
+        volume_angstrom3=float(lattice.volume),
+        converged=converged,
+        n_steps=int(optimizer.nsteps),
+        max_force_eV_per_angstrom=float(np.linalg.norm(forces, axis=1).max()),
+        model=label,
+        wall_s=time.perf_counter() - start,
+    )
+    if not converged:
+        logger.warning(
+            "relaxation of %s not converged after %d steps (max force %.3f eV/Å)",
+            structure.composition.reduced_formula,
+            max_steps,
+            result.max_force_eV_per_angstrom,
+        )
+    return result
+
+
+def relax(
+    structure: Structure,
+    calculator: Calculator | str = "chgnet",
+    fmax: float = 0.02,
+    relax_cell: bool = True,
+    max_steps: int = 500,
+    store: Any | None = None,
+) -> RelaxResult:
+    """Relax atomic positions (and the cell) of an ordered structure.
+
+    Uses ASE's FIRE optimiser on a FrechetCellFilter, which relaxes cell shape and
+    volume together with positions (stress converged to fmax in eV/Å^3 scaled by the
+    filter).
+
+    Args:
+        structure: ordered pymatgen Structure (no partial occupancies).
+        calculator: ASE calculator or registered model name ("chgnet", "sevennet", ...).
+        fmax: force convergence in eV/Å.
+        relax_cell: also relax the cell (True) or positions only.
+        max_steps: optimiser step limit; ``converged`` tells whether fmax was reached.
+        store: optional ``sselab.pipeline.ResultStore``; a repeated relaxation of the
+            same (structure, model, settings) is then a lookup.
+
+    Returns:
+        RelaxResult with the relaxed structure, energies in eV and lattice in Å.
+
+    Raises:
+        ValueError: the structure has partial occupancies.
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> result = relax(antifluorite(0.0), "chgnet", fmax=0.05)
+        >>> round(result.abc_angstrom[0], 1)  # Li2S, experiment 5.70 Å
+        5.7
+    """
+    if not structure.is_ordered:
+        raise ValueError(
+            f"{structure.composition.reduced_formula} has partial occupancies: relax an ordered "
+            "supercell (sselab.structures.enumerate_orderings) instead"
+        )
+    label = _label_of(calculator)
+
+    def compute() -> dict[str, Any]:
+        calc = get_calculator(calculator) if isinstance(calculator, str) else calculator
+        return _relax_uncached(structure, calc, label, fmax, relax_cell, max_steps).as_dict()
+
+    if store is None:
+        return RelaxResult.from_dict(compute())
+    inputs = {
+        "structure": structure,
+        "model": label,
+        "fmax": fmax,
+        "relax_cell": relax_cell,
+        "max_steps": max_steps,
+    }
+    return RelaxResult.from_dict(store.cached("relax", inputs, compute))
