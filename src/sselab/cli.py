@@ -39,7 +39,7 @@ def models() -> None:
         typer.echo(f"{name:10s} {status:40s} {weights}")
 
 
-STAGE_CLI_MODULES: tuple[str, ...] = ()
+STAGE_CLI_MODULES: tuple[str, ...] = ("sselab.pipeline.cli",)
 
 for _module in STAGE_CLI_MODULES:
     importlib.import_module(_module).register(app)

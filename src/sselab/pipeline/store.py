@@ -92,6 +92,15 @@ def canonical(obj: Any) -> Any:
     raise TypeError(f"cannot hash input of type {type(obj).__name__} for the results store")
 
 
+def _json_default(obj: Any) -> Any:
+    """Numpy scalars and arrays in payloads (e.g. float32 site properties) as JSON."""
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"result payload holds a {type(obj).__name__}, which is not JSON")
+
+
 def input_key(kind: str, inputs: dict[str, Any]) -> str:
     """sha256 hex digest identifying a computation of ``kind`` on ``inputs``.
 
@@ -171,7 +180,7 @@ class ResultStore:
             key,
             kind,
             json.dumps(canonical(inputs), sort_keys=True),
-            json.dumps(payload),
+            json.dumps(payload, default=_json_default),
             datetime.now(UTC).isoformat(timespec="seconds"),
             wall_s,
         )
