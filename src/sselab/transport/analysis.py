@@ -1,0 +1,596 @@
+"""Li transport from MD trajectories: MSD, D with uncertainty, conductivity, Arrhenius.
+
+Conventions (all documented in docs/transport.md):
+
+- **MSD over all time origins** by the FFT algorithm (Kneller et al., Comput. Phys. Commun.
+  1995; the "MSD via autocorrelation" of Calandrini et al.), O(N log N) in the number of
+  frames instead of O(N^2). Written here rather than taken from pymatgen-analysis-diffusion
+  because that package loops over lags in Python (O(N^2) memory/time), which is what
+  makes it ~100x slower on 25,000-frame trajectories (see benchmarks/transport_msd.py).
+- **Drift**: the mean displacement of the framework (all atoms not of the analysed
+  species) is subtracted frame by frame, as pymatgen does, so a thermostat-induced drift
+  of the cell contents is not mistaken for diffusion.
+- **Fit window (diffusive regime)**: the trajectory is cut into ``n_blocks`` contiguous
+  blocks (default 5). D is fitted (slope + intercept, so the ballistic/vibrational offset
+  does not bias it) on lags ``[t_block / 10, t_block / 2]``: the upper end keeps at least
+  half a block of time origins per lag in every block; the lower end skips the ballistic
+  and cage regime. The log-log slope of the MSD in the window is reported
+  (``loglog_slope``; ~1 when diffusive, < 0.8 flags sub-diffusion / too few hops).
+- **Uncertainty**: block averaging. The same window is fitted in each block; the
+  1-sigma error of D is the standard error of the block values, std / sqrt(n_blocks)
+  (conservative for the full-trajectory estimate, which uses also origins spanning
+  blocks); 95 % intervals use Student's t with n_blocks - 1 degrees of freedom.
+- **Conductivity**: the collective (charge) MSD of the summed displacement of all ions of
+  the species gives sigma directly, sigma = q^2 / (6 V k_B T) d<|sum_i dr_i|^2>/dt;
+  Nernst-Einstein from tracer D gives sigma_NE = n q^2 D / (k_B T); the Haven ratio is
+  H_R = D_tracer / D_sigma with D_sigma = slope_collective / (6 N).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from sselab.transport.trajectory import Trajectory, TrajectoryError
+
+BOLTZMANN_J_PER_K = 1.380649e-23
+BOLTZMANN_EV_PER_K = 8.617333262e-5
+ELEMENTARY_CHARGE_C = 1.602176634e-19
+ANGSTROM2_PER_PS_IN_CM2_PER_S = 1e-4
+ROOM_TEMPERATURE_K = 300.0
+_FFT_CHUNK_VALUES = 4_000_000  # float64 values per FFT batch (~64 MB complex workspace)
+
+
+def msd_fft(positions_angstrom: np.ndarray) -> np.ndarray:
+    """Per-direction MSD averaged over particles and over all time origins, via FFT.
+
+    MSD(m) = 1/(N-m) sum_k |x(k+m) - x(k)|^2 = S1(m) - 2 S2(m), where S2 is the
+    autocorrelation (computed by FFT) and S1 comes from prefix sums of x^2.
+
+    Args:
+        positions_angstrom: (n_frames, n_particles, n_dims) unwrapped positions in Å.
+
+    Returns:
+        (n_frames, n_dims) MSD in Å^2 for lags 0 .. n_frames - 1 (in frames).
+
+    Example:
+        >>> x = np.arange(5.0).reshape(5, 1, 1)  # ballistic, one particle, 1D
+        >>> msd_fft(x)[:, 0].round(9).tolist()
+        [0.0, 1.0, 4.0, 9.0, 16.0]
+    """
+    x = np.asarray(positions_angstrom, dtype=np.float64)
+    n_frames = x.shape[0]
+    flat = x.reshape(n_frames, -1)
+    n_series = flat.shape[1]
+    n_dims = x.shape[2]
+    counts = n_frames - np.arange(n_frames)
+    n_fft = 2 * n_frames
+    chunk = max(1, _FFT_CHUNK_VALUES // n_fft)
+    total = np.zeros((n_frames, n_series))
+    for start in range(0, n_series, chunk):
+        block = flat[:, start : start + chunk]
+        block = block - block[0]  # translation-invariant; keeps squares small
+        squares = block**2
+        prefix = np.concatenate([np.zeros((1, block.shape[1])), np.cumsum(squares, axis=0)])
+        lags = np.arange(n_frames)
+        # sum_{k=0}^{N-m-1} x(k)^2 + x(k+m)^2
+        s1 = prefix[n_frames - lags] + (prefix[n_frames] - prefix[lags])
+        spectrum = np.fft.rfft(block, n=n_fft, axis=0)
+        s2 = np.fft.irfft(spectrum * spectrum.conj(), n=n_fft, axis=0)[:n_frames]
+        total[:, start : start + chunk] = (s1 - 2.0 * s2) / counts[:, None]
+    per_dim = total.reshape(n_frames, -1, n_dims).mean(axis=1)
+    return np.clip(per_dim, 0.0, None)
+
+
+def drift_corrected_positions(trajectory: Trajectory, species: str) -> np.ndarray:
+    """Unwrapped positions of ``species`` with the framework's mean displacement removed.
+
+    Returns:
+        (n_frames, n_species_atoms, 3) positions in Å.
+    """
+    mobile = trajectory.indices(species)
+    positions = trajectory.positions_angstrom
+    framework = np.setdiff1d(np.arange(trajectory.n_atoms), mobile)
+    selected = positions[:, mobile].astype(np.float64)
+    if framework.size:
+        drift = positions[:, framework].mean(axis=1) - positions[0, framework].mean(axis=0)
+        selected -= drift[:, None, :]
+    return selected
+
+
+@dataclass
+class LinearFit:
+    """Straight line y = slope * t + intercept fitted over a lag window."""
+
+    slope: float
+    intercept: float
+
+
+def _fit_line(lag_ps: np.ndarray, values: np.ndarray, window_ps: tuple[float, float]) -> LinearFit:
+    mask = (lag_ps >= window_ps[0]) & (lag_ps <= window_ps[1])
+    if mask.sum() < 3:
+        raise TrajectoryError(
+            f"only {mask.sum()} MSD points in the fit window {window_ps} ps; "
+            "the trajectory is too short or too coarsely sampled"
+        )
+    slope, intercept = np.polyfit(lag_ps[mask], values[mask], 1)
+    return LinearFit(float(slope), float(intercept))
+
+
+def default_fit_window_ps(duration_ps: float, n_blocks: int) -> tuple[float, float]:
+    """The documented diffusive-regime window: [t_block / 10, t_block / 2] in ps.
+
+    Example:
+        >>> default_fit_window_ps(50.0, 5)
+        (1.0, 5.0)
+    """
+    block = duration_ps / n_blocks
+    return (block / 10.0, block / 2.0)
+
+
+@dataclass
+class _MsdSet:
+    """Tracer (per direction) and collective MSD of one stretch of frames."""
+
+    lag_ps: np.ndarray
+    tracer_xyz: np.ndarray  # (n_lags, 3) Å^2, per-particle average
+    collective: np.ndarray  # (n_lags,) Å^2 of the summed displacement
+
+
+def _msds(positions: np.ndarray, frame_interval_fs: float, max_lag_frames: int) -> _MsdSet:
+    tracer = msd_fft(positions)[: max_lag_frames + 1]
+    collective = msd_fft(positions.sum(axis=1, keepdims=True))[: max_lag_frames + 1].sum(axis=1)
+    lag_ps = np.arange(tracer.shape[0]) * frame_interval_fs / 1000.0
+    return _MsdSet(lag_ps, tracer, collective)
+
+
+@dataclass
+class Estimate:
+    """A value with its 1-sigma error and 95 % confidence interval (same units)."""
+
+    value: float
+    error: float
+    ci95: tuple[float, float]
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"value": self.value, "error": self.error, "ci95": list(self.ci95)}
+
+
+def _block_estimate(full_value: float, block_values: np.ndarray) -> Estimate:
+    n = block_values.size
+    error = float(np.std(block_values, ddof=1) / math.sqrt(n))
+    half = float(stats.t.ppf(0.975, n - 1)) * error
+    return Estimate(float(full_value), error, (float(full_value - half), float(full_value + half)))
+
+
+@dataclass
+class DiffusionResult:
+    """Transport of one species in one trajectory.
+
+    Units: D in cm^2/s, sigma in S/cm, times in ps, MSD in Å^2. Every estimate carries a
+    1-sigma block-averaging error and a 95 % interval (see module docstring).
+
+    Attributes:
+        species, temperature_K, n_ions, volume_angstrom3, duration_ps: the system.
+        D_cm2_per_s: tracer diffusion coefficient.
+        D_xyz_cm2_per_s: per-direction tracer D (x, y, z of the Cartesian frame).
+        D_sigma_cm2_per_s: charge ("collective") diffusion coefficient.
+        sigma_S_per_cm: conductivity from the collective MSD.
+        sigma_NE_S_per_cm: Nernst-Einstein conductivity from tracer D (H_R = 1).
+        haven_ratio: D_tracer / D_sigma.
+        fit_window_ps: lags used in the fit.
+        loglog_slope: d ln MSD / d ln t across the window (1 = diffusive).
+        n_blocks: blocks used for the errors.
+        lag_ps, msd_angstrom2, msd_xyz_angstrom2, collective_msd_angstrom2: full-trajectory
+            curves up to the largest fitted lag x 2 (for figures).
+    """
+
+    species: str
+    temperature_K: float
+    n_ions: int
+    volume_angstrom3: float
+    duration_ps: float
+    D_cm2_per_s: Estimate
+    D_xyz_cm2_per_s: list[Estimate]
+    D_sigma_cm2_per_s: Estimate
+    sigma_S_per_cm: Estimate
+    sigma_NE_S_per_cm: Estimate
+    haven_ratio: Estimate
+    fit_window_ps: tuple[float, float]
+    loglog_slope: float
+    n_blocks: int
+    lag_ps: np.ndarray = field(repr=False)
+    msd_angstrom2: np.ndarray = field(repr=False)
+    msd_xyz_angstrom2: np.ndarray = field(repr=False)
+    collective_msd_angstrom2: np.ndarray = field(repr=False)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def diffusive(self) -> bool:
+        """True when the MSD grows ~linearly in the fit window (log-log slope >= 0.8)."""
+        return self.loglog_slope >= 0.8
+
+    def as_dict(self, curve_points: int = 200) -> dict[str, Any]:
+        """JSON-serialisable summary with curves subsampled to ``curve_points``."""
+        pick = np.unique(np.linspace(0, self.lag_ps.size - 1, curve_points).astype(int))
+        return {
+            "species": self.species,
+            "temperature_K": self.temperature_K,
+            "n_ions": self.n_ions,
+            "volume_angstrom3": self.volume_angstrom3,
+            "duration_ps": self.duration_ps,
+            "D_cm2_per_s": self.D_cm2_per_s.as_dict(),
+            "D_xyz_cm2_per_s": [d.as_dict() for d in self.D_xyz_cm2_per_s],
+            "D_sigma_cm2_per_s": self.D_sigma_cm2_per_s.as_dict(),
+            "sigma_S_per_cm": self.sigma_S_per_cm.as_dict(),
+            "sigma_NE_S_per_cm": self.sigma_NE_S_per_cm.as_dict(),
+            "haven_ratio": self.haven_ratio.as_dict(),
+            "fit_window_ps": list(self.fit_window_ps),
+            "loglog_slope": self.loglog_slope,
+            "diffusive": self.diffusive,
+            "n_blocks": self.n_blocks,
+            "lag_ps": self.lag_ps[pick].tolist(),
+            "msd_angstrom2": self.msd_angstrom2[pick].tolist(),
+            "msd_xyz_angstrom2": self.msd_xyz_angstrom2[pick].tolist(),
+            "collective_msd_angstrom2": self.collective_msd_angstrom2[pick].tolist(),
+            "metadata": {k: v for k, v in self.metadata.items() if _is_json_scalar(v)},
+        }
+
+
+def _is_json_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool) or value is None
+
+
+def nernst_einstein_sigma(
+    D_cm2_per_s: float,
+    n_ions: int,
+    volume_angstrom3: float,
+    temperature_K: float,
+    charge: int = 1,
+) -> float:
+    """Nernst-Einstein conductivity sigma = n q^2 D / (k_B T) in S/cm (Haven ratio 1).
+
+    Args:
+        D_cm2_per_s: tracer diffusion coefficient in cm^2/s.
+        n_ions: mobile ions in the volume.
+        volume_angstrom3: volume in Å^3.
+        temperature_K: temperature in K.
+        charge: ion charge in units of e.
+
+    Example:
+        >>> round(nernst_einstein_sigma(1e-6, 1, 1000.0, 1000.0), 7)
+        0.0018593
+    """
+    if temperature_K <= 0 or volume_angstrom3 <= 0:
+        raise ValueError("temperature_K and volume_angstrom3 must be positive")
+    density_per_cm3 = n_ions / (volume_angstrom3 * 1e-24)
+    q = charge * ELEMENTARY_CHARGE_C
+    return density_per_cm3 * q**2 * D_cm2_per_s / (BOLTZMANN_J_PER_K * temperature_K)
+
+
+def analyze_diffusion(
+    trajectory: Trajectory,
+    species: str = "Li",
+    n_blocks: int = 5,
+    fit_window_ps: tuple[float, float] | None = None,
+    temperature_K: float | None = None,
+    charge: int = 1,
+) -> DiffusionResult:
+    """Tracer/per-direction/collective diffusion and conductivity with block errors.
+
+    Args:
+        trajectory: unwrapped trajectory (see :func:`read_trajectory`).
+        species: mobile species.
+        n_blocks: contiguous blocks for the error estimate (>= 3).
+        fit_window_ps: lag window (t_min, t_max) in ps; default
+            :func:`default_fit_window_ps`.
+        temperature_K: overrides the trajectory's temperature (needed for sigma).
+        charge: ionic charge in e.
+
+    Returns:
+        :class:`DiffusionResult`.
+
+    Raises:
+        TrajectoryError: no such species, unknown temperature or too short a trajectory.
+
+    Example:
+        >>> res = analyze_diffusion(read_trajectory("md_1000K.h5"))  # doctest: +SKIP
+        >>> res.D_cm2_per_s.value, res.D_cm2_per_s.error  # doctest: +SKIP
+        (2.1e-05, 1.3e-06)
+    """
+    if n_blocks < 3:
+        raise ValueError(f"n_blocks = {n_blocks}: need at least 3 blocks for an error estimate")
+    temperature = temperature_K if temperature_K is not None else trajectory.temperature_K
+    if temperature is None or temperature <= 0:
+        raise TrajectoryError("the trajectory has no temperature; pass temperature_K")
+    positions = drift_corrected_positions(trajectory, species)
+    n_ions = positions.shape[1]
+    window = fit_window_ps or default_fit_window_ps(trajectory.duration_ps, n_blocks)
+    if window[0] >= window[1] or window[0] < 0:
+        raise ValueError(f"fit window {window} ps must satisfy 0 <= t_min < t_max")
+    max_lag = round(window[1] * 1000.0 / trajectory.frame_interval_fs)
+    block_len = trajectory.n_frames // n_blocks
+    if max_lag >= block_len:
+        raise TrajectoryError(
+            f"fit window ends at {window[1]} ps but blocks are only "
+            f"{block_len * trajectory.frame_interval_fs / 1000:.3g} ps long; "
+            "shorten the window or use fewer blocks / a longer run"
+        )
+
+    def fitted(msd: _MsdSet) -> np.ndarray:
+        """Slopes (Å^2/ps) of tracer total, x, y, z and collective MSD."""
+        curves = [msd.tracer_xyz.sum(axis=1), *msd.tracer_xyz.T, msd.collective]
+        return np.array([_fit_line(msd.lag_ps, c, window).slope for c in curves])
+
+    full = _msds(positions, trajectory.frame_interval_fs, min(2 * max_lag, positions.shape[0] - 1))
+    full_slopes = fitted(full)
+    block_slopes = np.array(
+        [
+            fitted(
+                _msds(
+                    positions[b * block_len : (b + 1) * block_len],
+                    trajectory.frame_interval_fs,
+                    max_lag,
+                )
+            )
+            for b in range(n_blocks)
+        ]
+    )
+
+    # slope/(2 d) with d = 3 for the total and 1 per direction; Å^2/ps -> cm^2/s
+    divisors = np.array([6.0, 2.0, 2.0, 2.0, 6.0 * n_ions]) / ANGSTROM2_PER_PS_IN_CM2_PER_S
+    full_d = full_slopes / divisors
+    block_d = block_slopes / divisors
+    tracer = _block_estimate(full_d[0], block_d[:, 0])
+    per_direction = [_block_estimate(full_d[i], block_d[:, i]) for i in (1, 2, 3)]
+    charge_d = _block_estimate(full_d[4], block_d[:, 4])
+
+    def to_sigma(d_values: np.ndarray | float) -> Any:
+        return nernst_einstein_sigma(
+            d_values, n_ions, trajectory.volume_angstrom3, temperature, charge
+        )
+
+    sigma = _block_estimate(to_sigma(full_d[4]), to_sigma(block_d[:, 4]))
+    sigma_ne = _block_estimate(to_sigma(full_d[0]), to_sigma(block_d[:, 0]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        haven_blocks = block_d[:, 0] / block_d[:, 4]
+        haven_full = full_d[0] / full_d[4]
+    haven = (
+        _block_estimate(haven_full, haven_blocks)
+        if np.all(np.isfinite(haven_blocks)) and np.isfinite(haven_full)
+        else Estimate(math.nan, math.nan, (math.nan, math.nan))
+    )
+
+    total = full.tracer_xyz.sum(axis=1)
+    lo = int(np.searchsorted(full.lag_ps, window[0]))
+    lo = max(lo, 1)
+    hi = min(max_lag, total.size - 1)
+    loglog = (
+        math.log(total[hi] / total[lo]) / math.log(full.lag_ps[hi] / full.lag_ps[lo])
+        if total[lo] > 0 and total[hi] > 0 and hi > lo
+        else math.nan
+    )
+    return DiffusionResult(
+        species=species,
+        temperature_K=float(temperature),
+        n_ions=n_ions,
+        volume_angstrom3=trajectory.volume_angstrom3,
+        duration_ps=trajectory.duration_ps,
+        D_cm2_per_s=tracer,
+        D_xyz_cm2_per_s=per_direction,
+        D_sigma_cm2_per_s=charge_d,
+        sigma_S_per_cm=sigma,
+        sigma_NE_S_per_cm=sigma_ne,
+        haven_ratio=haven,
+        fit_window_ps=(float(window[0]), float(window[1])),
+        loglog_slope=float(loglog),
+        n_blocks=n_blocks,
+        lag_ps=full.lag_ps,
+        msd_angstrom2=total,
+        msd_xyz_angstrom2=full.tracer_xyz,
+        collective_msd_angstrom2=full.collective,
+        metadata=dict(trajectory.metadata),
+    )
+
+
+@dataclass
+class ArrheniusFit:
+    """ln y = ln y0 - Ea / (k_B T), fitted by weighted least squares.
+
+    Attributes:
+        quantity: what was fitted ("D_cm2_per_s", "sigma_S_per_cm" or "sigmaT_S_K_per_cm").
+        activation_energy_eV: Ea with its 1-sigma error and 95 % interval.
+        ln_prefactor: ln y0 and its error.
+        covariance: 2x2 covariance of (ln y0, Ea in eV).
+        temperatures_K, values, errors: the fitted data.
+        quantile: the two-sided 95 % quantile used for intervals (normal or Student t).
+        reduced_chi2: chi^2 / dof (nan for dof = 0).
+    """
+
+    quantity: str
+    activation_energy_eV: Estimate
+    ln_prefactor: Estimate
+    covariance: np.ndarray
+    temperatures_K: np.ndarray
+    values: np.ndarray
+    errors: np.ndarray | None
+    quantile: float
+    reduced_chi2: float
+
+    def predict(self, temperature_K: float) -> Estimate:
+        """Extrapolated value at ``temperature_K`` with 1-sigma error and 95 % interval.
+
+        The interval is log-normal (symmetric in ln y); ``error`` is value x sigma(ln y).
+        """
+        gradient = np.array([1.0, -1.0 / (BOLTZMANN_EV_PER_K * temperature_K)])
+        ln_value = self.ln_prefactor.value + gradient[1] * self.activation_energy_eV.value
+        ln_sigma = float(np.sqrt(gradient @ self.covariance @ gradient))
+        value = math.exp(ln_value)
+        return Estimate(
+            value,
+            value * ln_sigma,
+            (
+                math.exp(ln_value - self.quantile * ln_sigma),
+                math.exp(ln_value + self.quantile * ln_sigma),
+            ),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "quantity": self.quantity,
+            "activation_energy_eV": self.activation_energy_eV.as_dict(),
+            "ln_prefactor": self.ln_prefactor.as_dict(),
+            "covariance": self.covariance.tolist(),
+            "temperatures_K": self.temperatures_K.tolist(),
+            "values": self.values.tolist(),
+            "errors": None if self.errors is None else self.errors.tolist(),
+            "reduced_chi2": self.reduced_chi2,
+        }
+
+
+def arrhenius_fit(
+    temperatures_K: Sequence[float],
+    values: Sequence[float],
+    errors: Sequence[float] | None = None,
+    quantity: str = "D_cm2_per_s",
+) -> ArrheniusFit:
+    """Fit ln y = ln y0 - Ea/(k_B T) and report Ea with an error.
+
+    With ``errors`` (1-sigma of y) the fit is weighted by (y / err)^2 and the parameter
+    covariance is scaled by max(1, reduced chi^2) when there are spare degrees of
+    freedom (scatter beyond the stated errors widens the result, never narrows it);
+    95 % intervals then use the normal quantile. Without errors it is ordinary least
+    squares with the covariance from the residuals and Student-t intervals (needs >= 3
+    temperatures).
+
+    Args:
+        temperatures_K: temperatures in K.
+        values: positive values (D in cm^2/s, sigma in S/cm or sigma*T).
+        errors: optional 1-sigma errors of ``values``.
+        quantity: label stored with the fit.
+
+    Returns:
+        :class:`ArrheniusFit`.
+
+    Example:
+        >>> T = np.array([600.0, 800.0, 1000.0])
+        >>> fit = arrhenius_fit(T, 1e-3 * np.exp(-0.3 / (BOLTZMANN_EV_PER_K * T)))
+        >>> round(fit.activation_energy_eV.value, 6)
+        0.3
+    """
+    temps = np.asarray(temperatures_K, dtype=float)
+    y_values = np.asarray(values, dtype=float)
+    if temps.shape != y_values.shape or temps.size < 2:
+        raise ValueError("need matching temperatures and values at >= 2 temperatures")
+    if np.any(y_values <= 0) or np.any(temps <= 0):
+        raise ValueError(
+            f"Arrhenius fit needs positive values and temperatures; got values {y_values.tolist()}"
+        )
+    design = np.column_stack([np.ones_like(temps), -1.0 / (BOLTZMANN_EV_PER_K * temps)])
+    ln_y = np.log(y_values)
+    dof = temps.size - 2
+    if errors is not None:
+        err = np.asarray(errors, dtype=float)
+        if err.shape != y_values.shape or np.any(~(err > 0)):
+            raise ValueError("errors must be positive and match values")
+        weights = (y_values / err) ** 2
+    else:
+        if dof < 1:
+            raise ValueError("without errors an Arrhenius fit needs >= 3 temperatures")
+        err = None
+        weights = np.ones_like(temps)
+    normal = design.T @ (weights[:, None] * design)
+    params = np.linalg.solve(normal, design.T @ (weights * ln_y))
+    residual = ln_y - design @ params
+    chi2 = float(np.sum(weights * residual**2))
+    reduced = chi2 / dof if dof > 0 else math.nan
+    covariance = np.linalg.inv(normal)
+    if err is None:
+        covariance *= reduced
+        quantile = float(stats.t.ppf(0.975, dof))
+    else:
+        if dof > 0:
+            covariance *= max(1.0, reduced)
+        quantile = float(stats.norm.ppf(0.975))
+
+    def estimate(i: int) -> Estimate:
+        sd = float(np.sqrt(covariance[i, i]))
+        return Estimate(
+            float(params[i]),
+            sd,
+            (float(params[i] - quantile * sd), float(params[i] + quantile * sd)),
+        )
+
+    return ArrheniusFit(
+        quantity=quantity,
+        activation_energy_eV=estimate(1),
+        ln_prefactor=estimate(0),
+        covariance=covariance,
+        temperatures_K=temps,
+        values=y_values,
+        errors=err,
+        quantile=quantile,
+        reduced_chi2=reduced,
+    )
+
+
+@dataclass
+class ArrheniusSummary:
+    """Arrhenius analysis of tracer D over temperatures, extrapolated to 300 K.
+
+    Attributes:
+        fit: the Arrhenius fit of D(T).
+        D_300K_cm2_per_s: extrapolated tracer D at 300 K.
+        sigma_300K_S_per_cm: Nernst-Einstein sigma at 300 K from the extrapolated D
+            (number density of the simulated cell, Haven ratio 1, as in the paper's AIMD).
+    """
+
+    fit: ArrheniusFit
+    D_300K_cm2_per_s: Estimate
+    sigma_300K_S_per_cm: Estimate
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "fit": self.fit.as_dict(),
+            "D_300K_cm2_per_s": self.D_300K_cm2_per_s.as_dict(),
+            "sigma_300K_S_per_cm": self.sigma_300K_S_per_cm.as_dict(),
+        }
+
+
+def arrhenius_from_results(
+    results: Sequence[DiffusionResult], temperature_K: float = ROOM_TEMPERATURE_K
+) -> ArrheniusSummary:
+    """Arrhenius fit of tracer D(T) from several runs and sigma(300 K) by Nernst-Einstein.
+
+    Example:
+        >>> summary = arrhenius_from_results([res600, res800, res1000])  # doctest: +SKIP
+        >>> summary.fit.activation_energy_eV.value  # doctest: +SKIP
+        0.27
+    """
+    if len({r.n_ions for r in results}) != 1:
+        raise ValueError("the runs have different numbers of mobile ions; fit them separately")
+    fit = arrhenius_fit(
+        [r.temperature_K for r in results],
+        [r.D_cm2_per_s.value for r in results],
+        [r.D_cm2_per_s.error for r in results],
+    )
+    d_room = fit.predict(temperature_K)
+    ref = results[0]
+
+    def to_sigma(d: float) -> float:
+        return nernst_einstein_sigma(d, ref.n_ions, ref.volume_angstrom3, temperature_K)
+
+    sigma_room = Estimate(
+        to_sigma(d_room.value),
+        to_sigma(d_room.error),
+        (to_sigma(d_room.ci95[0]), to_sigma(d_room.ci95[1])),
+    )
+    return ArrheniusSummary(fit, d_room, sigma_room)

@@ -1,0 +1,137 @@
+"""Transport analysis on synthetic trajectories with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from tests.transport.synthetic import random_walk
+
+from sselab.transport.analysis import (
+    BOLTZMANN_EV_PER_K,
+    analyze_diffusion,
+    arrhenius_fit,
+    arrhenius_from_results,
+    msd_fft,
+    nernst_einstein_sigma,
+)
+from sselab.transport.trajectory import TrajectoryError, unwrap
+
+D_TRUE_CM2_PER_S = 1e-5  # 0.1 Å^2/ps
+
+
+def brute_force_msd(x: np.ndarray) -> np.ndarray:
+    n = x.shape[0]
+    return np.array([np.mean(((x[m:] - x[: n - m]) ** 2).mean(axis=1), axis=0) for m in range(n)])
+
+
+def test_fft_msd_equals_direct_average_over_all_origins() -> None:
+    x = np.random.default_rng(1).standard_normal((257, 4, 3)).cumsum(axis=0)
+    np.testing.assert_allclose(msd_fft(x), brute_force_msd(x), rtol=1e-9, atol=1e-9)
+
+
+def test_random_walk_D_recovered_within_5_percent_and_covered_by_error_bar() -> None:
+    result = analyze_diffusion(random_walk((0.1, 0.1, 0.1), n_li=100, n_frames=10_000))
+    d = result.D_cm2_per_s
+    assert d.value == pytest.approx(D_TRUE_CM2_PER_S, rel=0.05)
+    assert d.ci95[0] <= D_TRUE_CM2_PER_S <= d.ci95[1]
+    assert 0.005 < d.error / d.value < 0.1
+    assert result.loglog_slope == pytest.approx(1.0, abs=0.05)
+    # independent walkers: no cross-correlations, so Haven ratio 1 and sigma = sigma_NE
+    assert result.haven_ratio.ci95[0] <= 1.0 <= result.haven_ratio.ci95[1]
+    assert result.sigma_S_per_cm.ci95[0] <= result.sigma_NE_S_per_cm.value
+
+
+def test_error_bars_are_calibrated_over_many_seeds() -> None:
+    covered, z_scores = 0, []
+    for seed in range(40):
+        d = analyze_diffusion(
+            random_walk((0.1, 0.1, 0.1), n_li=20, n_frames=3000, seed=seed)
+        ).D_cm2_per_s
+        covered += d.ci95[0] <= D_TRUE_CM2_PER_S <= d.ci95[1]
+        z_scores.append((d.value - D_TRUE_CM2_PER_S) / d.error)
+    assert covered / 40 >= 0.85
+    assert 0.6 < np.std(z_scores) < 1.6
+
+
+def test_per_direction_D_resolves_one_dimensional_conduction() -> None:
+    result = analyze_diffusion(random_walk((0.3, 0.0, 0.0), n_li=100, n_frames=6000, seed=3))
+    d_x, d_y, d_z = (d.value for d in result.D_xyz_cm2_per_s)
+    assert d_x == pytest.approx(3e-5, rel=0.05)
+    assert abs(d_y) < 1e-7 and abs(d_z) < 1e-7
+    assert result.D_cm2_per_s.value == pytest.approx(1e-5, rel=0.05)
+
+
+def test_anisotropic_two_dimensional_walk() -> None:
+    result = analyze_diffusion(random_walk((0.2, 0.05, 0.0), n_li=100, n_frames=6000, seed=4))
+    values = [d.value for d in result.D_xyz_cm2_per_s]
+    np.testing.assert_allclose(values, [2e-5, 5e-6, 0.0], rtol=0.06, atol=2e-7)
+
+
+def test_nernst_einstein_matches_hand_calculation() -> None:
+    # n = 80 Li / 1500 Å^3 = 5.333e22 cm^-3; q^2 = 2.56697e-38 C^2;
+    # k_B T(600 K) = 8.28389e-21 J; D = 2e-6 cm^2/s
+    # sigma = 5.333e22 * 2.56697e-38 * 2e-6 / 8.28389e-21 = 0.33052 S/cm
+    assert nernst_einstein_sigma(2e-6, 80, 1500.0, 600.0) == pytest.approx(0.33052, rel=1e-4)
+    assert nernst_einstein_sigma(2e-6, 80, 1500.0, 600.0, charge=2) == pytest.approx(
+        4 * 0.33052, rel=1e-4
+    )
+
+
+def test_arrhenius_recovers_activation_energy_from_noisy_D() -> None:
+    rng = np.random.default_rng(7)
+    temps = np.array([600.0, 700.0, 800.0, 900.0, 1000.0, 1200.0])
+    truth = 3e-3 * np.exp(-0.28 / (BOLTZMANN_EV_PER_K * temps))
+    rel_err = 0.08
+    noisy = truth * (1 + rel_err * rng.standard_normal(temps.size))
+    fit = arrhenius_fit(temps, noisy, rel_err * noisy)
+    ea = fit.activation_energy_eV
+    assert ea.value == pytest.approx(0.28, abs=0.03)
+    assert ea.ci95[0] <= 0.28 <= ea.ci95[1]
+    room = fit.predict(300.0)
+    true_room = 3e-3 * np.exp(-0.28 / (BOLTZMANN_EV_PER_K * 300.0))
+    assert room.ci95[0] <= true_room <= room.ci95[1]
+    unweighted = arrhenius_fit(temps, noisy)
+    assert unweighted.activation_energy_eV.value == pytest.approx(0.28, abs=0.03)
+
+
+def test_arrhenius_from_random_walks_gives_sigma_at_300K() -> None:
+    temps = (600.0, 900.0, 1200.0)
+    d_true = [3e-3 * np.exp(-0.3 / (BOLTZMANN_EV_PER_K * t)) * 1e4 for t in temps]  # Å^2/ps
+    results = [
+        analyze_diffusion(random_walk((d, d, d), n_li=50, n_frames=4000, temperature_K=t, seed=i))
+        for i, (d, t) in enumerate(zip(d_true, temps, strict=True))
+    ]
+    summary = arrhenius_from_results(results)
+    assert summary.fit.activation_energy_eV.value == pytest.approx(0.3, abs=0.02)
+    ref = results[0]
+    expected = nernst_einstein_sigma(
+        summary.D_300K_cm2_per_s.value, ref.n_ions, ref.volume_angstrom3, 300.0
+    )
+    assert summary.sigma_300K_S_per_cm.value == pytest.approx(expected)
+    lo, hi = summary.sigma_300K_S_per_cm.ci95
+    assert lo < summary.sigma_300K_S_per_cm.value < hi
+
+
+def test_arrhenius_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        arrhenius_fit([600, 800, 1000], [1e-5, -1e-6, 1e-4])
+    with pytest.raises(ValueError, match=">= 3 temperatures"):
+        arrhenius_fit([600, 800], [1e-5, 1e-4])
+
+
+def test_unknown_species_and_short_runs_are_clear_errors() -> None:
+    traj = random_walk((0.1, 0.1, 0.1), n_li=5, n_frames=40)
+    with pytest.raises(TrajectoryError, match="no Na atoms"):
+        analyze_diffusion(traj, species="Na")
+    with pytest.raises(TrajectoryError, match="fit window"):
+        analyze_diffusion(traj, fit_window_ps=(0.1, 3.0))
+
+
+def test_unwrap_restores_continuous_paths() -> None:
+    traj = random_walk((0.5, 0.5, 0.5), n_li=10, n_frames=500, seed=9)
+    cell = traj.cell_angstrom
+    frac = traj.positions_angstrom @ np.linalg.inv(cell)
+    wrapped = (frac % 1.0) @ cell
+    restored = unwrap(wrapped, cell)
+    shift = restored[0] - traj.positions_angstrom[0]
+    np.testing.assert_allclose(restored - shift, traj.positions_angstrom, atol=1e-9)
