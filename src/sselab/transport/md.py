@@ -257,14 +257,11 @@ class _Writer:
         return int(self.handle["step"].shape[0]) + len(self.buffer)
 
     def check_settings(self, atoms: Atoms, settings: MDSettings) -> None:
-        stored = {k: _plain(self.handle.attrs[k]) for k in asdict(settings)}
         wanted = asdict(settings)
-        differing = {
-            k: (stored[k], wanted[k])
-            for k in ("temperature_K", "timestep_fs", "equilibration_ps", "frame_interval_steps")
-            + ("checkpoint_interval_steps", "tdamp_fs", "seed")
-            if stored[k] != wanted[k]
-        }
+        # A longer production time than first asked is allowed: the run simply continues.
+        wanted.pop("time_ps")
+        stored = {k: _plain(self.handle.attrs[k]) for k in wanted}
+        differing = {k: (stored[k], wanted[k]) for k in wanted if stored[k] != wanted[k]}
         if differing:
             raise ResumeError(
                 f"{self.path}: settings differ from the run being resumed "
@@ -272,7 +269,6 @@ class _Writer:
             )
         if not np.array_equal(self.handle["numbers"][:], atoms.numbers):
             raise ResumeError(f"{self.path}: the structure differs from the run being resumed")
-        # A longer production time than first asked is allowed: the run simply continues.
         self.handle.attrs["time_ps"] = settings.time_ps
 
     def truncate(self, n_frames: int) -> None:
@@ -528,13 +524,14 @@ def run_md_temperatures(
             (concurrent.futures executor, dask.distributed Client); None runs in-process.
         **md_kwargs: passed to :func:`run_md` (time_ps, calculator, resume, ...). Pass the
             calculator by name when using a process/cluster executor so each worker loads
-            its own model.
+            its own model; a thread pool would share one calculator between temperatures,
+            which ASE calculators do not support (use processes, e.g. a dask Client).
 
     Returns:
         One :class:`MDRun` per temperature, in the given order.
 
     Example:
-        >>> runs = run_md_temperatures(cell, [600, 800, 1000, 1200], "out/md", time_ps=50)  # doctest: +SKIP
+        >>> runs = run_md_temperatures(cell, [600, 1200], "out/md")  # doctest: +SKIP
     """
     if len(set(temperatures_K)) != len(temperatures_K):
         raise ValueError(f"duplicate temperatures in {list(temperatures_K)}")
