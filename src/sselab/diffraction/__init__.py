@@ -1,1 +1,41 @@
-"""sselab.diffraction."""
+"""Diffraction: X-ray, synchrotron and neutron (CW, TOF) powder patterns, Le Bail / Rietveld
+refinement (single and joint X-ray + neutron) and Vegard analysis."""
+
+from sselab.diffraction.crystal import orbits_from_structure
+from sselab.diffraction.pattern import Pattern, PatternFileError, read_pattern, write_pattern
+from sselab.diffraction.radiation import (
+    CWNeutron,
+    Radiation,
+    RadiationSpecError,
+    TOFBank,
+    TOFNeutron,
+    XRay,
+    parse_radiation,
+    read_tof_bank,
+)
+from sselab.diffraction.simulate import (
+    SimulatedPattern,
+    add_counting_noise,
+    series_figure,
+    simulate_pattern,
+)
+
+__all__ = [
+    "CWNeutron",
+    "Pattern",
+    "PatternFileError",
+    "Radiation",
+    "RadiationSpecError",
+    "SimulatedPattern",
+    "TOFBank",
+    "TOFNeutron",
+    "XRay",
+    "add_counting_noise",
+    "orbits_from_structure",
+    "parse_radiation",
+    "read_pattern",
+    "read_tof_bank",
+    "series_figure",
+    "simulate_pattern",
+    "write_pattern",
+]
