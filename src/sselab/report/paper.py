@@ -33,10 +33,17 @@ def paper_value(table: str, key: str) -> Any:
     Example:
         >>> paper_value("thermodynamics", "e_above_hull_Li2.5N0.5S0.5_meV_per_atom")
         17
+        >>> paper_value("structure", "a_Li2.5N0.5S0.5_angstrom")
+        5.458
     """
     values = paper_values()
     if table not in values:
         raise KeyError(f"paper_values.toml has no table [{table}]; tables: {sorted(values)}")
-    if key not in values[table]:
-        raise KeyError(f"paper_values.toml [{table}] has no key '{key}'")
-    return values[table][key]
+    # Keys such as ``a_Li2.5N0.5S0.5_angstrom`` are written bare in the TOML, which
+    # makes each "." a table separator: walk the nested tables the parser built.
+    node: Any = values[table]
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"paper_values.toml [{table}] has no key '{key}'")
+        node = node[part]
+    return node
