@@ -1,0 +1,85 @@
+"""MLIP registry and relaxation against experimental lattice constants."""
+
+from __future__ import annotations
+
+import pytest
+from ase.build import bulk
+
+from sselab.calculators import (
+    ModelUnavailableError,
+    get_calculator,
+    model_label,
+    parse_model,
+    relax,
+)
+from sselab.structures import antifluorite, enumerate_orderings
+
+
+def test_parse_model_and_errors() -> None:
+    assert parse_model("chgnet") == ("chgnet", "0.3.0")
+    assert parse_model("SevenNet:7net-l3i5") == ("sevennet", "7net-l3i5")
+    assert model_label("sevennet") == "sevennet:7net-0"
+    with pytest.raises(ModelUnavailableError, match="unknown model"):
+        get_calculator("nonexistent")
+    with pytest.raises(ModelUnavailableError, match="local"):
+        get_calculator("mace")  # weights are never downloaded
+    with pytest.raises(ModelUnavailableError, match=r"not installed|Not found"):
+        get_calculator("mace:/no/such/file.model")
+    with pytest.raises(ModelUnavailableError, match="bundled"):
+        get_calculator("chgnet:9.9.9")
+
+
+def test_chgnet_loads_offline_and_is_cached() -> None:
+    calc = get_calculator("chgnet", device="cpu")
+    assert get_calculator("chgnet", device="cpu") is calc
+    atoms = bulk("Li", "bcc", a=3.44)
+    atoms.calc = calc
+    assert -2.5 < atoms.get_potential_energy() / len(atoms) < -1.5  # Li cohesive scale (MP-like)
+
+
+def test_li2s_relaxes_to_experimental_lattice(store) -> None:
+    start = antifluorite(0.0, a=5.5)  # start compressed so the cell must move
+    result = relax(start, "chgnet", fmax=0.02, store=store)
+    assert result.converged
+    assert result.abc_angstrom[0] == pytest.approx(5.70, rel=0.015)  # experiment 5.70 Å
+    assert result.angles_deg == pytest.approx((90, 90, 90), abs=0.01)
+
+
+def test_relax_cache_hit(store) -> None:
+    start = antifluorite(0.0, a=5.6)
+    first = relax(start, "chgnet", fmax=0.05, store=store)
+    assert (store.hits, store.misses) == (0, 1)
+    second = relax(antifluorite(0.0, a=5.6), "chgnet", fmax=0.05, store=store)
+    assert (store.hits, store.misses) == (1, 1)
+    assert second.energy_eV == first.energy_eV
+    assert second.structure.lattice.abc == pytest.approx(first.structure.lattice.abc)
+    relax(start, "chgnet", fmax=0.02, store=store)  # other settings: a new computation
+    assert store.misses == 2
+
+
+def test_relax_rejects_disordered() -> None:
+    with pytest.raises(ValueError, match="partial occupancies"):
+        relax(antifluorite(0.5), "chgnet")
+
+
+def test_sevennet_backend_relaxes_li2s() -> None:
+    result = relax(antifluorite(0.0), "sevennet", fmax=0.05)
+    assert result.abc_angstrom[0] == pytest.approx(5.70, rel=0.015)
+    assert result.model == "sevennet:7net-0"
+
+
+def test_n_substitution_contracts_the_lattice(store) -> None:
+    from sselab.pipeline.lattice import lattice_vs_x
+
+    points = lattice_vs_x([0.0, 0.5], n_orderings=1, max_anions=4, fmax=0.05, store=store)
+    li2s, half = points
+    assert half.x_actual == 0.5 and half.n_atoms == 14
+    assert half.a_best_angstrom < li2s.a_best_angstrom - 0.1  # paper: 5.719 -> 5.458 Å
+    assert 5.25 < half.a_best_angstrom < 5.60
+
+
+def test_ordered_candidates_relax_stably() -> None:
+    cells = enumerate_orderings(antifluorite(0.25), supercell=(1, 1, 1), n=1)
+    result = relax(cells[0], "chgnet", fmax=0.1, max_steps=200)
+    assert result.converged
+    assert result.structure.composition.reduced_formula == "Li9S3N"
