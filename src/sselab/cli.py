@@ -39,7 +39,10 @@ def models() -> None:
         typer.echo(f"{name:10s} {status:40s} {weights}")
 
 
-STAGE_CLI_MODULES: tuple[str, ...] = ("sselab.pipeline.cli",)
+STAGE_CLI_MODULES: tuple[str, ...] = (
+    "sselab.pipeline.cli",
+    "sselab.thermo.cli",
+)
 
 for _module in STAGE_CLI_MODULES:
     importlib.import_module(_module).register(app)

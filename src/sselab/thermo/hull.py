@@ -1,0 +1,315 @@
+"""Li–N–S convex hull from MLIP energies and E_hull(x) of ordered Li(2+x)N(x)S(1-x).
+
+Reference phases (``sselab.structures.reference_phases``) and, for each x, the lowest
+energy of K relaxed orderings (``lowest_energy_ordering``) are fed to pymatgen's
+``PhaseDiagram``. Two numbers are reported per x: the energy above the hull of the
+whole Li–N–S set (``e_hull_meV_per_atom``) and the energy above the Li2S–Li3N tie line
+(``e_above_tie_meV_per_atom``, the paper's quantity; the two agree while Li2S and Li3N
+are the decomposition products). The spread over the K orderings is reported too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymatgen.analysis.phase_diagram import PhaseDiagram
+from pymatgen.core import Composition
+
+from sselab.calculators import model_label
+from sselab.pipeline.lattice import supercell_for_x
+from sselab.structures import actual_x, antifluorite, lowest_energy_ordering, reference_phases
+from sselab.thermo.energies import PhaseEnergy, entries_from_energies, relax_phases, to_entry
+
+logger = logging.getLogger(__name__)
+
+LI_N_S_PHASES: tuple[str, ...] = (
+    "Li",
+    "Li2S",
+    "alpha-Li3N",
+    "beta-Li3N",
+    "LiN3",
+    "Li2S2",
+    "alpha-S8",
+    "alpha-N2",
+)
+HULL_XS: tuple[float, ...] = (0.125, 0.25, 0.375, 0.5, 0.625, 0.75)
+
+
+@dataclass(frozen=True)
+class HullSettings:
+    """Relaxation settings of a hull calculation.
+
+    Attributes:
+        model: registered MLIP name.
+        n_orderings: orderings relaxed per x (the lowest energy is kept).
+        max_anions: largest supercell in anion (4a) sites; 8 realises multiples of 1/8.
+        fmax_eV_per_angstrom: force threshold.
+        max_steps: optimiser step limit.
+        seed: ordering sampler seed.
+    """
+
+    model: str = "chgnet"
+    n_orderings: int = 2
+    max_anions: int = 8
+    fmax_eV_per_angstrom: float = 0.05
+    max_steps: int = 300
+    seed: int = 0
+
+
+QUICK = HullSettings()
+FULL = HullSettings(n_orderings=6, max_anions=8, fmax_eV_per_angstrom=0.02, max_steps=800)
+
+
+@dataclass
+class SolidSolutionPoint:
+    """Energetics of the lowest-energy ordering of Li(2+x)N(x)S(1-x) at one x.
+
+    Attributes:
+        x: realised N fraction on the anion site.
+        formula: formula of the relaxed cell.
+        supercell: conventional-cell multiples used.
+        n_atoms: atoms in the cell.
+        energy_per_atom_eV: MLIP energy of the best ordering.
+        ordering_energies_meV_per_atom: all relaxed orderings, relative to the best.
+        e_above_tie_meV_per_atom: above x Li3N + (1 - x) Li2S (the paper's E_hull).
+        e_hull_meV_per_atom: above the Li–N–S hull (pymatgen PhaseDiagram).
+        decomposition: phases of the hull decomposition with molar fractions.
+        structure: relaxed best ordering (pymatgen dict).
+    """
+
+    x: float
+    formula: str
+    supercell: tuple[int, int, int]
+    n_atoms: int
+    energy_per_atom_eV: float
+    ordering_energies_meV_per_atom: list[float]
+    e_above_tie_meV_per_atom: float
+    e_hull_meV_per_atom: float
+    decomposition: dict[str, float]
+    structure: dict[str, Any] = field(repr=False)
+
+
+@dataclass
+class LiNSHull:
+    """Result of :func:`li_n_s_hull`.
+
+    Attributes:
+        model: model label.
+        scheme: energy scheme ("raw" or "mp2020").
+        references: reference phase energies (name -> PhaseEnergy).
+        points: one SolidSolutionPoint per x.
+        phase_diagram: pymatgen PhaseDiagram of references plus the ordered cells.
+        stable_phases: reduced formulas of the phases on the hull.
+        reference_e_hull_meV_per_atom: E_hull of each reference phase.
+    """
+
+    model: str
+    scheme: str
+    references: dict[str, PhaseEnergy]
+    points: list[SolidSolutionPoint]
+    phase_diagram: PhaseDiagram = field(repr=False)
+    stable_phases: list[str]
+    reference_e_hull_meV_per_atom: dict[str, float]
+
+    def point(self, x: float) -> SolidSolutionPoint:
+        """The point closest to x."""
+        return min(self.points, key=lambda p: abs(p.x - x))
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-serialisable summary (no structures of the references)."""
+        return {
+            "model": self.model,
+            "scheme": self.scheme,
+            "stable_phases": self.stable_phases,
+            "reference_e_hull_meV_per_atom": self.reference_e_hull_meV_per_atom,
+            "references": {
+                n: {"formula": e.formula, "energy_per_atom_eV": e.energy_per_atom_eV}
+                for n, e in self.references.items()
+            },
+            "points": [{k: v for k, v in vars(p).items() if k != "structure"} for p in self.points],
+        }
+
+
+def _label(entry: Any) -> str:
+    return entry.data.get("name", entry.composition.reduced_formula)
+
+
+def reference_energies(
+    names: Sequence[str] = LI_N_S_PHASES,
+    settings: HullSettings = QUICK,
+    store: Any | None = None,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, PhaseEnergy]:
+    """Relaxed MLIP energies of Li–N–S reference phases (plus ``extra`` structures).
+
+    Example:
+        >>> energies = reference_energies(["Li", "Li2S"])  # doctest: +SKIP
+        >>> energies["Li2S"].formula  # doctest: +SKIP
+        'Li2S'
+    """
+    structures = dict(reference_phases(list(names)))
+    structures.update(extra or {})
+    return relax_phases(
+        structures,
+        model=settings.model,
+        fmax=settings.fmax_eV_per_angstrom,
+        max_steps=settings.max_steps,
+        store=store,
+    )
+
+
+def solid_solution_energies(
+    xs: Sequence[float] = HULL_XS, settings: HullSettings = QUICK, store: Any | None = None
+) -> list[tuple[float, tuple[int, int, int], Any, list[Any]]]:
+    """Relax K orderings per x; return (x, supercell, best RelaxResult, all results) per x.
+
+    Example:
+        >>> rows = solid_solution_energies([0.5])  # doctest: +SKIP
+        >>> rows[0][2].structure.composition.reduced_formula  # doctest: +SKIP
+        'Li5NS'
+    """
+    rows = []
+    for x in xs:
+        if not 0 < x < 1:
+            raise ValueError(f"x = {x}: the hull needs 0 < x < 1 (x = 0 is Li2S itself)")
+        cell, realised = supercell_for_x(x, max_anions=settings.max_anions, tolerance=1e-6)
+        if abs(realised - x) > 1e-6:
+            raise ValueError(
+                f"x = {x} is not realisable with at most {settings.max_anions} anion sites "
+                f"(closest {realised}); use multiples of 1/{settings.max_anions}"
+            )
+        best, results = lowest_energy_ordering(
+            antifluorite(x),
+            cell,
+            n_candidates=settings.n_orderings,
+            calculator=settings.model,
+            seed=settings.seed,
+            fmax=settings.fmax_eV_per_angstrom,
+            max_steps=settings.max_steps,
+            store=store,
+        )
+        rows.append((actual_x(best.structure), cell, best, results))
+    return rows
+
+
+def tie_line_energy_per_atom(x: float, e_li2s_per_atom: float, e_li3n_per_atom: float) -> float:
+    """Energy per atom (eV) of x Li3N + (1 - x) Li2S, i.e. of composition Li(2+x)N(x)S(1-x).
+
+    Per formula unit there are 3 + x atoms: 4x from Li3N and 3(1 - x) from Li2S.
+
+    Example:
+        >>> tie_line_energy_per_atom(0.5, -4.0, -5.0)  # (2 * -5 + 1.5 * -4) / 3.5
+        -4.571428571428571
+    """
+    return (4 * x * e_li3n_per_atom + 3 * (1 - x) * e_li2s_per_atom) / (3 + x)
+
+
+def li_n_s_hull(
+    xs: Sequence[float] = HULL_XS,
+    settings: HullSettings = QUICK,
+    scheme: str = "raw",
+    store: Any | None = None,
+    phases: Sequence[str] = LI_N_S_PHASES,
+) -> LiNSHull:
+    """Li–N–S phase diagram with ordered Li(2+x)N(x)S(1-x), and E_hull(x) at 0 K.
+
+    Args:
+        xs: compositions (multiples of 1/8 with the default 8-anion supercells).
+        settings: model and relaxation settings (``QUICK`` or ``FULL``).
+        scheme: energy reference scheme, "raw" or "mp2020" (see sselab.thermo.energies).
+        store: optional ResultStore; relaxations are cached there.
+        phases: reference phases (default all of ``LI_N_S_PHASES``; must include Li2S,
+            an Li3N polymorph and the elements).
+
+    Returns:
+        LiNSHull with the PhaseDiagram, the per-x points and reference E_hull values.
+
+    Example:
+        >>> hull = li_n_s_hull([0.5])  # doctest: +SKIP
+        >>> round(hull.point(0.5).e_above_tie_meV_per_atom)  # doctest: +SKIP
+        21
+    """
+    required = {"Li", "Li2S", "alpha-S8", "alpha-N2"}
+    if not required <= set(phases) or not {"alpha-Li3N", "beta-Li3N"} & set(phases):
+        raise ValueError(f"phases {list(phases)} must include {sorted(required)} and an Li3N")
+    references = reference_energies(phases, settings, store)
+    ref_entries = entries_from_energies(references, scheme)
+    rows = solid_solution_energies(xs, settings, store)
+    ss_entries = [
+        to_entry(f"Li(2+x)N(x)S(1-x) x={x:g}", best.structure, best.energy_eV, scheme)
+        for x, _, best, _ in rows
+    ]
+    diagram = PhaseDiagram(ref_entries + ss_entries)
+    by_name = {_label(e): e for e in ref_entries}
+    li3n = min(
+        (by_name[n] for n in ("alpha-Li3N", "beta-Li3N") if n in by_name),
+        key=lambda e: e.energy_per_atom,
+    )
+    li2s = by_name["Li2S"]
+    points = []
+    for (x, cell, best, results), entry in zip(rows, ss_entries, strict=True):
+        tie = tie_line_energy_per_atom(x, li2s.energy_per_atom, li3n.energy_per_atom)
+        decomposition = diagram.get_decomposition(entry.composition)
+        points.append(
+            SolidSolutionPoint(
+                x=x,
+                formula=best.structure.composition.reduced_formula,
+                supercell=cell,
+                n_atoms=len(best.structure),
+                energy_per_atom_eV=best.energy_per_atom_eV,
+                ordering_energies_meV_per_atom=[
+                    1000 * (r.energy_per_atom_eV - best.energy_per_atom_eV) for r in results
+                ],
+                e_above_tie_meV_per_atom=1000 * (entry.energy_per_atom - tie),
+                e_hull_meV_per_atom=1000 * diagram.get_e_above_hull(entry, allow_negative=True),
+                decomposition={_label(e): float(frac) for e, frac in decomposition.items()},
+                structure=best.structure.as_dict(),
+            )
+        )
+    reference_e_hull = {_label(e): 1000 * float(diagram.get_e_above_hull(e)) for e in ref_entries}
+    return LiNSHull(
+        model=model_label(settings.model),
+        scheme=scheme,
+        references=references,
+        points=points,
+        phase_diagram=diagram,
+        stable_phases=sorted({e.composition.reduced_formula for e in diagram.stable_entries}),
+        reference_e_hull_meV_per_atom=reference_e_hull,
+    )
+
+
+def formula_unit_atoms(x: float) -> float:
+    """Atoms per formula unit of Li(2+x)N(x)S(1-x): 3 + x.
+
+    Example:
+        >>> formula_unit_atoms(0.5)
+        3.5
+    """
+    return 3 + x
+
+
+def composition_of(x: float) -> Composition:
+    """Composition Li(2+x)N(x)S(1-x).
+
+    Example:
+        >>> composition_of(0.5).reduced_formula
+        'Li5NS'
+    """
+    return Composition({"Li": 2 + x, "N": x, "S": 1 - x})
+
+
+__all__ = [
+    "FULL",
+    "HULL_XS",
+    "LI_N_S_PHASES",
+    "QUICK",
+    "HullSettings",
+    "LiNSHull",
+    "SolidSolutionPoint",
+    "composition_of",
+    "formula_unit_atoms",
+    "li_n_s_hull",
+]
