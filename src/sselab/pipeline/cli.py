@@ -1,4 +1,4 @@
-"""CLI commands of the foundation: relax, lattice, reproduce, results."""
+"""CLI commands of the pipeline: relax, lattice, reproduce, screen, results."""
 
 from __future__ import annotations
 
@@ -103,6 +103,9 @@ def reproduce_command(
     full: bool = typer.Option(False, "--full", help="Paper settings (hours; GPU advised)."),
     model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP),
     out: Path = typer.Option(Path("out"), help="Output folder for report.html and the store."),
+    stages: list[str] | None = typer.Option(
+        None, "--stage", help="Run only these stages (repeat); default all."
+    ),
 ) -> None:
     """Reproduce the paper's analysis and write OUT/report.html."""
     from sselab.pipeline.reproduce import reproduce
@@ -110,24 +113,100 @@ def reproduce_command(
     if quick == full:
         _fail("choose exactly one of --quick and --full")
     try:
-        report = reproduce("quick" if quick else "full", out, model=model)
+        run = reproduce("quick" if quick else "full", out, model=model, stages=stages or None)
     except (ModelUnavailableError, ValueError) as exc:
         _fail(str(exc))
-    typer.echo(f"wrote {report}")
+    for stage, seconds in run.timings_s.items():
+        status = "FAILED: " + run.failed[stage] if stage in run.failed else "ok"
+        typer.echo(f"{stage:16s} {seconds:8.1f} s  {status}")
+    typer.echo(f"wrote {run.report}")
+    if run.failed:
+        _fail(f"{len(run.failed)} stage(s) failed; see {run.report}")
 
 
 def results_command(
     store: Path = typer.Option(DEFAULT_STORE_PATH, help="SQLite results store."),
     kind: str | None = typer.Option(None, help="Only rows of this kind (e.g. relax)."),
+    export: str | None = typer.Option(
+        None, "--export", help="Also write the rows as csv (scalars flattened) or json."
+    ),
+    structures: str | None = typer.Option(
+        None, "--structures", help="Also write every stored structure as cif or extxyz."
+    ),
+    out: Path = typer.Option(Path("out"), help="Folder for results.csv/json and structures/."),
 ) -> None:
-    """List what the results store holds."""
+    """List what the results store holds; optionally export rows and structures."""
+    from sselab.pipeline.export import export_results, export_structures
+
     if not store.exists():
         _fail(f"{store}: no such results store")
     with ResultStore(store) as results:
+        counts = results.execution_counts()
         for row in results.rows(kind):
             typer.echo(
-                f"{row.created_utc}  {row.kind:10s}  {row.key[:12]}  {row.wall_s or 0:8.1f} s"
+                f"{row.created_utc}  {row.kind:12s}  {row.key[:12]}  {row.wall_s or 0:8.1f} s"
+                f"  x{counts.get(row.key, 0)}"
             )
+        try:
+            if export is not None:
+                path = export_results(results, out / f"results.{export}", export, kind)
+                typer.echo(f"wrote {path}")
+            if structures is not None:
+                written = export_structures(results, out / "structures", structures, kind)
+                typer.echo(f"wrote {len(written)} structures to {out / 'structures'}")
+        except ValueError as exc:
+            _fail(str(exc))
+        summary = {
+            "store": str(store),
+            "rows": len(results),
+            "per_kind": {k: len(results.keys(k)) for k in sorted({r.kind for r in results.rows()})},
+            "executions": sum(counts.values()),
+        }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results_summary.json").write_text(json.dumps(summary, indent=2))
+
+
+def screen_command(
+    study: str = typer.Argument(..., help="Study TOML file, or 'seed' for the built-in study."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Run on a local Dask cluster of N single-threaded processes."
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Run on an existing Dask cluster, e.g. tcp://HOST:8786."
+    ),
+    out: Path = typer.Option(Path("out/screen"), help="Folder for screen.csv/html/json/png."),
+    store: Path | None = typer.Option(
+        None, help="SQLite results store (default OUT/sselab.sqlite)."
+    ),
+    device: str = typer.Option("auto", help="Torch device for the MLIP: auto, cpu or cuda."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress bars."),
+) -> None:
+    """Run a study's stages for every candidate (cached, resumable) and rank them."""
+    from sselab.pipeline.executor import dask_client
+    from sselab.pipeline.screen import screen, write_screen
+    from sselab.pipeline.study import StudyError, load_study
+
+    try:
+        parsed = load_study(study)
+        with (
+            dask_client(workers, scheduler) as client,
+            ResultStore(store or out / "sselab.sqlite") as results,
+        ):
+            result = screen(parsed, results, client, out / "work", device, progress)
+    except (StudyError, ModelUnavailableError, ValueError, OSError) as exc:
+        _fail(str(exc))
+    for row in result.rows:
+        e_tie = row.e_above_tie_meV_per_atom
+        typer.echo(
+            f"{row.rank:3d}  {row.name:24s}  "
+            f"E_tie {'n/a' if e_tie is None else f'{e_tie:7.1f}'} meV/atom  {row.notes}"
+        )
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    paths = write_screen(result, out)
+    typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
+    if result.run["failed"]:
+        _fail(f"{len(result.run['failed'])} task(s) failed; see {paths['json']}")
 
 
 def register(app: typer.Typer) -> None:
@@ -136,3 +215,4 @@ def register(app: typer.Typer) -> None:
     app.command("lattice")(lattice_command)
     app.command("reproduce")(reproduce_command)
     app.command("results")(results_command)
+    app.command("screen")(screen_command)

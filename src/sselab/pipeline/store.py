@@ -1,6 +1,6 @@
 """Embedded SQLite results store: repeating a calculation is a lookup.
 
-Schema (one table, created on first use)::
+Schema (two tables, created on first use)::
 
     results(
         key        TEXT PRIMARY KEY,   -- sha256 of the canonical JSON of the inputs
@@ -10,9 +10,14 @@ Schema (one table, created on first use)::
         created_utc TEXT NOT NULL,
         wall_s     REAL                -- seconds the computation took
     )
+    executions(                        -- one row per completed computation
+        key TEXT, kind TEXT, finished_utc TEXT, wall_s REAL, worker TEXT
+    )
 
-Every write is one transaction (``with connection``), so a killed process leaves
-either the whole row or nothing; the database runs in WAL mode so readers are not
+Every write is one transaction (``with connection``) holding the result row and its
+execution row, so a killed process leaves either both or nothing, and the executions
+table counts how often each result was really computed (a cached result never adds
+a row); the database runs in WAL mode so readers are not
 blocked by a writer (several Dask workers on one machine may share a file).
 Inputs are hashed after canonicalisation: floats rounded to 10 significant
 digits, structures as their ``as_dict()`` with rounded coordinates, so that the
@@ -48,6 +53,13 @@ CREATE TABLE IF NOT EXISTS results (
     wall_s REAL
 );
 CREATE INDEX IF NOT EXISTS results_kind ON results(kind);
+CREATE TABLE IF NOT EXISTS executions (
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    finished_utc TEXT NOT NULL,
+    wall_s REAL,
+    worker TEXT
+);
 """
 
 
@@ -169,19 +181,27 @@ class ResultStore:
         return StoredResult(row[0], row[1], json.loads(row[2]), json.loads(row[3]), row[4], row[5])
 
     def put(
-        self, kind: str, inputs: dict[str, Any], payload: Any, wall_s: float | None = None
+        self,
+        kind: str,
+        inputs: dict[str, Any],
+        payload: Any,
+        wall_s: float | None = None,
+        worker: str | None = None,
     ) -> str:
         """Store ``payload`` (JSON-serialisable) for (kind, inputs) in one transaction.
 
-        Returns the key. An existing row with the same key is replaced.
+        The same transaction logs the computation in the executions table (``worker``
+        names where it ran). Returns the key. An existing row with the same key is
+        replaced.
         """
         key = input_key(kind, inputs)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         row = (
             key,
             kind,
             json.dumps(canonical(inputs), sort_keys=True),
             json.dumps(payload, default=_json_default),
-            datetime.now(UTC).isoformat(timespec="seconds"),
+            now,
             wall_s,
         )
         with self._connection:
@@ -189,7 +209,39 @@ class ResultStore:
             self._connection.execute(
                 "INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)", row
             )
+            self._connection.execute(
+                "INSERT INTO executions VALUES (?, ?, ?, ?, ?)", (key, kind, now, wall_s, worker)
+            )
         return key
+
+    def keys(self, kind: str | None = None) -> set[str]:
+        """Keys of the stored rows, optionally of one kind (no payloads are read).
+
+        Example:
+            >>> store = ResultStore(":memory:")
+            >>> key = store.put("square", {"x": 2}, {"y": 4})
+            >>> store.keys() == {key}, store.keys("cube")
+            (True, set())
+        """
+        query, args = "SELECT key FROM results", ()
+        if kind is not None:
+            query, args = query + " WHERE kind = ?", (kind,)
+        return {row[0] for row in self._connection.execute(query, args)}
+
+    def execution_counts(self, kind: str | None = None) -> dict[str, int]:
+        """How many times each key was computed to completion (from the executions log).
+
+        Example:
+            >>> store = ResultStore(":memory:")
+            >>> _ = store.cached("square", {"x": 2}, lambda: {"y": 4})
+            >>> _ = store.cached("square", {"x": 2}, lambda: {"y": 4})
+            >>> list(store.execution_counts().values())
+            [1]
+        """
+        query, args = "SELECT key, COUNT(*) FROM executions", ()
+        if kind is not None:
+            query, args = query + " WHERE kind = ?", (kind,)
+        return dict(self._connection.execute(query + " GROUP BY key", args).fetchall())
 
     def cached(self, kind: str, inputs: dict[str, Any], compute: Callable[[], T]) -> T:
         """Return the stored payload for (kind, inputs), computing and storing it if absent.

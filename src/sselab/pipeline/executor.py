@@ -1,0 +1,340 @@
+"""Run a DAG of :class:`~sselab.pipeline.tasks.Task` in-process or on Dask, caching in the store.
+
+Design:
+
+* **Only the driver writes the store.** Workers run the stage function and return
+  the payload; the driver writes one transaction per finished task (result row and
+  executions-log row together). One writer means no SQLite lock contention between
+  worker processes and no need for a filesystem shared with remote workers; payloads
+  are small (summaries and structures, never trajectories).
+* **Resumable.** A task whose key is in the store is never submitted. A killed driver
+  loses only the tasks in flight; the rerun computes exactly those and their
+  dependents.
+* **Failures are contained.** A task that raises is reported in
+  :attr:`RunSummary.failed`; its dependents are skipped, everything else runs.
+* **Placement.** A task's ``resources`` (``{"GPU": 1}`` for MD) are passed to Dask when
+  some worker declares them (``dask worker --resources GPU=1``), so each GPU runs one
+  MD at a time; without such workers they are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from sselab.pipeline.store import ResultStore, _json_default
+from sselab.pipeline.tasks import Task, TaskContext, TaskFunction
+
+logger = logging.getLogger(__name__)
+
+
+class TaskError(RuntimeError):
+    """A task's stage function raised; the message names the task."""
+
+
+@dataclass
+class RunSummary:
+    """Outcome of :func:`run_tasks`.
+
+    Attributes:
+        payloads: key -> payload of every task that has a result (stored or new).
+        computed: keys computed in this run.
+        cached: keys found in the store (not recomputed).
+        failed: key -> "kind (label): error" of tasks that raised.
+        skipped: keys not run because a dependency failed.
+        wall_s: wall time of the run.
+        n_workers: Dask workers used (0 = in-process).
+        kinds: key -> task kind (for per-stage counts).
+    """
+
+    payloads: dict[str, Any] = field(default_factory=dict)
+    computed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+    n_workers: int = 0
+    kinds: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Counts per stage, failures and timing (JSON; payloads left out)."""
+
+        def per_kind(keys: Iterable[str]) -> dict[str, int]:
+            return dict(sorted(Counter(self.kinds[k] for k in keys).items()))
+
+        return {
+            "wall_s": self.wall_s,
+            "n_workers": self.n_workers,
+            "computed": per_kind(self.computed),
+            "cached": per_kind(self.cached),
+            "failed": self.failed,
+            "skipped": per_kind(self.skipped),
+        }
+
+
+def plan(tasks: Iterable[Task]) -> list[Task]:
+    """All tasks with their dependencies, deduplicated by key, dependencies first.
+
+    Example:
+        >>> def one(i, d, c): return 1
+        >>> a = Task("a", {}, one)
+        >>> [t.kind for t in plan([Task("b", {}, one, {"a": a}), Task("a", {}, one)])]
+        ['a', 'b']
+    """
+    ordered: dict[str, Task] = {}
+
+    def visit(task: Task) -> None:
+        if task.key in ordered:
+            return
+        for dep in task.deps.values():
+            visit(dep)
+        ordered[task.key] = task
+
+    for task in tasks:
+        visit(task)
+    return list(ordered.values())
+
+
+def execute(
+    fn: TaskFunction, inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
+) -> tuple[Any, float, str]:
+    """Run one stage function (on a worker or in-process): (payload, wall_s, worker).
+
+    The payload goes through JSON here so that a fresh result and one read back from
+    the store are the same plain data (lists, not tuples; no numpy scalars).
+
+    Example:
+        >>> execute(lambda i, d, c: {"y": (i["x"], 2)}, {"x": 1}, {}, TaskContext(Path(".")))[0]
+        {'y': [1, 2]}
+    """
+    start = time.perf_counter()
+    payload = json.loads(json.dumps(fn(inputs, deps, context), default=_json_default))
+    return payload, time.perf_counter() - start, f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description:>12s}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        disable=not enabled,
+    )
+
+
+def _resources_offered(client: Any) -> set[str]:
+    workers = client.scheduler_info().get("workers", {}).values()
+    return {name for worker in workers for name in (worker.get("resources") or {})}
+
+
+def run_tasks(
+    tasks: Iterable[Task],
+    store: ResultStore,
+    client: Any | None = None,
+    work_dir: str | Path = "sselab-work",
+    device: str = "auto",
+    progress: bool = True,
+) -> RunSummary:
+    """Compute every task (and its dependencies) not yet in ``store``.
+
+    Args:
+        tasks: the tasks wanted; dependencies are added automatically.
+        store: results store; finished tasks are written to it by this process.
+        client: ``dask.distributed.Client`` (see :func:`dask_client`), or None to run
+            in-process in dependency order.
+        work_dir: root of per-task scratch folders (``work_dir/<kind>-<key[:16]>``, MD
+            checkpoints); must be visible to the workers.
+        device: torch device for MLIPs on the workers ("auto" picks CUDA when present).
+        progress: live rich progress bars (done / total per stage).
+
+    Returns:
+        :class:`RunSummary` with the payload of every task.
+
+    Example:
+        >>> def square(inputs, deps, context): return inputs["x"] ** 2
+        >>> def total(inputs, deps, context): return sum(deps.values())
+        >>> parts = [Task("square", {"x": x}, square) for x in (1, 2, 3)]
+        >>> job = Task("sum", {}, total, {f"p{k}": t for k, t in enumerate(parts)})
+        >>> summary = run_tasks([job], ResultStore(":memory:"), progress=False)
+        >>> summary.payloads[job.key], len(summary.computed)
+        (14, 4)
+    """
+    start = time.perf_counter()
+    ordered = plan(tasks)
+    summary = RunSummary(kinds={t.key: t.kind for t in ordered})
+    stored = store.keys()
+    root = Path(work_dir)
+
+    def context(task: Task) -> TaskContext:
+        return TaskContext(root / f"{task.kind}-{task.key[:16]}", device)
+
+    with _progress(progress) as bars:
+        bar_of: dict[str, Any] = {}
+        for kind, count in Counter(t.kind for t in ordered).items():
+            bar_of[kind] = bars.add_task(kind, total=count)
+        todo: list[Task] = []
+        for task in ordered:
+            if task.key in stored:
+                found = store.get(task.key)
+                summary.payloads[task.key] = found.payload
+                summary.cached.append(task.key)
+                bars.advance(bar_of[task.kind])
+            else:
+                todo.append(task)
+
+        def record(task: Task, outcome: tuple[Any, float, str] | BaseException) -> None:
+            if isinstance(outcome, BaseException):
+                summary.failed[task.key] = f"{task.kind} ({task.label}): {outcome}"
+                logger.error("task %s failed: %s", summary.failed[task.key], outcome)
+            else:
+                payload, wall_s, worker = outcome
+                store.put(task.kind, task.store_inputs, payload, wall_s=wall_s, worker=worker)
+                summary.payloads[task.key] = payload
+                summary.computed.append(task.key)
+            bars.advance(bar_of[task.kind])
+
+        if client is None:
+            _run_serial(todo, summary, record, context)
+        else:
+            summary.n_workers = len(client.scheduler_info().get("workers", {}))
+            _run_dask(todo, summary, record, context, client)
+    summary.wall_s = time.perf_counter() - start
+    return summary
+
+
+def _blocked(task: Task, summary: RunSummary) -> bool:
+    return any(d.key in summary.failed or d.key in summary.skipped for d in task.deps.values())
+
+
+def _run_serial(todo: Sequence[Task], summary: RunSummary, record: Any, context: Any) -> None:
+    for task in todo:
+        if _blocked(task, summary):
+            summary.skipped.append(task.key)
+            continue
+        deps = {name: summary.payloads[d.key] for name, d in task.deps.items()}
+        try:
+            outcome: Any = execute(task.fn, dict(task.inputs), deps, context(task))
+        except Exception as exc:
+            outcome = exc
+        record(task, outcome)
+
+
+def _run_dask(
+    todo: Sequence[Task], summary: RunSummary, record: Any, context: Any, client: Any
+) -> None:
+    from distributed import as_completed
+
+    offered = _resources_offered(client)
+    waiting = {t.key: t for t in todo}
+    children: dict[str, list[Task]] = defaultdict(list)
+    for task in todo:
+        for dep in task.deps.values():
+            if dep.key in waiting:
+                children[dep.key].append(task)
+    futures = as_completed()
+    task_of: dict[str, Task] = {}
+
+    def ready(task: Task) -> bool:
+        return all(d.key in summary.payloads for d in task.deps.values())
+
+    def submit(task: Task) -> None:
+        deps = {name: summary.payloads[d.key] for name, d in task.deps.items()}
+        resources = dict(task.resources) if set(task.resources) <= offered else None
+        future = client.submit(
+            execute,
+            task.fn,
+            dict(task.inputs),
+            deps,
+            context(task),
+            key=f"{task.kind}-{task.key[:12]}-{uuid.uuid4().hex[:6]}",
+            pure=False,
+            resources=resources or None,
+        )
+        task_of[future.key] = task
+        futures.add(future)
+        del waiting[task.key]
+
+    def skip_descendants(key: str) -> None:
+        for child in children[key]:
+            if child.key in waiting:
+                del waiting[child.key]
+                summary.skipped.append(child.key)
+                skip_descendants(child.key)
+
+    for task in list(waiting.values()):
+        if ready(task):
+            submit(task)
+    for future in futures:
+        task = task_of.pop(future.key)
+        try:
+            outcome: Any = future.result()
+        except Exception as exc:
+            outcome = exc
+        record(task, outcome)
+        if task.key in summary.failed:
+            skip_descendants(task.key)
+            continue
+        for child in children[task.key]:
+            if child.key in waiting and ready(child):
+                submit(child)
+
+
+@contextmanager
+def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
+    """A Dask client for ``run_tasks``, or None for in-process execution.
+
+    Args:
+        workers: start a ``LocalCluster`` of this many single-threaded worker processes
+            on loopback (no dashboard).
+        scheduler: address of an existing scheduler, e.g. ``tcp://10.0.0.5:8786``
+            (a dask-jobqueue SLURMCluster, ``dask scheduler`` + ``dask worker``).
+
+    Yields:
+        ``distributed.Client`` or None (neither option given).
+
+    Raises:
+        ValueError: both options given, or workers < 1.
+
+    Example:
+        >>> with dask_client() as client:
+        ...     client is None
+        True
+    """
+    if workers is not None and scheduler is not None:
+        raise ValueError("give either workers (a local cluster) or scheduler, not both")
+    if workers is None and scheduler is None:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        with Client(scheduler, timeout="30s") as client:
+            yield client
+        return
+    if workers < 1:
+        raise ValueError(f"workers = {workers}: need at least one worker")
+    # Processes (not threads): MLIP calculators are not thread-safe and torch holds the
+    # GIL in parts of a force call; one thread each keeps 1 task = 1 core.
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client

@@ -1,0 +1,369 @@
+"""Study files: which candidates, which model, which stages (TOML, validated by pydantic).
+
+A study lists candidate *families* (cation, anion pair, x grid, supercell); every
+(family, x) is one candidate M(2+x)A'(x)A(1-x). Example (see
+``examples/study_antifluorites.toml``)::
+
+    name = "antifluorites"
+    model = "chgnet"
+    stages = ["order", "relax", "hull", "window", "bvse", "diffraction"]
+
+    [relax]
+    fmax_eV_per_angstrom = 0.05
+
+    [[candidates]]
+    name = "Li-S-N"
+    anions = ["S", "N"]
+    x = [0.25, 0.5]
+
+Errors name the field, e.g. ``study.toml: candidates[1].x[0]: x = 1.2 must be in (0, 1)``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from sselab.pipeline import tasks
+
+Stage = Literal["order", "relax", "hull", "window", "bvse", "md", "transport", "diffraction"]
+STAGES: tuple[str, ...] = get_args(Stage)
+# Stages every other stage builds on; always run.
+CORE_STAGES = ("order", "relax")
+ANION_CHARGES = {"O": -2, "S": -2, "Se": -2, "Te": -2, "N": -3}
+BUILTIN_STUDIES = ("seed",)
+
+
+class StudyError(ValueError):
+    """A study file is missing, is not TOML, or has an invalid field (named in the message)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CandidateFamily(_Strict):
+    """M(2+x)A'(x)A(1-x) over an x grid, ordered in one supercell."""
+
+    name: str = Field(min_length=1)
+    cation: Literal["Li", "Na"] = "Li"
+    anions: tuple[str, str] = ("S", "N")
+    x: list[float] = Field(min_length=1)
+    supercell: tuple[PositiveInt, PositiveInt, PositiveInt] = (1, 1, 1)
+    n_orderings: PositiveInt = 1
+
+    @field_validator("anions")
+    @classmethod
+    def _anion_charges(cls, anions: tuple[str, str]) -> tuple[str, str]:
+        charges = tuple(ANION_CHARGES.get(a) for a in anions)
+        if charges != (-2, -3):
+            raise ValueError(
+                f"anions must be (divalent host, trivalent dopant) from {sorted(ANION_CHARGES)}, "
+                f"e.g. ['S', 'N']; got {list(anions)}"
+            )
+        return anions
+
+    @model_validator(mode="after")
+    def _x_fits_supercell(self) -> CandidateFamily:
+        n_anions = 4 * math.prod(self.supercell)
+        for k, x in enumerate(self.x):
+            if not 0 < x < 1:
+                raise _FieldError(("x", k), f"x = {x} must be in (0, 1)")
+            if abs(x * n_anions - round(x * n_anions)) > 1e-6:
+                raise _FieldError(
+                    ("x", k),
+                    f"x = {x} is not a multiple of 1/{n_anions}, which supercell "
+                    f"{list(self.supercell)} ({n_anions} anion sites) needs for a "
+                    "charge-neutral ordering",
+                )
+        return self
+
+
+class RelaxSection(_Strict):
+    """Relaxation settings."""
+
+    fmax_eV_per_angstrom: PositiveFloat = 0.05
+    max_steps: PositiveInt = 300
+
+
+class MDSection(_Strict):
+    """MD profile (``md`` and ``transport`` stages)."""
+
+    temperatures_K: list[PositiveFloat] = Field(default=[600.0, 800.0, 1000.0], min_length=1)
+    time_ps: PositiveFloat = 10.0
+    equilibration_ps: Annotated[float, Field(ge=0)] = 1.0
+    timestep_fs: PositiveFloat = 2.0
+    frame_interval_steps: PositiveInt = 10
+    supercell: tuple[PositiveInt, PositiveInt, PositiveInt] = (1, 1, 1)
+    n_blocks: Annotated[int, Field(ge=3)] = 5
+    seed: int = 0
+
+    @field_validator("temperatures_K")
+    @classmethod
+    def _distinct(cls, temperatures: list[float]) -> list[float]:
+        if len(set(temperatures)) != len(temperatures):
+            raise ValueError(f"duplicate temperatures in {temperatures}")
+        return temperatures
+
+
+class BVSESection(_Strict):
+    """BVSE settings."""
+
+    resolution_angstrom: PositiveFloat = 0.2
+
+
+class DiffractionSection(_Strict):
+    """Diffraction settings."""
+
+    radiation: str = "CuKa"
+    n_peaks: PositiveInt = 8
+
+
+class Study(_Strict):
+    """A validated study file."""
+
+    name: str = Field(min_length=1)
+    model: str = "chgnet"
+    stages: list[Stage] = ["order", "relax", "hull", "window", "bvse", "diffraction"]
+    seed: int = 0
+    relax: RelaxSection = RelaxSection()
+    md: MDSection = MDSection()
+    bvse: BVSESection = BVSESection()
+    diffraction: DiffractionSection = DiffractionSection()
+    candidates: list[CandidateFamily] = Field(min_length=1)
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, model: str) -> str:
+        from sselab.calculators import ModelUnavailableError, parse_model
+
+        try:
+            parse_model(model)
+        except ModelUnavailableError as exc:
+            raise ValueError(str(exc)) from None
+        return model
+
+    @field_validator("diffraction")
+    @classmethod
+    def _known_radiation(cls, section: DiffractionSection) -> DiffractionSection:
+        from sselab.diffraction.radiation import parse_radiation
+
+        parse_radiation(section.radiation)
+        return section
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Study:
+        names = [c.name for c in self.candidates]
+        for k, name in enumerate(names):
+            if names.index(name) != k:
+                raise _FieldError(("candidates", k, "name"), f"duplicate candidate name '{name}'")
+        if "transport" in self.stages and len(self.md.temperatures_K) < 2:
+            raise _FieldError(
+                ("md", "temperatures_K"), "the transport stage needs MD at >= 2 temperatures"
+            )
+        return self
+
+
+class _FieldError(ValueError):
+    """Raised inside validators to point at a sub-field (pydantic only knows the model)."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
+def _location(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, _FieldError):
+        return f"{_location(loc + cause.loc)}: {cause}"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown field"
+    return f"{_location(loc)}: {message}"
+
+
+def parse_study(data: dict[str, Any], source: str = "study") -> Study:
+    """Validate a study from a mapping; errors name the field.
+
+    Raises:
+        StudyError: one line per invalid field, e.g. ``study: candidates[0].x[1]: ...``.
+
+    Example:
+        >>> parse_study({"name": "s", "candidates": [{"name": "a", "x": [0.5]}]}).model
+        'chgnet'
+        >>> parse_study({"name": "s", "candidates": [{"name": "a", "x": [1.5]}]})
+        Traceback (most recent call last):
+        ...
+        sselab.pipeline.study.StudyError: study: candidates[0].x[0]: x = 1.5 must be in (0, 1)
+    """
+    try:
+        return Study.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{source}: {_describe(e)}" for e in exc.errors()]
+        raise StudyError("\n".join(lines)) from None
+
+
+def load_study(path_or_name: str | Path) -> Study:
+    """Read a study TOML file, or a built-in study by name ("seed").
+
+    Raises:
+        StudyError: no such file, invalid TOML, or an invalid field.
+
+    Example:
+        >>> load_study("seed").candidates[0].anions
+        ('S', 'N')
+    """
+    if str(path_or_name) in BUILTIN_STUDIES and not Path(path_or_name).exists():
+        source = f"built-in study '{path_or_name}'"
+        text = (resources.files("sselab.data") / "studies" / f"{path_or_name}.toml").read_text()
+    else:
+        path = Path(path_or_name)
+        source = str(path)
+        if not path.is_file():
+            raise StudyError(
+                f"{path}: no such study file (built-in studies: {', '.join(BUILTIN_STUDIES)})"
+            )
+        text = path.read_text()
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StudyError(f"{source}: not valid TOML: {exc}") from None
+    return parse_study(data, source)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One composition of a family: what the screen ranks."""
+
+    name: str
+    family: str
+    cation: str
+    anions: tuple[str, str]
+    x: float
+    supercell: tuple[int, int, int]
+
+
+@dataclass
+class StudyPlan:
+    """The tasks of a study and, per candidate, its tasks by stage.
+
+    Attributes:
+        study: the validated study.
+        candidates: candidates in study order.
+        tasks: candidate name -> stage -> task or list of tasks ("relax", "md").
+        notes: stages left out and why (e.g. no reference phases for O).
+    """
+
+    study: Study
+    candidates: list[Candidate]
+    tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def all_tasks(self) -> list[tasks.Task]:
+        """Every task of the plan (dependencies included by the executor)."""
+        out: list[tasks.Task] = []
+        for stages in self.tasks.values():
+            for value in stages.values():
+                out.extend(value if isinstance(value, list) else [value])
+        return out
+
+
+def candidates_of(study: Study) -> list[Candidate]:
+    """Expand families into candidates named ``<family> x=<x>``.
+
+    Example:
+        >>> [c.name for c in candidates_of(load_study("seed"))][:2]
+        ['Li-S-N x=0.25', 'Li-S-N x=0.5']
+    """
+    return [
+        Candidate(f"{f.name} x={x:g}", f.name, f.cation, f.anions, x, f.supercell)
+        for f in study.candidates
+        for x in f.x
+    ]
+
+
+def study_plan(study: Study) -> StudyPlan:
+    """Build the task DAG of a study (nothing is computed).
+
+    Example:
+        >>> plan = study_plan(load_study("seed"))
+        >>> sorted(plan.tasks["Li-S-N x=0.5"])[:3]
+        ['bvse', 'diffraction', 'hull']
+    """
+    settings = tasks.RelaxSettings(
+        study.model, study.relax.fmax_eV_per_angstrom, study.relax.max_steps
+    )
+    stages = set(study.stages) | set(CORE_STAGES)
+    if "transport" in stages:
+        stages.add("md")
+    result = StudyPlan(study, candidates_of(study))
+    if "bvse" in stages and not tasks.bvse_available():
+        stages.discard("bvse")
+        result.notes.append(f"bvse: skipped, {tasks.BVSE_MODULE} is not importable here")
+    families = {f.name: f for f in study.candidates}
+    md = study.md
+    profile = tasks.MDProfile(
+        tuple(md.temperatures_K),
+        md.time_ps,
+        md.equilibration_ps,
+        md.timestep_fs,
+        md.frame_interval_steps,
+        md.supercell,
+        md.n_blocks,
+        md.seed,
+    )
+    for c in result.candidates:
+        order = tasks.order_task(
+            c.cation, c.anions, c.x, c.supercell, families[c.family].n_orderings, study.seed, c.name
+        )
+        relaxed = tasks.relax_tasks(order, settings)
+        own: dict[str, Any] = {"order": order, "relax": relaxed}
+        if "hull" in stages:
+            own["hull"] = tasks.tie_line_task(c.cation, c.anions, relaxed, settings)
+        if "window" in stages:
+            try:
+                own["window"] = tasks.window_task([c.cation, *c.anions], relaxed, settings)
+            except ValueError as exc:
+                note = f"window: skipped for {c.family}: {exc}"
+                if note not in result.notes:
+                    result.notes.append(note)
+        if "bvse" in stages:
+            own["bvse"] = tasks.bvse_task(c.cation, relaxed, study.bvse.resolution_angstrom)
+        if "md" in stages:
+            own["md"] = tasks.md_tasks(c.cation, relaxed, profile, study.model)
+        if "transport" in stages:
+            own["transport"] = tasks.transport_task(own["md"])
+        if "diffraction" in stages:
+            own["diffraction"] = tasks.diffraction_task(
+                c.cation,
+                c.anions,
+                c.x,
+                relaxed,
+                study.diffraction.radiation,
+                study.diffraction.n_peaks,
+            )
+        result.tasks[c.name] = own
+    return result

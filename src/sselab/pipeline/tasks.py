@@ -1,0 +1,655 @@
+"""Pipeline stages as pure, cached tasks.
+
+A :class:`Task` is a stage function with declared inputs (JSON-able: structures as
+pymatgen dicts, model labels, settings) and declared dependencies (other tasks whose
+payloads it receives). Its store key is the hash of (kind, inputs, dependency keys),
+so a changed upstream result or setting changes every downstream key, and an
+unchanged one is never recomputed (:func:`sselab.pipeline.executor.run_tasks`).
+
+Stage functions have the signature ``fn(inputs, deps, context) -> payload`` where
+``deps`` maps dependency names to their payloads and ``context`` carries what must
+not enter the key (device, a scratch folder for MD checkpoints). They are
+module-level functions so Dask can ship them to worker processes by reference.
+
+Builders (``order_task``, ``relax_task``, ...) create the tasks of one candidate
+M(2+x)A'(x)A(1-x); :mod:`sselab.pipeline.study` wires them up for a whole study.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pymatgen.core import Lattice, Structure
+
+from sselab.calculators import model_label
+from sselab.pipeline.store import input_key
+
+TaskFunction = Callable[[dict[str, Any], dict[str, Any], "TaskContext"], Any]
+
+# The two BVSE percolation barriers below are what the screen ranks on; the module
+# is written in parallel and imported lazily so everything else runs without it.
+BVSE_MODULE = "sselab.transport.bvse"
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """Execution settings that do not change a task's result (kept out of its key).
+
+    Attributes:
+        work_dir: scratch folder of this task (MD trajectories and checkpoints), stable
+            across reruns so an interrupted MD resumes from its checkpoint.
+        device: torch device for MLIPs ("auto", "cpu", "cuda").
+    """
+
+    work_dir: Path
+    device: str = "auto"
+
+
+@dataclass(frozen=True, eq=False)
+class Task:
+    """One cached computation in the pipeline DAG.
+
+    Attributes:
+        kind: stage name, also the store's ``kind`` column ("order", "relax", ...).
+        inputs: JSON-able inputs; with the dependency keys they define the store key.
+        fn: module-level stage function ``fn(inputs, deps, context) -> payload``.
+        deps: name -> upstream task; ``fn`` receives name -> upstream payload.
+        resources: Dask worker resources the task needs, e.g. ``{"GPU": 1}`` for MD
+            (honoured only when some worker declares them).
+        label: human-readable name for progress and errors (e.g. the candidate).
+
+    Example:
+        >>> t = Task("double", {"x": 2}, lambda i, d, c: 2 * i["x"])
+        >>> t.key == Task("double", {"x": 2.0}, lambda i, d, c: 0).key
+        True
+    """
+
+    kind: str
+    inputs: Mapping[str, Any]
+    fn: TaskFunction
+    deps: Mapping[str, Task] = field(default_factory=dict)
+    resources: Mapping[str, float] = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def store_inputs(self) -> dict[str, Any]:
+        """What the store hashes and keeps: the inputs plus each dependency's key."""
+        return {"inputs": dict(self.inputs), "deps": {n: d.key for n, d in self.deps.items()}}
+
+    @cached_property
+    def key(self) -> str:
+        """sha256 store key of (kind, inputs, dependency keys)."""
+        return input_key(self.kind, self.store_inputs)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def _structure(data: Mapping[str, Any]) -> Structure:
+    return Structure.from_dict(dict(data))
+
+
+def best_relaxed(deps: Mapping[str, Any], prefix: str = "relax") -> dict[str, Any]:
+    """The lowest-energy payload among dependencies named ``<prefix>...``.
+
+    Example:
+        >>> best_relaxed({"relax0": {"energy_per_atom_eV": -1}, "x": {}})
+        {'energy_per_atom_eV': -1}
+    """
+    relaxed = [p for name, p in deps.items() if name.startswith(prefix)]
+    if not relaxed:
+        raise ValueError(f"no dependency named {prefix}*: the task needs relaxed orderings")
+    return min(relaxed, key=lambda p: p["energy_per_atom_eV"])
+
+
+def order_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+    """Ordered supercells of M(2+x)A'(x)A(1-x), lowest Ewald energy first."""
+    from sselab.structures import actual_x, antifluorite, enumerate_orderings, ewald_energy_per_atom
+
+    host, dopant = inputs["anions"]
+    cells = enumerate_orderings(
+        antifluorite(inputs["x"], anions=(host, dopant), cation=inputs["cation"]),
+        supercell=inputs["supercell"],
+        n=inputs["n_orderings"],
+        seed=inputs["seed"],
+    )
+    return {
+        "structures": [c.as_dict() for c in cells],
+        "ewald_eV_per_atom": [ewald_energy_per_atom(c) for c in cells],
+        "x_actual": actual_x(cells[0], dopant=dopant, host=host),
+        "formula": cells[0].composition.reduced_formula,
+    }
+
+
+def relax_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+    """MLIP cell + position relaxation of ordering ``index`` of the ``order`` payload."""
+    from sselab.calculators import get_calculator, relax
+
+    structure = _structure(deps["order"]["structures"][inputs["index"]])
+    calculator = get_calculator(inputs["model"], device=context.device)
+    result = relax(
+        structure, calculator, fmax=inputs["fmax"], max_steps=inputs["max_steps"]
+    ).as_dict()
+    result["model"] = inputs["model"]
+    return result
+
+
+def relax_phase_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+    """Relaxed energy of a named reference phase (via ``sselab.thermo.relax_phases``)."""
+    from sselab.thermo.energies import relax_phases
+
+    energy = relax_phases(
+        {inputs["name"]: _structure(inputs["structure"])},
+        model=inputs["model"],
+        fmax=inputs["fmax"],
+        max_steps=inputs["max_steps"],
+    )[inputs["name"]]
+    return {
+        "name": energy.name,
+        "formula": energy.formula,
+        "n_atoms": energy.n_atoms,
+        "energy_eV": energy.energy_eV,
+        "energy_per_atom_eV": energy.energy_per_atom_eV,
+        "converged": energy.converged,
+        "model": energy.model,
+        "structure": energy.structure.as_dict(),
+    }
+
+
+def tie_line_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+    """Energy above the M2A–M3A' tie line of the best ordering (the paper's E_hull).
+
+    A full pymatgen hull needs elemental references for every element, which sselab
+    has only for Li–N–S (the ``window`` stage); the tie line is defined for every
+    chemistry and equals the hull energy whenever M2A and M3A' are the decomposition
+    products, as the paper found for Li–N–S.
+    """
+    from sselab.thermo.hull import tie_line_energy_per_atom
+
+    best = best_relaxed(deps)
+    relaxed = [p for name, p in deps.items() if name.startswith("relax")]
+    structure = _structure(best["structure"])
+    host, dopant = inputs["anions"]
+    counts = structure.composition.element_composition
+    x = counts[dopant] / (counts[dopant] + counts[host])
+    tie = tie_line_energy_per_atom(
+        x, deps["host"]["energy_per_atom_eV"], deps["dopant"]["energy_per_atom_eV"]
+    )
+    e_above = 1000 * (best["energy_per_atom_eV"] - tie)
+    spread = [1000 * (p["energy_per_atom_eV"] - best["energy_per_atom_eV"]) for p in relaxed]
+    return {
+        "formula": structure.composition.reduced_formula,
+        "x_actual": float(x),
+        "n_atoms": len(structure),
+        "energy_per_atom_eV": best["energy_per_atom_eV"],
+        "e_above_tie_meV_per_atom": e_above,
+        "ordering_energies_meV_per_atom": sorted(spread),
+        "n_orderings": len(relaxed),
+        "decomposition": (
+            f"{deps['host']['formula']} + {deps['dopant']['formula']}" if e_above > 0 else "none"
+        ),
+        "hull_contains": f"{deps['host']['formula']}, {deps['dopant']['formula']} (tie line)",
+        "all_converged": all(p["converged"] for p in relaxed),
+    }
+
+
+def window_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+    """Full reference-phase hull and electrochemical window vs Li+/Li of the best ordering."""
+    from pymatgen.analysis.phase_diagram import PhaseDiagram
+
+    from sselab.thermo.energies import to_entry
+    from sselab.thermo.window import stability_window
+
+    best = best_relaxed(deps)
+    structure = _structure(best["structure"])
+    references = [
+        to_entry(p["name"], _structure(p["structure"]), p["energy_eV"], inputs["scheme"])
+        for name, p in deps.items()
+        if name.startswith("phase:")
+    ]
+    entry = to_entry("candidate", structure, best["energy_eV"], inputs["scheme"])
+    diagram = PhaseDiagram([*references, entry])
+    window = stability_window(structure.composition, diagram)
+    decomposition = diagram.get_decomposition(entry.composition)
+    return {
+        **window.as_dict(),
+        "e_hull_meV_per_atom": 1000 * diagram.get_e_above_hull(entry),
+        "decomposition": {e.data["name"]: float(f) for e, f in decomposition.items()},
+        "hull_contains": sorted(p["name"] for n, p in deps.items() if n.startswith("phase:")),
+    }
+
+
+def bvse_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+    """BVSE percolation barriers (1D/2D/3D, eV) of the mobile cation in the best ordering."""
+    import importlib
+
+    bvse = importlib.import_module(BVSE_MODULE)
+    result = bvse.percolation_barriers(
+        _structure(best_relaxed(deps)["structure"]),
+        mobile=inputs["mobile"],
+        resolution_angstrom=inputs["resolution_angstrom"],
+    )
+    return result.as_dict()
+
+
+def md_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+    """NVT MD of the best ordering at one temperature, then D and sigma with block errors.
+
+    The trajectory lives in ``context.work_dir`` and the run resumes from its
+    checkpoint, so an interrupted screening loses at most one checkpoint interval.
+    """
+    from sselab.transport.analysis import analyze_diffusion
+    from sselab.transport.md import run_md
+    from sselab.transport.trajectory import read_trajectory
+
+    structure = _structure(best_relaxed(deps)["structure"]) * inputs["supercell"]
+    run = run_md(
+        structure,
+        inputs["temperature_K"],
+        context.work_dir,
+        time_ps=inputs["time_ps"],
+        timestep_fs=inputs["timestep_fs"],
+        equilibration_ps=inputs["equilibration_ps"],
+        frame_interval_steps=inputs["frame_interval_steps"],
+        checkpoint_interval_steps=50 * inputs["frame_interval_steps"],
+        seed=inputs["seed"],
+        calculator=inputs["model"],
+        device=context.device,
+        resume=True,
+        progress=False,
+    )
+    diffusion = analyze_diffusion(
+        read_trajectory(run.trajectory_path), species=inputs["species"], n_blocks=inputs["n_blocks"]
+    )
+    return {
+        **diffusion.as_dict(curve_points=60),
+        "n_frames": run.n_frames,
+        "mean_temperature_K": run.mean_temperature_K,
+        "model": run.model,
+    }
+
+
+def transport_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+    """Arrhenius fit of tracer D(T) from the MD tasks, extrapolated to ``temperature_K``.
+
+    Mirrors ``sselab.transport.analysis.arrhenius_from_results`` on the stored MD
+    summaries (the task payloads are JSON, not DiffusionResult objects).
+    """
+    from sselab.transport.analysis import Estimate, arrhenius_fit, nernst_einstein_sigma
+
+    runs = sorted(
+        (p for n, p in deps.items() if n.startswith("md")), key=lambda p: p["temperature_K"]
+    )
+    fit = arrhenius_fit(
+        [r["temperature_K"] for r in runs],
+        [r["D_cm2_per_s"]["value"] for r in runs],
+        [r["D_cm2_per_s"]["error"] for r in runs],
+    )
+    room = inputs["temperature_K"]
+    d_room = fit.predict(room)
+
+    def to_sigma(d: float) -> float:
+        return nernst_einstein_sigma(d, runs[0]["n_ions"], runs[0]["volume_angstrom3"], room)
+
+    sigma = Estimate(
+        to_sigma(d_room.value), to_sigma(d_room.error), tuple(map(to_sigma, d_room.ci95))
+    )
+    return {
+        "temperature_K": room,
+        "fit": fit.as_dict(),
+        "D_cm2_per_s": d_room.as_dict(),
+        "sigma_S_per_cm": sigma.as_dict(),
+        "diffusive": [bool(r["diffusive"]) for r in runs],
+    }
+
+
+def diffraction_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+    """Powder pattern of the disordered cell at the relaxed pseudo-cubic lattice constant.
+
+    The experiment sees the disordered Fm-3m average, not one ordering, so the pattern
+    is simulated for ``antifluorite(x)`` with a taken from the best relaxed ordering.
+    """
+    from sselab.diffraction.simulate import simulate_pattern
+    from sselab.pipeline.lattice import pseudo_cubic_a
+    from sselab.structures import antifluorite
+
+    relaxed = _structure(best_relaxed(deps)["structure"])
+    host, dopant = inputs["anions"]
+    n_anions = sum(1 for site in relaxed if site.specie.symbol in (host, dopant))
+    a = pseudo_cubic_a(relaxed, n_anions)
+    simulated = simulate_pattern(
+        antifluorite(inputs["x"], anions=(host, dopant), cation=inputs["cation"], a=a),
+        inputs["radiation"],
+    )
+    strongest = np.argsort(simulated.intensity)[::-1][: inputs["n_peaks"]]
+    return {
+        "a_angstrom": a,
+        "radiation": inputs["radiation"],
+        "peaks": [
+            {
+                "hkl": [int(h) for h in simulated.hkl[i]],
+                "d_angstrom": float(simulated.d_angstrom[i]),
+                "position": float(simulated.position[i]),
+                "intensity": float(simulated.intensity[i]),
+            }
+            for i in sorted(strongest, key=lambda i: simulated.position[i])
+        ],
+    }
+
+
+# ------------------------------------------------------------------ end members
+
+
+def _anti_reo3(cation: str, anion: str, a: float) -> Structure:
+    return Structure.from_spacegroup(
+        "Pm-3m", Lattice.cubic(a), [anion, cation], [[0, 0, 0], [0.5, 0, 0]]
+    )
+
+
+def end_member_structures(cation: str, host: str, dopant: str) -> dict[str, Structure]:
+    """Experimental structures of M2A (antifluorite) and M3A' for the tie line.
+
+    Names and structures of phases that ``sselab.structures.reference_phases`` has
+    (Li2S, alpha-Li3N) are taken from there, so the relaxations are shared with the
+    ``window`` stage. Other M2A: ``antifluorite(0)`` at the parent's experimental a.
+    Na3N: anti-ReO3, Pm-3m, a = 3.8175 Å (Fischer & Jansen, Angew. Chem. Int. Ed. 41,
+    1755 (2002)).
+
+    Example:
+        >>> sorted(end_member_structures("Li", "O", "N"))
+        ['Li2O', 'alpha-Li3N']
+    """
+    from sselab.structures import REFERENCE_BUILDERS, antifluorite
+
+    m3a = {
+        ("Li", "N"): ("alpha-Li3N", REFERENCE_BUILDERS["alpha-Li3N"]),
+        ("Na", "N"): ("Na3N", lambda: _anti_reo3("Na", "N", 3.8175)),
+    }
+    if (cation, dopant) not in m3a:
+        raise ValueError(f"no reference structure for {cation}3{dopant}; known: {sorted(m3a)}")
+    name = f"{cation}2{host}"
+    if name in REFERENCE_BUILDERS:
+        parent = REFERENCE_BUILDERS[name]()
+    else:
+        parent = antifluorite(0.0, anions=(host, dopant), cation=cation)
+        parent.remove_oxidation_states()
+    m3a_name, build = m3a[(cation, dopant)]
+    return {name: parent, m3a_name: build()}
+
+
+# --------------------------------------------------------------------- builders
+
+
+@dataclass(frozen=True)
+class RelaxSettings:
+    """Relaxation settings shared by every relax task of a study.
+
+    Attributes:
+        model: registered MLIP name (stored as its canonical label).
+        fmax_eV_per_angstrom: force threshold.
+        max_steps: optimiser step limit.
+    """
+
+    model: str = "chgnet"
+    fmax_eV_per_angstrom: float = 0.05
+    max_steps: int = 300
+
+    def as_inputs(self) -> dict[str, Any]:
+        """Task inputs (model as its canonical label so aliases share cache rows)."""
+        return {
+            "model": model_label(self.model),
+            "fmax": self.fmax_eV_per_angstrom,
+            "max_steps": self.max_steps,
+        }
+
+
+def order_task(
+    cation: str,
+    anions: tuple[str, str],
+    x: float,
+    supercell: Sequence[int],
+    n_orderings: int,
+    seed: int = 0,
+    label: str = "",
+) -> Task:
+    """Build/order stage of one composition.
+
+    Example:
+        >>> order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 2).kind
+        'order'
+    """
+    inputs = {
+        "cation": cation,
+        "anions": list(anions),
+        "x": x,
+        "supercell": list(supercell),
+        "n_orderings": n_orderings,
+        "seed": seed,
+    }
+    return Task("order", inputs, order_stage, label=label)
+
+
+def relax_tasks(order: Task, settings: RelaxSettings) -> list[Task]:
+    """One relax task per ordering that ``order`` produces.
+
+    Example:
+        >>> order = order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 2)
+        >>> [t.inputs["index"] for t in relax_tasks(order, RelaxSettings())]
+        [0, 1]
+    """
+    return [
+        Task(
+            "relax",
+            {"index": k, **settings.as_inputs()},
+            relax_stage,
+            {"order": order},
+            label=order.label,
+        )
+        for k in range(order.inputs["n_orderings"])
+    ]
+
+
+def relax_phase_task(name: str, structure: Structure, settings: RelaxSettings) -> Task:
+    """Relaxation of a named reference phase (shared by every candidate that needs it).
+
+    Example:
+        >>> from sselab.structures import reference_phases
+        >>> relax_phase_task("Li", reference_phases(["Li"])["Li"], RelaxSettings()).kind
+        'relax_phase'
+    """
+    inputs = {"name": name, "structure": structure.as_dict(), **settings.as_inputs()}
+    return Task("relax_phase", inputs, relax_phase_stage, label=name)
+
+
+def _relaxed_deps(relaxed: Sequence[Task]) -> dict[str, Task]:
+    return {f"relax{k}": t for k, t in enumerate(relaxed)}
+
+
+def tie_line_task(
+    cation: str, anions: tuple[str, str], relaxed: Sequence[Task], settings: RelaxSettings
+) -> Task:
+    """Energy above the M2A–M3A' tie line (see :func:`tie_line_stage`).
+
+    Example:
+        >>> order = order_task("Li", ("O", "N"), 0.5, (1, 1, 1), 1)
+        >>> sorted(tie_line_task("Li", ("O", "N"), relax_tasks(order, RelaxSettings()),
+        ...                      RelaxSettings()).deps)
+        ['dopant', 'host', 'relax0']
+    """
+    host, dopant = anions
+    ends = end_member_structures(cation, host, dopant)
+    host_task, dopant_task = (relax_phase_task(n, s, settings) for n, s in ends.items())
+    deps = {"host": host_task, "dopant": dopant_task, **_relaxed_deps(relaxed)}
+    return Task("hull", {"anions": list(anions)}, tie_line_stage, deps, label=relaxed[0].label)
+
+
+def window_task(
+    elements: Sequence[str], relaxed: Sequence[Task], settings: RelaxSettings, scheme: str = "raw"
+) -> Task:
+    """Hull and stability window over every sselab reference phase of ``elements``.
+
+    Raises:
+        ValueError: sselab has no elemental reference for one of the elements.
+
+    Example:
+        >>> order = order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 1)
+        >>> task = window_task(["Li", "N", "S"], relax_tasks(order, RelaxSettings()),
+        ...                    RelaxSettings())
+        >>> len([n for n in task.deps if n.startswith("phase:")])
+        8
+    """
+    from sselab.thermo.systems import ALL_BUILDERS, phases_in_system
+
+    phases = {
+        f"phase:{name}": relax_phase_task(name, ALL_BUILDERS[name](), settings)
+        for name in phases_in_system(elements)
+    }
+    deps = {**phases, **_relaxed_deps(relaxed)}
+    return Task("window", {"scheme": scheme}, window_stage, deps, label=relaxed[0].label)
+
+
+def bvse_available() -> bool:
+    """Whether the BVSE module can be imported here.
+
+    Example:
+        >>> isinstance(bvse_available(), bool)
+        True
+    """
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(BVSE_MODULE) is not None
+    except ImportError:
+        return False
+
+
+def bvse_task(mobile: str, relaxed: Sequence[Task], resolution_angstrom: float = 0.2) -> Task:
+    """BVSE barriers of the best relaxed ordering.
+
+    Example:
+        >>> order = order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 1)
+        >>> bvse_task("Li", relax_tasks(order, RelaxSettings())).inputs["mobile"]
+        'Li'
+    """
+    inputs = {"mobile": mobile, "resolution_angstrom": resolution_angstrom}
+    return Task("bvse", inputs, bvse_stage, _relaxed_deps(relaxed), label=relaxed[0].label)
+
+
+@dataclass(frozen=True)
+class MDProfile:
+    """MD settings of a screening (one run per temperature).
+
+    Attributes:
+        temperatures_K: thermostat temperatures (>= 2 for an Arrhenius fit).
+        time_ps: production time per run.
+        equilibration_ps: equilibration excluded from analysis.
+        timestep_fs: integration time step.
+        frame_interval_steps: frame stride.
+        supercell: replication of the relaxed ordering for MD.
+        n_blocks: blocks for the D error estimate.
+        seed: initial-velocity seed.
+    """
+
+    temperatures_K: tuple[float, ...] = (600.0, 800.0, 1000.0)
+    time_ps: float = 10.0
+    equilibration_ps: float = 1.0
+    timestep_fs: float = 2.0
+    frame_interval_steps: int = 10
+    supercell: tuple[int, int, int] = (1, 1, 1)
+    n_blocks: int = 5
+    seed: int = 0
+
+
+def md_tasks(species: str, relaxed: Sequence[Task], profile: MDProfile, model: str) -> list[Task]:
+    """One MD task per temperature, each asking for a GPU when workers offer one.
+
+    Example:
+        >>> order = order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 1)
+        >>> len(md_tasks("Li", relax_tasks(order, RelaxSettings()), MDProfile(), "chgnet"))
+        3
+    """
+    common = {
+        "species": species,
+        "model": model_label(model),
+        "time_ps": profile.time_ps,
+        "equilibration_ps": profile.equilibration_ps,
+        "timestep_fs": profile.timestep_fs,
+        "frame_interval_steps": profile.frame_interval_steps,
+        "supercell": list(profile.supercell),
+        "n_blocks": profile.n_blocks,
+        "seed": profile.seed,
+    }
+    return [
+        Task(
+            "md",
+            {"temperature_K": float(t), **common},
+            md_stage,
+            _relaxed_deps(relaxed),
+            resources={"GPU": 1},
+            label=relaxed[0].label,
+        )
+        for t in profile.temperatures_K
+    ]
+
+
+def transport_task(md: Sequence[Task], temperature_K: float = 300.0) -> Task:
+    """Arrhenius extrapolation of the MD tasks to ``temperature_K``.
+
+    Example:
+        >>> order = order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 1)
+        >>> runs = md_tasks("Li", relax_tasks(order, RelaxSettings()), MDProfile(), "chgnet")
+        >>> sorted(transport_task(runs).deps)
+        ['md0', 'md1', 'md2']
+    """
+    if len(md) < 2:
+        raise ValueError(f"an Arrhenius fit needs MD at >= 2 temperatures, got {len(md)}")
+    deps = {f"md{k}": t for k, t in enumerate(md)}
+    return Task(
+        "transport", {"temperature_K": temperature_K}, transport_stage, deps, label=md[0].label
+    )
+
+
+def diffraction_task(
+    cation: str,
+    anions: tuple[str, str],
+    x: float,
+    relaxed: Sequence[Task],
+    radiation: str = "CuKa",
+    n_peaks: int = 8,
+) -> Task:
+    """Simulated powder pattern (strongest peaks) of the disordered cell at the relaxed a.
+
+    Example:
+        >>> order = order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 1)
+        >>> diffraction_task("Li", ("S", "N"), 0.5, relax_tasks(order, RelaxSettings())).kind
+        'diffraction'
+    """
+    inputs = {
+        "cation": cation,
+        "anions": list(anions),
+        "x": x,
+        "radiation": radiation,
+        "n_peaks": n_peaks,
+    }
+    return Task(
+        "diffraction", inputs, diffraction_stage, _relaxed_deps(relaxed), label=relaxed[0].label
+    )
+
+
+def finite_or_none(value: Any) -> float | None:
+    """A float, or None for missing/NaN/inf (for tables and JSON).
+
+    Example:
+        >>> finite_or_none(float("nan")) is None, finite_or_none(2)
+        (True, 2.0)
+    """
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
