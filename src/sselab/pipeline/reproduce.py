@@ -1,21 +1,25 @@
 """`sselab reproduce`: every stage of the paper's analysis, one HTML report.
 
 Two profiles: ``quick`` finishes on a 2-core CPU (small cells, few orderings,
-loose forces) and ``full`` uses paper-like settings (GPU advised). Results go to
-a SQLite store in the output folder, so a rerun after an interruption recomputes
-only what is missing.
+loose forces, short MD) and ``full`` uses paper-like settings (GPU advised).
+Results go to a SQLite store in the output folder, so a rerun after an
+interruption recomputes only what is missing. A stage that fails is reported as
+failed in the report (with its error) and in :class:`ReproduceRun`; the other
+stages still run.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sselab.pipeline.lattice import lattice_report_section, lattice_vs_x
+from matplotlib.figure import Figure
+
+from sselab.pipeline.lattice import LatticePoint, lattice_report_section, lattice_vs_x
 from sselab.pipeline.store import ResultStore
 from sselab.report import Section, paper_value, write_report
 
@@ -32,6 +36,9 @@ class Profile:
         n_orderings: orderings relaxed per x.
         max_anions: largest supercell (in 4a sites) used to realise x.
         fmax_eV_per_angstrom: relaxation force threshold.
+        thermo_quick: thermodynamics with the quick settings (2 orderings, phonons at
+            x = 0.5 only) instead of the full ones.
+        second_model: MLIP whose E_hull(x = 0.5) is reported as the model spread.
     """
 
     name: str
@@ -39,6 +46,8 @@ class Profile:
     n_orderings: int
     max_anions: int
     fmax_eV_per_angstrom: float
+    thermo_quick: bool
+    second_model: str | None
 
 
 def _paper_xs() -> tuple[float, ...]:
@@ -46,17 +55,131 @@ def _paper_xs() -> tuple[float, ...]:
 
 
 PROFILES: dict[str, Callable[[], Profile]] = {
-    "quick": lambda: Profile("quick", _paper_xs(), 2, 8, 0.05),
-    "full": lambda: Profile("full", _paper_xs(), 5, 32, 0.02),
+    "quick": lambda: Profile("quick", _paper_xs(), 2, 8, 0.05, True, "sevennet"),
+    "full": lambda: Profile("full", _paper_xs(), 5, 32, 0.02, False, "sevennet"),
 }
 
 
 @dataclass
-class StageTiming:
-    """Wall time of one stage in seconds."""
+class StageContext:
+    """What every stage sees: settings, model, store, output folder, earlier results."""
 
-    stage: str
-    wall_s: float
+    profile: Profile
+    model: str
+    store: ResultStore
+    out_dir: Path
+    results: dict[str, Any] = field(default_factory=dict)
+
+
+def _lattice_stage(context: StageContext) -> Section:
+    settings = context.profile
+    points = lattice_vs_x(
+        settings.lattice_xs,
+        model=context.model,
+        n_orderings=settings.n_orderings,
+        max_anions=settings.max_anions,
+        fmax=settings.fmax_eV_per_angstrom,
+        store=context.store,
+    )
+    context.results["lattice"] = points
+    return lattice_report_section(points)
+
+
+def _thermo_stage(context: StageContext) -> Section:
+    from sselab.thermo.study import thermo_report_section
+
+    return thermo_report_section(
+        context.model,
+        store=context.store,
+        quick=context.profile.thermo_quick,
+        second_model=context.profile.second_model,
+    )
+
+
+def _diffraction_stage(context: StageContext) -> Section:
+    """Cu Kα series at the relaxed a(x) (Fig. 2c analogue), synchrotron and neutron at x = 0.5."""
+    from sselab.diffraction.simulate import cubic_with_a, series_figure, simulate_pattern
+    from sselab.structures import antifluorite
+
+    points: Sequence[LatticePoint] = context.results.get("lattice") or []
+    if not points:
+        raise RuntimeError("needs the lattice stage's a(x); run it first (--stages lattice,...)")
+    series = {
+        p.x_actual: simulate_pattern(cubic_with_a(antifluorite(p.x_actual), p.a_best_angstrom))
+        for p in points
+        if 0 < p.x_actual < 1
+    }
+    half = min(points, key=lambda p: abs(p.x_actual - 0.5))
+    half_cell = cubic_with_a(antifluorite(half.x_actual), half.a_best_angstrom)
+    wavelength = paper_value("diffraction", "synchrotron_wavelength_angstrom")
+    others = {
+        f"synchrotron {wavelength} Å": simulate_pattern(half_cell, str(wavelength)),
+        "neutron 1.54 Å": simulate_pattern(half_cell, "neutron:1.54"),
+    }
+    rows = []
+    for x_value, sim in sorted(series.items()):
+        hkls = [tuple(h) for h in sim.hkl]
+        two_theta = {h: float(sim.position[i]) for i, h in enumerate(hkls)}
+        rows.append(
+            [x_value, round(float(sim.d_angstrom[0] * 3**0.5), 4)]
+            + [round(two_theta.get(h, float("nan")), 3) for h in ((1, 1, 1), (2, 0, 0), (2, 2, 0))]
+        )
+    strongest = {label: sim.strongest(3) for label, sim in others.items()}
+    return Section(
+        title="Diffraction: simulated X-ray, synchrotron and neutron patterns",
+        text=(
+            "Powder patterns of the disordered Fm-3m cell (4a S/N, 8c Li, 24e Li with "
+            "occupancy x/6) at the MLIP-relaxed lattice constant of each x: the peak shift "
+            "to higher angle with x is the lattice contraction of the Vegard plot. "
+            f"Strongest reflections at x = {half.x_actual:g}: "
+            + "; ".join(
+                f"{label}: " + ", ".join(f"{hkl} {i:.0f}" for hkl, i in lines)
+                for label, lines in strongest.items()
+            )
+            + ". In the neutron pattern Li (b < 0) weakens the reflections where it "
+            "scatters in phase with the anions."
+        ),
+        figures=[series_figure(series), _patterns_figure(others)],
+        table_header=["x", "a (Å)", "2θ(111) Cu Kα1 (°)", "2θ(200) (°)", "2θ(220) (°)"],
+        table_rows=rows,
+        settings={"profile": "pseudo-Voigt, default Caglioti", "Uiso (Å²)": "0.01 all sites"},
+    )
+
+
+def _patterns_figure(patterns: dict[str, Any]) -> Figure:
+    """One panel per simulated pattern (different radiations have different x axes)."""
+    fig = Figure(figsize=(10, 3.2 * len(patterns)))
+    for ax, (label, sim) in zip(fig.subplots(len(patterns), 1), patterns.items(), strict=True):
+        ax.plot(sim.pattern.x, sim.pattern.y, lw=0.8)
+        ax.set_xlabel(sim.pattern.x_label)
+        ax.set_ylabel("intensity")
+        ax.set_title(label, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+Stage = Callable[[StageContext], Section]
+
+STAGES: dict[str, Stage] = {
+    "lattice": _lattice_stage,
+    "thermodynamics": _thermo_stage,
+    "diffraction": _diffraction_stage,
+}
+
+
+@dataclass
+class ReproduceRun:
+    """Outcome of :func:`reproduce`.
+
+    Attributes:
+        report: path of the written HTML report.
+        failed: stage name -> error message for the stages that failed.
+        timings_s: wall time per stage (s).
+    """
+
+    report: Path
+    failed: dict[str, str]
+    timings_s: dict[str, float]
 
 
 def reproduce(
@@ -64,7 +187,8 @@ def reproduce(
     out_dir: str | Path = "out",
     model: str = "chgnet",
     store_path: str | Path | None = None,
-) -> Path:
+    stages: Sequence[str] | None = None,
+) -> ReproduceRun:
     """Run the paper's analysis with one profile and write ``out_dir/report.html``.
 
     Args:
@@ -72,41 +196,50 @@ def reproduce(
         out_dir: output folder (report, store).
         model: registered MLIP name.
         store_path: SQLite results store (default ``out_dir/sselab.sqlite``).
+        stages: stage names to run, in the order of :data:`STAGES` (default: all).
 
     Returns:
-        Path of the written report.
+        ReproduceRun with the report path, failed stages and timings.
 
     Example:
-        >>> reproduce("quick", "/tmp/sselab-out")  # doctest: +SKIP
-        PosixPath('/tmp/sselab-out/report.html')
+        >>> run = reproduce("quick", "/tmp/sselab-out", stages=["lattice"])  # doctest: +SKIP
+        >>> run.report, run.failed  # doctest: +SKIP
+        (PosixPath('/tmp/sselab-out/report.html'), {})
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile '{profile}'; choose from {sorted(PROFILES)}")
+    selected = list(STAGES) if stages is None else list(stages)
+    unknown = sorted(set(selected) - set(STAGES))
+    if unknown:
+        raise ValueError(f"unknown stage(s) {unknown}; choose from {list(STAGES)}")
     settings = PROFILES[profile]()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    timings: list[StageTiming] = []
+    timings: dict[str, float] = {}
+    failed: dict[str, str] = {}
     sections: list[Section] = []
     with ResultStore(store_path or out / "sselab.sqlite") as store:
-        start = time.perf_counter()
-        points = lattice_vs_x(
-            settings.lattice_xs,
-            model=model,
-            n_orderings=settings.n_orderings,
-            max_anions=settings.max_anions,
-            fmax=settings.fmax_eV_per_angstrom,
-            store=store,
-        )
-        sections.append(lattice_report_section(points))
-        timings.append(StageTiming("lattice vs x", time.perf_counter() - start))
+        context = StageContext(settings, model, store, out)
+        for name in (s for s in STAGES if s in selected):
+            start = time.perf_counter()
+            logger.warning("stage %s ...", name)
+            try:
+                sections.append(STAGES[name](context))
+            except Exception as exc:  # one stage's failure must not lose the others
+                logger.exception("stage %s failed", name)
+                failed[name] = f"{type(exc).__name__}: {exc}"
+                sections.append(Section(title=f"{name}: FAILED", text=failed[name]))
+            timings[name] = time.perf_counter() - start
         run_info: dict[str, Any] = {
             "profile": profile,
             "model": model,
             **{f"setting: {k}": v for k, v in asdict(settings).items() if k != "name"},
-            **{f"time: {t.stage} (s)": round(t.wall_s, 1) for t in timings},
+            **{f"time: {stage} (s)": round(t, 1) for stage, t in timings.items()},
+            "failed stages": ", ".join(failed) or "none",
             "store": str(store.path),
             "store hits / misses": f"{store.hits} / {store.misses}",
         }
-    return write_report(
+    report = write_report(
         sections, out / "report.html", title=f"sselab reproduce ({profile})", run_info=run_info
     )
+    return ReproduceRun(report, failed, timings)

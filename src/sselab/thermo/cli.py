@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
 from sselab.pipeline.store import DEFAULT_STORE_PATH, ResultStore
 from sselab.structures import StructureFileError
+
+if TYPE_CHECKING:  # the thermo modules import pymatgen's phase-diagram stack: keep --help fast
+    from sselab.thermo.hull import HullSettings
 
 MODEL_HELP = "MLIP: chgnet, sevennet, chgnet:0.2.0, or NAME:/local/weights"
 
@@ -28,18 +32,12 @@ def _write(out: Path, stem: str, data: dict, figure: object | None) -> None:
         typer.echo(f"wrote {out / f'{stem}.png'}")
 
 
-def _settings(model: str, full: bool):
-    from sselab.thermo.hull import FULL, QUICK, HullSettings
+def _settings(model: str, full: bool) -> HullSettings:
+    from dataclasses import replace
 
-    base = FULL if full else QUICK
-    return HullSettings(
-        model,
-        base.n_orderings,
-        base.max_anions,
-        base.fmax_eV_per_angstrom,
-        base.max_steps,
-        base.seed,
-    )
+    from sselab.thermo.hull import FULL, QUICK
+
+    return replace(FULL if full else QUICK, model=model)
 
 
 def hull_command(

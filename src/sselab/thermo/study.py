@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
+from sselab.calculators import model_label
 from sselab.report import Comparison, Section, paper_value
 from sselab.structures import reference_phases
 from sselab.thermo.anodes import ANODE_SYSTEMS, REDUCIBLE_BUILDERS
@@ -144,15 +145,7 @@ def thermo_study(
         >>> study.window.reduction_limit_V  # doctest: +SKIP
         0.0
     """
-    base = QUICK if quick else FULL
-    settings = HullSettings(
-        model,
-        base.n_orderings,
-        base.max_anions,
-        base.fmax_eV_per_angstrom,
-        base.max_steps,
-        base.seed,
-    )
+    settings = replace(QUICK if quick else FULL, model=model)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     hull = li_n_s_hull(xs, settings, "raw", store)
@@ -197,12 +190,17 @@ def _elements(phase_name: str) -> list[str]:
 
 
 def thermo_report_section(
-    model: str = "chgnet", store: Any | None = None, quick: bool = True
+    model: str = "chgnet",
+    store: Any | None = None,
+    quick: bool = True,
+    second_model: str | None = "sevennet",
 ) -> Section:
     """Report section: ternary hull, E_hull(x), voltage profile, interface with Li.
 
     Comparisons: E_hull of Li2.5N0.5S0.5 at 0 K and 300 K vs the paper's 17 meV/atom,
-    and its reaction energy with Li metal vs the paper's 0.
+    and its reaction energy with Li metal vs the paper's 0. With ``second_model`` the
+    0 K E_hull at x = 0.5 is also computed with that MLIP (same settings), so that the
+    report states the model spread next to the result.
 
     Example:
         >>> section = thermo_report_section("chgnet", quick=True)  # doctest: +SKIP
@@ -260,9 +258,50 @@ def thermo_report_section(
         f"line). Window of {study.window.composition}: {study.window.reduction_limit_V:.2f}–"
         f"{study.window.oxidation_limit_V:.2f} V vs Li+/Li. Reaction energy with Li metal: "
         f"{1000 * with_li.min_energy_eV_per_atom:.2f} meV/atom; control LiTiS2 + Li: "
-        f"{1000 * study.reducible_control.min_energy_eV_per_atom:.0f} meV/atom. "
-        "Spread between MLIPs is reported in docs/thermo.md (CHGNet vs SevenNet-0)."
+        f"{1000 * study.reducible_control.min_energy_eV_per_atom:.0f} meV/atom."
     )
+    comparisons = [
+        Comparison(
+            "E_hull Li2.5N0.5S0.5, 0 K (meV/atom)",
+            point.e_above_tie_meV_per_atom,
+            spread,
+            paper_e_hull,
+            f"{hull.model}; error = spread over orderings",
+        ),
+        Comparison(
+            "E_hull Li2.5N0.5S0.5, 300 K (meV/atom)",
+            f05.g_vib_meV_per_atom,
+            spread,
+            paper_e_hull,
+            "harmonic phonons, ordered cell (no mixing entropy)",
+        ),
+        Comparison(
+            "Reaction energy with Li metal (eV/atom)",
+            with_li.min_energy_eV_per_atom,
+            None,
+            paper_rxn,
+            "pseudo-binary, hull energies of reactants",
+        ),
+    ]
+    if second_model is not None and model_label(second_model) != hull.model:
+        other = li_n_s_hull(
+            [WINDOW_X], replace(QUICK if quick else FULL, model=second_model), "raw", store
+        ).point(WINDOW_X)
+        gap = other.e_above_tie_meV_per_atom - point.e_above_tie_meV_per_atom
+        text += (
+            f" Model spread: {model_label(second_model)} gives "
+            f"{other.e_above_tie_meV_per_atom:.1f} meV/atom at x = {point.x:g} "
+            f"({gap:+.1f} vs {hull.model})."
+        )
+        comparisons.append(
+            Comparison(
+                "E_hull Li2.5N0.5S0.5, 0 K, second MLIP (meV/atom)",
+                other.e_above_tie_meV_per_atom,
+                None,
+                paper_e_hull,
+                f"{model_label(second_model)}, same cells and settings",
+            )
+        )
     return Section(
         title="Thermodynamics: Li–N–S hull, window, interfaces",
         text=text,
@@ -282,29 +321,7 @@ def thermo_report_section(
             "decomposes to",
         ],
         table_rows=rows,
-        comparisons=[
-            Comparison(
-                "E_hull Li2.5N0.5S0.5, 0 K (meV/atom)",
-                point.e_above_tie_meV_per_atom,
-                spread,
-                paper_e_hull,
-                f"{hull.model}; error = spread over orderings",
-            ),
-            Comparison(
-                "E_hull Li2.5N0.5S0.5, 300 K (meV/atom)",
-                f05.g_vib_meV_per_atom,
-                spread,
-                paper_e_hull,
-                "harmonic phonons, ordered cell (no mixing entropy)",
-            ),
-            Comparison(
-                "Reaction energy with Li metal (eV/atom)",
-                with_li.min_energy_eV_per_atom,
-                None,
-                paper_rxn,
-                "pseudo-binary, hull energies of reactants",
-            ),
-        ],
+        comparisons=comparisons,
         settings={
             "model": hull.model,
             "profile": "quick" if quick else "full",
