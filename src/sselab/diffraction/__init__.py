@@ -13,6 +13,15 @@ from sselab.diffraction.radiation import (
     parse_radiation,
     read_tof_bank,
 )
+from sselab.diffraction.refine import (
+    Dataset,
+    DatasetFit,
+    Parameter,
+    RefinementResult,
+    agreement,
+    difference_figure,
+    refine,
+)
 from sselab.diffraction.simulate import (
     SimulatedPattern,
     add_counting_noise,
@@ -22,19 +31,26 @@ from sselab.diffraction.simulate import (
 
 __all__ = [
     "CWNeutron",
+    "Dataset",
+    "DatasetFit",
+    "Parameter",
     "Pattern",
     "PatternFileError",
     "Radiation",
     "RadiationSpecError",
+    "RefinementResult",
     "SimulatedPattern",
     "TOFBank",
     "TOFNeutron",
     "XRay",
     "add_counting_noise",
+    "agreement",
+    "difference_figure",
     "orbits_from_structure",
     "parse_radiation",
     "read_pattern",
     "read_tof_bank",
+    "refine",
     "series_figure",
     "simulate_pattern",
     "write_pattern",

@@ -42,6 +42,7 @@ class Orbit:
         occupancies: occupancy of each element (same order).
         frac_coords: (m, 3) fractional coordinates of the m equivalent sites in the cell.
         uiso_A2: isotropic displacement parameter (Å²).
+        site_indices: indices of these sites in the source structure.
     """
 
     label: str
@@ -49,6 +50,7 @@ class Orbit:
     occupancies: np.ndarray
     frac_coords: np.ndarray
     uiso_A2: float
+    site_indices: tuple[int, ...] = ()
 
 
 def orbits_from_structure(
@@ -96,6 +98,7 @@ def orbits_from_structure(
                 occupancies=np.array(list(composition.values()), dtype=float),
                 frac_coords=np.array([structure[i].frac_coords for i in indices]),
                 uiso_A2=float(uiso),
+                site_indices=tuple(int(i) for i in indices),
             )
         )
     system = analyzer.get_crystal_system()

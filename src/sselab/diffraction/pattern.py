@@ -39,9 +39,10 @@ def read_pattern(path: str | Path) -> Pattern:
     (counting statistics).
 
     Example:
-        >>> _ = Path("/tmp/p.xy").write_text("# 2theta I\\n10 5\\n10.01 7\\n10.02 4\\n")
-        >>> read_pattern("/tmp/p.xy").y.tolist()
-        [5.0, 7.0, 4.0]
+        >>> rows = "".join(f"{10 + 0.01 * i:.2f} {5 + i}\\n" for i in range(12))
+        >>> _ = Path("/tmp/p.xy").write_text("# 2theta I\\n" + rows)
+        >>> read_pattern("/tmp/p.xy").y[:3].tolist()
+        [5.0, 6.0, 7.0]
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -68,6 +69,9 @@ def read_pattern(path: str | Path) -> Pattern:
     if len(widths) != 1 or widths.pop() < 2:
         raise PatternFileError(f"{path}: rows need the same 2 or 3 columns (x, y[, sigma])")
     data = np.array(rows)
+    bad = np.flatnonzero(~np.isfinite(data).all(axis=1))
+    if bad.size:
+        raise PatternFileError(f"{path}: data row {bad[0] + 1} holds NaN or inf")
     if not np.all(np.diff(data[:, 0]) > 0):
         raise PatternFileError(f"{path}: x values must increase strictly")
     sigma = data[:, 2] if data.shape[1] == 3 else np.sqrt(np.clip(data[:, 1], 1.0, None))

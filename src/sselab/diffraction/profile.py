@@ -161,7 +161,8 @@ def peak_widths(
 def profile_matrix(
     x: np.ndarray, position: np.ndarray, fwhm: np.ndarray, eta: np.ndarray
 ) -> np.ndarray:
-    """Unit-area pseudo-Voigt of every peak sampled on x, shape (len(x), n_peaks), 1/x units.
+    """Unit-area pseudo-Voigt of every peak sampled on increasing x, shape (len(x), n_peaks),
+    1/x units.
 
     Example:
         >>> x = np.linspace(-5, 5, 2001)
@@ -169,10 +170,65 @@ def profile_matrix(
         >>> round(float(m[:, 0].sum() * (x[1] - x[0])), 4)
         1.0
     """
-    delta2 = ((x[:, None] - position[None, :]) / fwhm[None, :]) ** 2
-    gauss = (2 * np.sqrt(_LN2 / np.pi) / fwhm) * np.exp(-4 * _LN2 * delta2)
-    lorentz = (2 / (np.pi * fwhm)) / (1 + 4 * delta2)
-    return eta * lorentz + (1 - eta) * gauss
+    # Peak-major so that each peak's window below is a contiguous slice; in-place
+    # arithmetic because this function is most of the cost of a refinement step.
+    half_width = 0.5 * fwhm
+    t2 = np.subtract(x[None, :], position[:, None])
+    t2 /= half_width[:, None]
+    t2 *= t2
+    matrix = np.add(t2, 1.0)
+    np.divide((eta / (np.pi * half_width))[:, None], matrix, out=matrix)
+    # Gaussian part only within ±6 FWHM: beyond, it is below 1e-43 of its maximum.
+    lo = np.searchsorted(x, position - 6 * fwhm)
+    hi = np.searchsorted(x, position + 6 * fwhm)
+    gauss_norm = (1 - eta) * np.sqrt(_LN2 / np.pi) / half_width
+    for j in np.flatnonzero((hi > lo) & (eta < 1)):
+        window = slice(lo[j], hi[j])
+        matrix[j, window] += gauss_norm[j] * np.exp(-_LN2 * t2[j, window])
+    return matrix.T
+
+
+def group_profile_matrix(
+    x: np.ndarray,
+    radiation: Radiation,
+    inv_d2: np.ndarray,
+    zero: float,
+    profile: dict[str, float],
+) -> tuple[np.ndarray, Peaks]:
+    """Pattern of each reflection group for unit integrated intensity, shape (len(x), g).
+
+    Column k is Σ over group k's peaks (one per wavelength line) of L·Ω(x - x_peak), so a
+    calculated pattern is ``matrix @ (scale · m|F|²) + background``; Rietveld and Le Bail
+    share it, they only differ in where the group intensities come from.
+
+    Example:
+        >>> x = np.linspace(20, 40, 2001)
+        >>> m, peaks = group_profile_matrix(x, XRay(), np.array([1 / 3.0**2]), 0.0,
+        ...                                 {"U": 0, "V": 0, "W": 0.01})
+        >>> m.shape, peaks.position.size
+        ((2001, 1), 2)
+    """
+    peaks = place_peaks(radiation, inv_d2, zero)
+    fwhm, eta = peak_widths(radiation, peaks, profile)
+    per_peak = profile_matrix(x, peaks.position, fwhm, eta).T * peaks.factor[:, None]
+    order = np.argsort(peaks.group, kind="stable")
+    present, starts = np.unique(peaks.group[order], return_index=True)
+    columns = np.zeros((inv_d2.size, x.size))
+    columns[present] = np.add.reduceat(per_peak[order], starts, axis=0)
+    return columns.T, peaks
+
+
+def chebyshev_basis(x: np.ndarray, n_terms: int) -> np.ndarray:
+    """T_0..T_{n-1} of x mapped onto [-1, 1], shape (len(x), n_terms) (dimensionless).
+
+    Example:
+        >>> chebyshev_basis(np.array([10.0, 45.0, 80.0]), 2).tolist()
+        [[1.0, -1.0], [1.0, 0.0], [1.0, 1.0]]
+    """
+    x = np.asarray(x, dtype=float)
+    span = x.max() - x.min()
+    t = 2 * (x - x.min()) / span - 1 if span > 0 else np.zeros_like(x)
+    return chebyshev.chebvander(t, n_terms - 1) if n_terms else np.zeros((x.size, 0))
 
 
 def chebyshev_background(x: np.ndarray, coefficients: np.ndarray | list[float]) -> np.ndarray:
@@ -182,9 +238,5 @@ def chebyshev_background(x: np.ndarray, coefficients: np.ndarray | list[float]) 
         >>> chebyshev_background(np.array([10.0, 45.0, 80.0]), [100.0, 20.0]).tolist()
         [80.0, 100.0, 120.0]
     """
-    x = np.asarray(x, dtype=float)
-    if len(coefficients) == 0:
-        return np.zeros_like(x)
-    span = x.max() - x.min()
-    t = 2 * (x - x.min()) / span - 1 if span > 0 else np.zeros_like(x)
-    return chebyshev.chebval(t, np.asarray(coefficients, dtype=float))
+    coefficients = np.asarray(coefficients, dtype=float)
+    return chebyshev_basis(x, coefficients.size) @ coefficients

@@ -12,7 +12,6 @@ from pymatgen.core import Lattice, Structure
 from sselab.diffraction.crystal import (
     DEFAULT_UISO_A2,
     Orbit,
-    ReflectionSet,
     build_reflections,
     group_f_squared,
     orbits_from_structure,
@@ -23,9 +22,7 @@ from sselab.diffraction.profile import (
     chebyshev_background,
     d_min_for_range,
     default_profile,
-    peak_widths,
-    place_peaks,
-    profile_matrix,
+    group_profile_matrix,
 )
 from sselab.diffraction.radiation import Radiation, TOFNeutron, XRay, parse_radiation
 
@@ -70,7 +67,6 @@ def make_axis(radiation: Radiation, x_min: float, x_max: float, step: float) -> 
 def calculate_profile(
     x: np.ndarray,
     radiation: Radiation,
-    refl: ReflectionSet,
     inv_d2: np.ndarray,
     group_intensity: np.ndarray,
     scale: float,
@@ -83,11 +79,8 @@ def calculate_profile(
     ``group_intensity`` is m|F|² per reflection group (from the structure, or Le Bail
     intensities). Returns (y, peaks).
     """
-    peaks = place_peaks(radiation, inv_d2, zero)
-    fwhm, eta = peak_widths(radiation, peaks, profile)
-    heights = scale * peaks.factor * group_intensity[peaks.group]
-    y = profile_matrix(x, peaks.position, fwhm, eta) @ heights
-    return y + chebyshev_background(x, background), peaks
+    matrix, peaks = group_profile_matrix(x, radiation, inv_d2, zero, profile)
+    return matrix @ (scale * group_intensity) + chebyshev_background(x, background), peaks
 
 
 @dataclass
@@ -173,7 +166,7 @@ def simulate_pattern(
     kind = "xray" if isinstance(radiation, XRay) else "neutron"
     inv_d2 = refl.inv_d2(structure.lattice)
     f2 = group_f_squared(refl, orbits, inv_d2, kind)
-    peak_y, peaks = calculate_profile(x, radiation, refl, inv_d2, f2, 1.0, zero, profile, [])
+    peak_y, peaks = calculate_profile(x, radiation, inv_d2, f2, 1.0, zero, profile, [])
     norm = 100.0 / peak_y.max() if scale is None else scale
     y = norm * peak_y + chebyshev_background(x, background)
     sticks = np.bincount(peaks.group, weights=peaks.factor * f2[peaks.group], minlength=len(f2))

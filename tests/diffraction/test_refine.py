@@ -1,0 +1,145 @@
+"""Rietveld / Le Bail refinement: synthetic patterns with a known truth are refined back."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pytest
+from pymatgen.core import Structure
+
+from sselab.diffraction import (
+    CWNeutron,
+    Pattern,
+    TOFBank,
+    TOFNeutron,
+    XRay,
+    add_counting_noise,
+    simulate_pattern,
+)
+from sselab.diffraction.refine import Dataset, RefinementResult, difference_figure, refine
+from sselab.structures import antifluorite
+
+A_TRUE = 5.458
+OCC_FACTOR_TRUE = 0.966
+UISO_TRUE = {"S": 0.012, "N": 0.012, "Li": 0.025}
+XRAY_PROFILE_TRUE = {"U": 0.006, "V": -0.003, "W": 0.004, "X": 0.03, "Y": 0.005}
+TOF = TOFNeutron(TOFBank(tof_min_us=5000.0, tof_max_us=30000.0))
+
+
+@cache  # building the antifluorite cell takes about a second
+def _truth() -> Structure:
+    structure = antifluorite(0.5, a=A_TRUE)
+    for i, site in enumerate(structure):
+        if site.species.num_atoms < 0.5:  # the 24e interstitial Li
+            scaled = {sp: occ * OCC_FACTOR_TRUE for sp, occ in site.species.items()}
+            structure.replace(i, scaled, coords=site.frac_coords)
+    return structure
+
+
+@cache
+def _start() -> Structure:
+    # A realistic start: lattice 0.5 % off, Uiso 0.01 Å², nominal occupancy, default profile.
+    return antifluorite(0.5, a=A_TRUE * 1.005)
+
+
+@pytest.fixture(scope="module")
+def xray() -> Pattern:
+    sim = simulate_pattern(
+        _truth(), "CuKa", uiso_A2=UISO_TRUE, profile=XRAY_PROFILE_TRUE, background=[30, -8, 3]
+    )
+    return add_counting_noise(sim.pattern, 1e5, seed=3)
+
+
+@pytest.fixture(scope="module")
+def xray_fit(xray: Pattern) -> RefinementResult:
+    return refine(_start(), Dataset(xray, XRay(), "xray"), occupancies=["Li 24e"])
+
+
+def _within(fit: RefinementResult, name: str, truth: float, n_sigma: float = 3.0) -> None:
+    value, error = fit.value(name), fit.error(name)
+    assert np.isfinite(error) and error > 0, name
+    assert abs(value - truth) < n_sigma * error, f"{name} = {value} ± {error}, truth {truth}"
+
+
+def test_xray_rietveld_recovers_lattice_uiso_profile(xray_fit: RefinementResult) -> None:
+    fit = xray_fit
+    assert fit.datasets[0].x.size == 7001
+    assert abs(fit.value("a") - A_TRUE) < 1e-4
+    for name, truth in (
+        ("a", A_TRUE),
+        ("Uiso[Li]", UISO_TRUE["Li"]),
+        ("Uiso[S/N]", UISO_TRUE["S"]),
+        ("occ[Li 24e]", OCC_FACTOR_TRUE),
+        ("xray.zero", 0.0),
+        ("xray.W", XRAY_PROFILE_TRUE["W"]),
+        ("xray.X", XRAY_PROFILE_TRUE["X"]),
+    ):
+        _within(fit, name, truth)
+    # Pure counting noise and the right model: GoF ~ 1 (σ(GoF) ~ 1/sqrt(2N) ~ 0.01).
+    assert fit.gof == pytest.approx(1.0, abs=0.04)
+    assert [stage for stage, _ in fit.stages][-1] == "structure"
+    assert fit.stages[-1][1] < fit.stages[0][1]
+    occupancy = fit.site_occupancies["Li 24e"]
+    assert occupancy["Li"] == pytest.approx(occupancy["factor"] * 0.5 / 6)
+    assert fit.structure.lattice.a == pytest.approx(fit.value("a"))
+
+
+def test_neutron_rietveld_pins_24e_occupancy() -> None:
+    neutron = CWNeutron(1.54)
+    sim = simulate_pattern(_truth(), neutron, uiso_A2=UISO_TRUE, background=[20, -5])
+    data = add_counting_noise(sim.pattern, 1e5, seed=5)
+    fit = refine(_start(), Dataset(data, neutron, "neutron"), occupancies=["Li 24e"])
+    assert abs(fit.value("a") - A_TRUE) < 1e-4
+    assert abs(fit.value("occ[Li 24e]") - OCC_FACTOR_TRUE) < 0.02
+    _within(fit, "occ[Li 24e]", OCC_FACTOR_TRUE)
+    _within(fit, "Uiso[Li]", UISO_TRUE["Li"])
+    assert fit.gof == pytest.approx(1.0, abs=0.05)
+
+
+def test_joint_xray_tof_pins_li_occupancy_better_than_xray_alone(
+    xray: Pattern, xray_fit: RefinementResult
+) -> None:
+    sim = simulate_pattern(_truth(), TOF, uiso_A2=UISO_TRUE, step=1e-3, background=[20, -5])
+    tof = add_counting_noise(sim.pattern, 1e5, seed=4)
+    joint = refine(
+        _start(),
+        [Dataset(xray, XRay(), "xray"), Dataset(tof, TOF, "tof")],
+        occupancies=["Li 24e"],
+    )
+    assert joint.error("occ[Li 24e]") < 0.8 * xray_fit.error("occ[Li 24e]")
+    assert abs(joint.value("occ[Li 24e]") - OCC_FACTOR_TRUE) < 0.02
+    _within(joint, "occ[Li 24e]", OCC_FACTOR_TRUE)
+    _within(joint, "a", A_TRUE)
+    # Each pattern keeps its own scale, zero and profile; the structure is shared.
+    assert {"xray.scale", "tof.scale", "tof.sig1", "xray.U"} <= set(joint.parameters)
+    assert [d.name for d in joint.datasets] == ["xray", "tof"]
+    assert all(d.gof < 1.06 for d in joint.datasets)
+    assert len(difference_figure(joint).axes) == 2
+
+
+def test_le_bail_fits_as_well_as_rietveld_without_structure(
+    xray: Pattern, xray_fit: RefinementResult
+) -> None:
+    fit = refine(_start(), Dataset(xray, XRay(), "xray"), method="lebail")
+    _within(fit, "a", A_TRUE)
+    assert abs(fit.value("a") - A_TRUE) < 1e-4
+    assert not fit.parameters["Uiso[Li]"].refined
+    # Free intensities fit as well as the true structure model, to within the bias of Le
+    # Bail partitioning (it is not a least-squares estimate of the intensities).
+    assert fit.rwp < xray_fit.rwp * 1.01
+    assert fit.gof == pytest.approx(1.0, abs=0.04)
+
+
+def test_bad_input_gives_clear_errors(xray: Pattern) -> None:
+    y = xray.y.copy()
+    y[10] = np.nan
+    bad = Pattern(xray.x, y, xray.sigma)
+    with pytest.raises(ValueError, match="'xray': y holds NaN"):
+        refine(_start(), Dataset(bad, XRay(), "xray"))
+    with pytest.raises(ValueError, match=r"occupancy sites \['Li 48h'\] not in the model"):
+        refine(_start(), Dataset(xray, XRay(), "xray"), occupancies=["Li 48h"])
+    with pytest.raises(ValueError, match="method 'pawley' unknown"):
+        refine(_start(), Dataset(xray, XRay(), "xray"), method="pawley")
+    with pytest.raises(ValueError, match="names must be unique"):
+        refine(_start(), [Dataset(xray, XRay(), "d"), Dataset(xray, XRay(), "d")])
