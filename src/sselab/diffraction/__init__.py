@@ -28,6 +28,13 @@ from sselab.diffraction.simulate import (
     series_figure,
     simulate_pattern,
 )
+from sselab.diffraction.vegard import (
+    VegardFit,
+    VegardInputError,
+    fit_vegard,
+    read_vegard_csv,
+    vegard_figure,
+)
 
 __all__ = [
     "CWNeutron",
@@ -42,16 +49,21 @@ __all__ = [
     "SimulatedPattern",
     "TOFBank",
     "TOFNeutron",
+    "VegardFit",
+    "VegardInputError",
     "XRay",
     "add_counting_noise",
     "agreement",
     "difference_figure",
+    "fit_vegard",
     "orbits_from_structure",
     "parse_radiation",
     "read_pattern",
     "read_tof_bank",
+    "read_vegard_csv",
     "refine",
     "series_figure",
     "simulate_pattern",
+    "vegard_figure",
     "write_pattern",
 ]

@@ -1,0 +1,287 @@
+"""Vegard analysis: a(x) straight-line fit and the solubility limit where the slope changes.
+
+The paper (Yu et al., JACS 2024, Fig. 2c) saw the peak shift of Li(2+x)N(x)S(1-x) flatten
+above x ≈ 0.5: beyond the solubility limit extra Li3N no longer enters the antifluorite
+lattice. Here a(x) is fitted by one line and by two joined lines (a "hinge" at x_b);
+x_b comes with a profile-χ² interval and the hinge is tested against the single line.
+
+Why not scipy.optimize.curve_fit for the hinge: χ²(x_b) is not smooth (it has a kink at
+every data point), so the linear parameters are solved exactly on a fine x_b grid and the
+breakpoint interval is read off the χ² profile instead of a curvature-based covariance.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.figure import Figure
+from scipy import stats
+
+from sselab.report import paper_value
+
+
+class VegardInputError(ValueError):
+    """a(x) data or file unusable; the message names the file or field and the problem."""
+
+
+@dataclass
+class VegardFit:
+    """Straight-line and two-segment fits of a(x).
+
+    Attributes:
+        x, a_angstrom, a_error_angstrom: the data (errors None when not given).
+        slope_angstrom: da/dx of the single line (Å per unit x) and its error.
+        intercept_angstrom: a(0) of the single line and its error.
+        breakpoint_x: x_b of the best two-segment fit; breakpoint_low_x / _high_x bound
+            its Δχ² = s² profile interval (s² = 1 with given errors, else the reduced χ²),
+            breakpoint_error_x is half that interval.
+        slope_below_angstrom / slope_above_angstrom: da/dx below and above x_b, with errors
+            at fixed x_b.
+        a_at_breakpoint_angstrom: a(x_b) and its error.
+        chi2_line / chi2_segments: weighted χ² of the two models.
+        p_value: probability of a χ² improvement this large if a(x) were one line (χ² test
+            with 2 dof when errors are given, F-test otherwise).
+        solubility_limit_x: x_b when the hinge is significant (p < 0.05) and the slope
+            flattens above it, else None.
+    """
+
+    x: list[float]
+    a_angstrom: list[float]
+    a_error_angstrom: list[float] | None
+    slope_angstrom: float
+    slope_error_angstrom: float
+    intercept_angstrom: float
+    intercept_error_angstrom: float
+    breakpoint_x: float
+    breakpoint_error_x: float
+    breakpoint_low_x: float
+    breakpoint_high_x: float
+    slope_below_angstrom: float
+    slope_below_error_angstrom: float
+    slope_above_angstrom: float
+    slope_above_error_angstrom: float
+    a_at_breakpoint_angstrom: float
+    a_at_breakpoint_error_angstrom: float
+    chi2_line: float
+    chi2_segments: float
+    p_value: float
+    solubility_limit_x: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able dict of all fields."""
+        return asdict(self)
+
+    def line(self, x: np.ndarray) -> np.ndarray:
+        """Single-line a(x) (Å)."""
+        return self.intercept_angstrom + self.slope_angstrom * np.asarray(x)
+
+    def segments(self, x: np.ndarray) -> np.ndarray:
+        """Two-segment a(x) (Å)."""
+        x = np.asarray(x, dtype=float)
+        slope = np.where(
+            x < self.breakpoint_x, self.slope_below_angstrom, self.slope_above_angstrom
+        )
+        return self.a_at_breakpoint_angstrom + slope * (x - self.breakpoint_x)
+
+
+def _weighted_lstsq(design: np.ndarray, a: np.ndarray, sigma: np.ndarray):
+    """(coefficients, covariance for unit-variance weights, χ²)."""
+    wd, wa = design / sigma[:, None], a / sigma
+    coefficients, *_ = np.linalg.lstsq(wd, wa, rcond=None)
+    chi2 = float(np.sum((wa - wd @ coefficients) ** 2))
+    return coefficients, np.linalg.inv(wd.T @ wd), chi2
+
+
+def _hinge_design(x: np.ndarray, x_b: float) -> np.ndarray:
+    # a = a_b + s1 min(x - x_b, 0) + s2 max(x - x_b, 0): continuous at x_b, and a(x_b) is a
+    # coefficient so its error comes straight from the covariance.
+    return np.column_stack([np.ones_like(x), np.minimum(x - x_b, 0), np.maximum(x - x_b, 0)])
+
+
+def _hinge_chi2(x: np.ndarray, a: np.ndarray, sigma: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """χ² of the best hinge at every x_b of the grid (batched normal equations)."""
+    shift = x[None, :] - grid[:, None]
+    design = np.stack([np.ones_like(shift), np.minimum(shift, 0), np.maximum(shift, 0)], axis=2)
+    design /= sigma[None, :, None]
+    normal = np.einsum("gni,gnj->gij", design, design)
+    rhs = np.einsum("gni,n->gi", design, a / sigma)
+    coefficients = np.linalg.solve(normal, rhs[..., None])[..., 0]
+    residual = a / sigma - np.einsum("gni,gi->gn", design, coefficients)
+    return np.sum(residual**2, axis=1)
+
+
+def _validate(x: np.ndarray, a: np.ndarray, a_err: np.ndarray | None, source: str) -> None:
+    if x.ndim != 1 or x.shape != a.shape or (a_err is not None and a_err.shape != x.shape):
+        raise VegardInputError(f"{source}: x, a (and a_err) need the same length")
+    for name, values in (("x", x), ("a", a), ("a_err", a_err)):
+        if values is not None and not np.all(np.isfinite(values)):
+            raise VegardInputError(f"{source}: {name} holds NaN or inf")
+    if x.size < 5:
+        raise VegardInputError(f"{source}: {x.size} points; a two-segment fit needs at least 5")
+    if np.unique(x).size != x.size:
+        raise VegardInputError(f"{source}: repeated x values; average them first")
+    if np.any(a <= 0):
+        raise VegardInputError(f"{source}: lattice constants a must be positive (Å)")
+    if a_err is not None and np.any(a_err <= 0):
+        raise VegardInputError(f"{source}: a_err must be positive (Å)")
+
+
+def fit_vegard(
+    x: np.ndarray | list[float],
+    a_angstrom: np.ndarray | list[float],
+    a_error_angstrom: np.ndarray | list[float] | None = None,
+    source: str = "a(x) data",
+) -> VegardFit:
+    """Fit a(x) by one line and by two joined lines; detect the solubility limit.
+
+    With ``a_error_angstrom`` the errors are absolute (χ² tests); without, all points get
+    equal weight and errors are scaled by the residual scatter. x_b is searched between the
+    second and the second-to-last x, so each segment rests on at least two points.
+
+    Args:
+        x: compositions (dimensionless).
+        a_angstrom: lattice constants (Å).
+        a_error_angstrom: one-sigma errors of a (Å), optional.
+        source: name used in error messages (e.g. the file).
+
+    Example:
+        >>> x = [0.0, 0.1, 0.25, 0.4, 0.5, 0.6, 0.7]
+        >>> a = [5.7190, 5.6668, 5.5885, 5.5102, 5.4580, 5.4530, 5.4480]
+        >>> fit = fit_vegard(x, a, [5e-4] * 7)
+        >>> round(fit.breakpoint_x, 2), fit.solubility_limit_x is not None
+        (0.5, True)
+    """
+    x = np.asarray(x, dtype=float)
+    a = np.asarray(a_angstrom, dtype=float)
+    errors = None if a_error_angstrom is None else np.asarray(a_error_angstrom, dtype=float)
+    _validate(x, a, errors, source)
+    order = np.argsort(x)
+    x, a = x[order], a[order]
+    errors = None if errors is None else errors[order]
+    sigma = np.ones_like(a) if errors is None else errors
+    n = x.size
+
+    line_design = np.column_stack([np.ones_like(x), x])
+    line_coef, line_cov, chi2_line = _weighted_lstsq(line_design, a, sigma)
+    grid = np.linspace(x[1], x[-2], 2001)
+    chi2_grid = _hinge_chi2(x, a, sigma, grid)
+    best = int(np.argmin(chi2_grid))
+    x_b = float(grid[best])
+    hinge_coef, hinge_cov, chi2_hinge = _weighted_lstsq(_hinge_design(x, x_b), a, sigma)
+    dof_line, dof_hinge = n - 2, n - 4
+    if errors is None:
+        line_cov = line_cov * chi2_line / dof_line
+        hinge_scale = chi2_hinge / max(dof_hinge, 1)
+        hinge_cov = hinge_cov * hinge_scale
+        threshold = hinge_scale
+        f_value = ((chi2_line - chi2_hinge) / 2) / max(hinge_scale, 1e-300)
+        p_value = float(stats.f.sf(f_value, 2, max(dof_hinge, 1)))
+    else:
+        threshold = 1.0
+        p_value = float(stats.chi2.sf(chi2_line - chi2_hinge, 2))
+    inside = grid[chi2_grid <= chi2_grid[best] + threshold]
+    low, high = float(inside.min()), float(inside.max())
+    line_err = np.sqrt(np.diag(line_cov))
+    hinge_err = np.sqrt(np.diag(hinge_cov))
+    flattens = abs(hinge_coef[2]) < abs(hinge_coef[1])
+    return VegardFit(
+        x=x.tolist(),
+        a_angstrom=a.tolist(),
+        a_error_angstrom=None if errors is None else errors.tolist(),
+        slope_angstrom=float(line_coef[1]),
+        slope_error_angstrom=float(line_err[1]),
+        intercept_angstrom=float(line_coef[0]),
+        intercept_error_angstrom=float(line_err[0]),
+        breakpoint_x=x_b,
+        breakpoint_error_x=0.5 * (high - low),
+        breakpoint_low_x=low,
+        breakpoint_high_x=high,
+        slope_below_angstrom=float(hinge_coef[1]),
+        slope_below_error_angstrom=float(hinge_err[1]),
+        slope_above_angstrom=float(hinge_coef[2]),
+        slope_above_error_angstrom=float(hinge_err[2]),
+        a_at_breakpoint_angstrom=float(hinge_coef[0]),
+        a_at_breakpoint_error_angstrom=float(hinge_err[0]),
+        chi2_line=chi2_line,
+        chi2_segments=chi2_hinge,
+        p_value=p_value,
+        solubility_limit_x=x_b if p_value < 0.05 and flattens else None,
+    )
+
+
+def read_vegard_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Read x, a[, a_err] columns (a in Å) from a CSV file; a header row is allowed.
+
+    Example:
+        >>> rows = "x,a,a_err\\n" + "".join(f"{i / 10},{5.7 - 0.05 * i},0.001\\n" for i in range(6))
+        >>> _ = Path("/tmp/vegard.csv").write_text(rows)
+        >>> x, a, a_err = read_vegard_csv("/tmp/vegard.csv")
+        >>> x.size, a_err is not None
+        (6, True)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise VegardInputError(f"{path}: no such file")
+    rows = []
+    with path.open(newline="") as handle:
+        for number, fields in enumerate(csv.reader(handle), start=1):
+            fields = [f.strip() for f in fields if f.strip()]
+            if not fields or fields[0].startswith("#"):
+                continue
+            try:
+                rows.append([float(f) for f in fields])
+            except ValueError as exc:
+                if not rows and number == 1:
+                    continue  # header
+                raise VegardInputError(f"{path}: line {number} is not numeric") from exc
+    widths = {len(r) for r in rows}
+    if not rows or len(widths) != 1 or widths.pop() not in (2, 3):
+        raise VegardInputError(f"{path}: need rows of 2 or 3 columns: x, a (Å)[, a_err (Å)]")
+    data = np.array(rows)
+    return data[:, 0], data[:, 1], data[:, 2] if data.shape[1] == 3 else None
+
+
+def vegard_figure(fit: VegardFit, title: str = "Vegard analysis") -> Figure:
+    """a(x) with the straight line, the two-segment fit, x_b ± interval and the paper's
+    solubility limit and a(0.5).
+
+    Example:
+        >>> x = [0.0, 0.1, 0.25, 0.4, 0.5, 0.6, 0.7]
+        >>> a = [5.7190, 5.6668, 5.5885, 5.5102, 5.4580, 5.4530, 5.4480]
+        >>> vegard_figure(fit_vegard(x, a)).axes[0].get_ylabel()
+        'a (Å)'
+    """
+    fig = Figure(figsize=(5.8, 4.2))
+    ax = fig.add_subplot()
+    x = np.asarray(fit.x)
+    ax.errorbar(x, fit.a_angstrom, yerr=fit.a_error_angstrom, fmt="o", capsize=3, label="data")
+    grid = np.linspace(x.min(), x.max(), 200)
+    ax.plot(grid, fit.line(grid), "--", color="grey", lw=1, label="one line")
+    ax.plot(grid, fit.segments(grid), "-", color="tab:red", lw=1.2, label="two segments")
+    ax.axvspan(fit.breakpoint_low_x, fit.breakpoint_high_x, color="tab:red", alpha=0.12)
+    ax.axvline(fit.breakpoint_x, color="tab:red", lw=0.8, label=f"x_b = {fit.breakpoint_x:.2f}")
+    ax.axvline(
+        paper_value("structure", "solubility_limit_x"),
+        color="k",
+        ls=":",
+        lw=1,
+        label="paper: solubility limit",
+    )
+    ax.plot(
+        [0.5], [paper_value("structure", "a_Li2.5N0.5S0.5_angstrom")], "k*", ms=10, label="paper a"
+    )
+    ax.set_xlabel("x in Li$_{2+x}$N$_x$S$_{1-x}$")
+    ax.set_ylabel("a (Å)")
+    verdict = (
+        f"limit at x = {fit.solubility_limit_x:.2f} ± {fit.breakpoint_error_x:.2f}"
+        if fit.solubility_limit_x is not None
+        else "no significant slope change"
+    )
+    ax.set_title(f"{title}: {verdict} (p = {fit.p_value:.2g})", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return fig
