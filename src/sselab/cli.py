@@ -42,6 +42,7 @@ def models() -> None:
 STAGE_CLI_MODULES: tuple[str, ...] = (
     "sselab.pipeline.cli",
     "sselab.thermo.cli",
+    "sselab.diffraction.cli",
 )
 
 for _module in STAGE_CLI_MODULES:

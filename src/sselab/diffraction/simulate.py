@@ -107,6 +107,39 @@ class SimulatedPattern:
     f_squared: np.ndarray
     intensity: np.ndarray
 
+    def as_dict(self) -> dict:
+        """JSON-able reflection list and radiation (the pattern itself goes to .xy files).
+
+        Example:
+            >>> from sselab.structures import antifluorite
+            >>> simulate_pattern(antifluorite(0.0, a=5.719)).as_dict()["reflections"][0]["hkl"]
+            '111'
+        """
+        return {
+            "radiation": self.radiation.label,
+            "x_label": self.pattern.x_label,
+            "n_points": int(self.pattern.x.size),
+            "reflections": [
+                {
+                    "hkl": "".join(str(v) for v in hkl),
+                    "d_angstrom": float(d),
+                    "position": float(p),
+                    "multiplicity": int(m),
+                    "f_squared": float(f2),
+                    "intensity": float(i),
+                }
+                for hkl, d, p, m, f2, i in zip(
+                    self.hkl,
+                    self.d_angstrom,
+                    self.position,
+                    self.multiplicity,
+                    self.f_squared,
+                    self.intensity,
+                    strict=True,
+                )
+            ],
+        }
+
     def strongest(self, n: int = 5) -> list[tuple[str, float]]:
         """The n strongest reflections as ('hkl', intensity) pairs.
 
@@ -200,6 +233,40 @@ def add_counting_noise(
     expected = pattern.y * peak_counts / pattern.y.max() + background_counts
     counts = rng.poisson(np.clip(expected, 0, None)).astype(float)
     return Pattern(pattern.x, counts, np.sqrt(np.clip(counts, 1.0, None)), pattern.x_label)
+
+
+def pattern_figure(sim: SimulatedPattern, title: str = "", n_labels: int = 8) -> Figure:
+    """One simulated pattern with reflection ticks and the strongest reflections labelled.
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> fig = pattern_figure(simulate_pattern(antifluorite(0.5), "CuKa"))
+        >>> fig.axes[0].get_xlabel()
+        '2θ (°)'
+    """
+    fig = Figure(figsize=(8, 4))
+    ax = fig.add_subplot()
+    p = sim.pattern
+    ax.plot(p.x, p.y, lw=0.8, color="k")
+    top = float(p.y.max())
+    ax.plot(sim.position, np.full(sim.position.size, -0.04 * top), "|", color="tab:purple", ms=8)
+    for i in np.argsort(-sim.intensity)[:n_labels]:
+        hkl = "".join(str(v) for v in sim.hkl[i])
+        window = np.abs(p.x - sim.position[i]) <= 2 * (p.x[1] - p.x[0]) + 1e-3 * sim.position[i]
+        height = float(p.y[window].max()) if window.any() else 0.0
+        ax.annotate(
+            hkl,
+            (sim.position[i], height),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            fontsize=7,
+        )
+    ax.set_xlabel(p.x_label)
+    ax.set_ylabel("intensity (strongest = 100)")
+    ax.set_title(title or sim.radiation.label, fontsize=9)
+    ax.set_ylim(-0.1 * top, 1.12 * top)
+    return fig
 
 
 def series_figure(

@@ -1,0 +1,176 @@
+"""CLI commands of the diffraction stage: xrd (simulate), refine (Rietveld / Le Bail), vegard."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import typer
+
+from sselab.diffraction.pattern import PatternFileError
+from sselab.diffraction.radiation import RadiationSpecError
+from sselab.diffraction.vegard import VegardInputError
+from sselab.structures import StructureFileError
+
+RADIATION_HELP = (
+    "CuKa (Kα1/Kα2), CuKa1, a wavelength in Å for synchrotron (e.g. 0.69511), xray:λ "
+    "(unpolarised), neutron:λ (CW neutrons, Å) or tof:BANKFILE (DIFC/DIFA/ZERO in µs)"
+)
+_INPUT_ERRORS = (PatternFileError, RadiationSpecError, StructureFileError, VegardInputError)
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def xrd_command(
+    file: Path = typer.Argument(..., help="Structure file (CIF keeps partial occupancies)."),
+    radiation: str = typer.Option("CuKa", "--radiation", "-r", help=RADIATION_HELP),
+    x_min: float | None = typer.Option(None, help="Range start: 2θ (deg) or TOF (µs)."),
+    x_max: float | None = typer.Option(None, help="Range end: 2θ (deg) or TOF (µs)."),
+    step: float | None = typer.Option(None, help="2θ step (deg), or Δt/t for TOF."),
+    uiso: float = typer.Option(0.01, help="Isotropic displacement Uiso for all sites (Å²)."),
+    out: Path = typer.Option(Path("out/xrd"), help="Folder for NAME.xy, NAME.png, NAME.json."),
+) -> None:
+    """Simulate a powder pattern (X-ray, synchrotron, CW or TOF neutron) of a structure."""
+    from sselab.diffraction.pattern import write_pattern
+    from sselab.diffraction.radiation import parse_radiation
+    from sselab.diffraction.simulate import pattern_figure, simulate_pattern
+    from sselab.structures import read_structure
+
+    if (x_min is None) != (x_max is None):
+        _fail("give both --x-min and --x-max, or neither")
+    try:
+        structure = read_structure(file)
+        beam = parse_radiation(radiation)
+        x_range = None if x_min is None else (x_min, x_max)
+        sim = simulate_pattern(structure, beam, x_range=x_range, step=step, uiso_A2=uiso)
+    except (*_INPUT_ERRORS, ValueError) as exc:
+        _fail(str(exc))
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / file.stem
+    write_pattern(sim.pattern, stem.with_suffix(".xy"))
+    formula = structure.composition.reduced_formula
+    pattern_figure(sim, f"{formula}, {beam.label}").savefig(
+        stem.with_suffix(".png"), dpi=120, bbox_inches="tight"
+    )
+    summary = {"structure": str(file), "formula": formula, "uiso_A2": uiso, **sim.as_dict()}
+    stem.with_suffix(".json").write_text(json.dumps(summary, indent=2))
+    typer.echo(f"{formula}, {beam.label}: {sim.intensity.size} reflections")
+    for hkl, intensity in sim.strongest(5):
+        typer.echo(f"  ({hkl})  {intensity:6.1f}")
+    typer.echo(f"wrote {stem}.xy, {stem}.png and {stem}.json")
+
+
+def refine_command(
+    pattern: Path = typer.Argument(..., help="Measured pattern: .xy, .xye or .csv."),
+    model: Path = typer.Option(..., "--model", help="Start structure (CIF, POSCAR, ...)."),
+    radiation: str = typer.Option("CuKa", "--radiation", "-r", help=RADIATION_HELP),
+    neutron: Path | None = typer.Option(
+        None, help="Second pattern (neutron) refined jointly with PATTERN."
+    ),
+    neutron_radiation: str = typer.Option(
+        "neutron:1.54", help=f"Radiation of --neutron: {RADIATION_HELP}."
+    ),
+    method: str = typer.Option("rietveld", help="rietveld or lebail."),
+    occupancy: list[str] = typer.Option(
+        [], help="Site whose occupancy factor (fraction of nominal) is refined, e.g. 'Li 24e'."
+    ),
+    uiso: str = typer.Option("element", help="Uiso per element, per site, or fixed."),
+    background: int = typer.Option(6, help="Chebyshev background terms per pattern."),
+    fix: list[str] = typer.Option([], help="Parameter kept fixed, e.g. xray.zero (repeat)."),
+    lattice_search: float = typer.Option(
+        0.02, help="Relative half-width of the start lattice grid search (0 = none)."
+    ),
+    out: Path = typer.Option(Path("out/refine"), help="Folder for refine.json/.png and fits."),
+) -> None:
+    """Rietveld or Le Bail refinement of a pattern, or joint X-ray + neutron refinement."""
+    from sselab.diffraction.pattern import read_pattern
+    from sselab.diffraction.radiation import parse_radiation
+    from sselab.diffraction.refine import Dataset, difference_figure, refine
+    from sselab.structures import read_structure
+
+    try:
+        structure = read_structure(model)
+        datasets = []
+        for path, spec in ((pattern, radiation), (neutron, neutron_radiation)):
+            if path is None:
+                continue
+            beam = parse_radiation(spec)
+            # Parameter prefixes: xray., neutron. or tof. (xray2. ... if both share a kind).
+            name = beam.kind if all(d.name != beam.kind for d in datasets) else f"{beam.kind}2"
+            data = replace(read_pattern(path), x_label=beam.x_label)
+            datasets.append(Dataset(data, beam, name, n_background=background))
+        result = refine(
+            structure,
+            datasets,
+            method=method,
+            occupancies=occupancy,
+            uiso=uiso,
+            fixed=fix,
+            lattice_search=lattice_search,
+            progress=True,
+        )
+    except (*_INPUT_ERRORS, ValueError) as exc:
+        _fail(str(exc))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "refine.json").write_text(json.dumps(result.as_dict(), indent=2))
+    difference_figure(result).savefig(out / "refine.png", dpi=120, bbox_inches="tight")
+    for fit in result.datasets:
+        columns = np.column_stack(
+            [fit.x, fit.y_obs, fit.sigma, fit.y_calc, fit.y_obs - fit.y_calc, fit.background]
+        )
+        header = "x,y_obs,sigma,y_calc,difference,background"
+        np.savetxt(out / f"fit_{fit.name}.csv", columns, delimiter=",", header=header, comments="")
+    typer.echo(
+        f"{result.method}: Rwp = {100 * result.rwp:.2f} %, Rexp = {100 * result.rexp:.2f} %, "
+        f"GoF = {result.gof:.3f} ({result.n_refined} parameters, {result.n_points} points)"
+    )
+    for name, parameter in result.parameters.items():
+        if parameter.refined and parameter.kind != "background":
+            typer.echo(f"  {name:18s} {parameter.value:12.6g} ± {parameter.error:.2g}")
+    typer.echo(f"wrote {out / 'refine.json'}, {out / 'refine.png'} and fit_*.csv")
+
+
+def vegard_command(
+    file: Path = typer.Argument(..., help="CSV with columns x, a (Å)[, a_err (Å)]."),
+    out: Path = typer.Option(Path("out/vegard"), help="Folder for vegard.json and vegard.png."),
+) -> None:
+    """Vegard fit of a(x) and the solubility limit where the slope changes."""
+    from sselab.diffraction.vegard import fit_vegard, read_vegard_csv, vegard_figure
+
+    try:
+        x, a, a_err = read_vegard_csv(file)
+        fit = fit_vegard(x, a, a_err, source=str(file))
+    except _INPUT_ERRORS as exc:
+        _fail(str(exc))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "vegard.json").write_text(json.dumps(fit.as_dict(), indent=2))
+    vegard_figure(fit).savefig(out / "vegard.png", dpi=120, bbox_inches="tight")
+    typer.echo(
+        f"one line: da/dx = {fit.slope_angstrom:.4f} ± {fit.slope_error_angstrom:.4f} Å, "
+        f"a(0) = {fit.intercept_angstrom:.4f} ± {fit.intercept_error_angstrom:.4f} Å"
+    )
+    typer.echo(
+        f"two segments: x_b = {fit.breakpoint_x:.3f} "
+        f"[{fit.breakpoint_low_x:.3f}, {fit.breakpoint_high_x:.3f}], "
+        f"da/dx = {fit.slope_below_angstrom:.4f} below, {fit.slope_above_angstrom:.4f} above, "
+        f"p = {fit.p_value:.2g}"
+    )
+    limit = fit.solubility_limit_x
+    typer.echo(
+        f"solubility limit: x = {limit:.3f} ± {fit.breakpoint_error_x:.3f}"
+        if limit is not None
+        else "solubility limit: none detected (slope change not significant)"
+    )
+    typer.echo(f"wrote {out / 'vegard.json'} and {out / 'vegard.png'}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the diffraction commands to the root app."""
+    app.command("xrd")(xrd_command)
+    app.command("refine")(refine_command)
+    app.command("vegard")(vegard_command)
