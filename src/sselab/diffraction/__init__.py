@@ -22,9 +22,11 @@ from sselab.diffraction.refine import (
     difference_figure,
     refine,
 )
+from sselab.diffraction.section import diffraction_section
 from sselab.diffraction.simulate import (
     SimulatedPattern,
     add_counting_noise,
+    pattern_figure,
     series_figure,
     simulate_pattern,
 )
@@ -55,9 +57,11 @@ __all__ = [
     "add_counting_noise",
     "agreement",
     "difference_figure",
+    "diffraction_section",
     "fit_vegard",
     "orbits_from_structure",
     "parse_radiation",
+    "pattern_figure",
     "read_pattern",
     "read_tof_bank",
     "read_vegard_csv",
