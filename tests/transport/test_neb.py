@@ -1,0 +1,246 @@
+"""CI-NEB: a known EMT barrier, exact resume, caching, antifluorite hop geometry, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.build import add_adsorbate, fcc100
+from ase.calculators.emt import EMT
+from ase.constraints import FixAtoms
+from ase.io import read
+from pymatgen.core import Lattice, Structure
+from typer.testing import CliRunner
+
+from sselab.cli import app
+from sselab.report import paper_value
+from sselab.structures import antifluorite, enumerate_orderings
+from sselab.transport.neb import (
+    EndpointError,
+    anion_lattice_constant,
+    hop_barrier,
+    hop_endpoints,
+    octahedral_voids,
+    profile_figure,
+    run_neb,
+    tetrahedral_ions,
+    write_images,
+)
+
+# ASE tutorial "Surface diffusion energy barriers using the NEB method": Au on Al(100),
+# hollow -> hollow over the bridge with EMT; its band plot reads 0.37 eV. A plain ASE
+# run of the tutorial (3 images, CI, BFGS to 0.01 eV/Å) gives 0.3740 eV.
+AU_AL100_TUTORIAL_BARRIER_EV = 0.37
+AU_AL100_ASE_BARRIER_EV = 0.3740
+
+
+def au_on_al100() -> tuple[Atoms, Atoms]:
+    slab = fcc100("Al", size=(2, 2, 3))
+    add_adsorbate(slab, "Au", 1.7, "hollow")
+    slab.center(axis=2, vacuum=4.0)
+    slab.set_constraint(FixAtoms(mask=slab.get_tags() > 1))
+    hopped = slab.copy()
+    hopped[-1].x += slab.cell[0, 0] / 2
+    return slab, hopped
+
+
+class CrashingEMT(EMT):
+    """EMT that dies after a number of evaluations, like a killed job."""
+
+    sselab_label = "EMT"  # same cache/checkpoint key as the EMT that resumes it
+
+    def __init__(self, crash_after: int) -> None:
+        super().__init__()
+        self.remaining = crash_after
+
+    def calculate(self, *args: Any, **kwargs: Any) -> None:
+        self.remaining -= 1
+        if self.remaining < 0:
+            raise KeyboardInterrupt("simulated kill")
+        super().calculate(*args, **kwargs)
+
+
+NEB_ARGS: dict[str, Any] = {"n_images": 3, "fmax": 0.01, "progress": False}
+
+
+def test_emt_adatom_hop_recovers_ase_tutorial_barrier(tmp_path: Path) -> None:
+    initial, final = au_on_al100()
+    result = run_neb(initial, final, EMT(), **NEB_ARGS)
+    assert result.converged
+    assert result.barrier_eV == pytest.approx(AU_AL100_ASE_BARRIER_EV, abs=0.003)
+    assert result.barrier_eV == pytest.approx(AU_AL100_TUTORIAL_BARRIER_EV, abs=0.01)
+    assert result.barrier_uncertainty_eV < 0.005
+    # hollow -> hollow is symmetric: no reaction energy, saddle (bridge) in the middle
+    assert abs(result.reaction_energy_eV) < 0.002
+    assert result.saddle_image == 2
+    energies = result.image_energies_eV
+    assert energies[1] == pytest.approx(energies[3], abs=0.01)
+    # the climbing image sits on the bridge, a quarter cell from the start (the hop is half
+    # a cell, so the minimum image may take it either way)
+    au_start, au_saddle = result.images[0].positions[-1], result.images[2].positions[-1]
+    assert abs(au_saddle[0] - au_start[0]) == pytest.approx(initial.cell[0, 0] / 4, abs=0.02)
+
+    path = write_images(result, tmp_path / "band.extxyz")
+    band = read(path, index=":")
+    assert len(band) == 5
+    assert band[2].get_potential_energy() - band[0].get_potential_energy() == pytest.approx(
+        energies[2], abs=1e-9
+    )
+    fig = profile_figure(result, reference_eV=AU_AL100_TUTORIAL_BARRIER_EV)
+    assert f"{result.barrier_eV:.3f}" in fig.axes[0].get_title()
+
+
+# Calculator calls: FIRE ~335 for the two endpoints + 3 per NEB step (48 steps); BFGS ~160
+# + 3 per step (23 steps). The crash lands in the middle of the band optimisation.
+@pytest.mark.parametrize(("optimizer", "crash_after"), [("FIRE", 420), ("BFGS", 200)])
+def test_resumed_neb_equals_uninterrupted(tmp_path: Path, optimizer: str, crash_after: int) -> None:
+    initial, final = au_on_al100()
+    args = {**NEB_ARGS, "optimizer": optimizer, "checkpoint_interval_steps": 4}
+    reference = run_neb(initial, final, EMT(), checkpoint_dir=tmp_path / "ref", **args)
+    with pytest.raises(KeyboardInterrupt):
+        run_neb(initial, final, CrashingEMT(crash_after), checkpoint_dir=tmp_path / "cut", **args)
+    (checkpoint,) = (tmp_path / "cut").glob("neb-*.ckpt.npz")
+    assert 0 < int(np.load(checkpoint)["nsteps"]) < reference.n_steps
+    resumed = run_neb(initial, final, EMT(), checkpoint_dir=tmp_path / "cut", **args)
+    assert resumed.n_steps == reference.n_steps
+    for a, b in zip(resumed.images, reference.images, strict=True):
+        np.testing.assert_array_equal(a.positions, b.positions)
+    assert resumed.barrier_eV == reference.barrier_eV
+
+
+def test_finished_neb_is_a_store_lookup(store: Any) -> None:
+    initial, final = au_on_al100()
+    first = run_neb(initial, final, EMT(), store=store, **NEB_ARGS)
+    again = run_neb(initial, final, EMT(), store=store, **NEB_ARGS)
+    assert (store.misses, store.hits) == (1, 1)
+    assert again.barrier_eV == first.barrier_eV
+    np.testing.assert_allclose(again.images[2].positions, first.images[2].positions)
+
+
+def test_bad_endpoints_and_arguments_are_named() -> None:
+    initial, final = au_on_al100()
+    with pytest.raises(EndpointError, match="atoms"):
+        run_neb(initial, final[:-1], EMT(), **NEB_ARGS)
+    with pytest.raises(EndpointError, match="same minimum"):
+        run_neb(initial, initial.copy(), EMT(), **NEB_ARGS)
+    with pytest.raises(ValueError, match="n_images"):
+        run_neb(initial, final, EMT(), n_images=0)
+    with pytest.raises(ValueError, match="optimizer"):
+        run_neb(initial, final, EMT(), optimizer="LBFGS-B")
+    broken = final.copy()
+    broken.positions[0, 0] = np.nan
+    with pytest.raises(EndpointError, match="non-finite"):
+        run_neb(initial, broken, EMT(), **NEB_ARGS)
+
+
+@pytest.mark.parametrize("x", [0.0, 0.5])
+def test_hop_geometry_follows_the_anion_sublattice(x: float) -> None:
+    cell = enumerate_orderings(antifluorite(x), supercell=(2, 2, 2), n=1)[0]
+    a = anion_lattice_constant(cell)
+    assert a == pytest.approx(cell.lattice.a / 2, rel=1e-9)
+    voids, empty = octahedral_voids(cell)
+    n_anions = 32
+    assert len(voids) == n_anions
+    # the 4x extra Li per conventional cell (16 here) each fill one void
+    assert int((~empty).sum()) == round(4 * x * 8)
+    assert len(tetrahedral_ions(cell)) == 64
+    vacancy = hop_endpoints(cell, "vac-8c-8c", supercell=(1, 1, 1))
+    assert vacancy.hop_distance_angstrom == pytest.approx(a / 2, rel=1e-6)
+    assert len(vacancy.initial) == len(cell) - 1
+    frenkel = hop_endpoints(cell, "8c-24e", supercell=(1, 1, 1))
+    assert frenkel.hop_distance_angstrom == pytest.approx(np.sqrt(3) / 4 * a, rel=1e-6)
+    # the anion ordering is the input's, untouched
+    for ends in (vacancy, frenkel):
+        assert ends.initial.composition.element_composition["N"] == round(32 * x)
+        moved = ends.final.frac_coords[ends.moving_index]
+        assert np.allclose(moved, ends.end_frac)
+    reverse = hop_endpoints(cell, "24e-8c", supercell=(1, 1, 1))
+    assert reverse.initial == frenkel.final
+    assert reverse.final == frenkel.initial
+
+
+def test_sites_found_in_any_cell_setting() -> None:
+    """Li2O (a = 4.61 Å) given as its 3-atom rhombohedral primitive cell, 2x2x2."""
+    li2o = antifluorite(0.0, anions=("O", "N")).get_primitive_structure()
+    assert len(li2o) == 3
+    ends = hop_endpoints(li2o, "vac-8c-8c", supercell=(2, 2, 2))
+    assert len(ends.initial) == 23
+    assert ends.anion_lattice_angstrom == pytest.approx(4.61, abs=1e-6)
+    assert ends.hop_distance_angstrom == pytest.approx(4.61 / 2, rel=1e-6)
+    voids, empty = octahedral_voids(ends.initial)
+    assert len(voids) == 8 and empty.all()
+
+
+def test_non_antifluorite_cells_are_rejected() -> None:
+    rocksalt = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.13), ["Li", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+    with pytest.raises(ValueError, match="tetrahedral"):
+        hop_endpoints(rocksalt, "vac-8c-8c", supercell=(1, 1, 1))
+    lithium = Structure(Lattice.cubic(3.44), ["Li", "Li"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    with pytest.raises(ValueError, match="no anions"):
+        hop_endpoints(lithium, "vac-8c-8c", supercell=(1, 1, 1))
+    with pytest.raises(ValueError, match="hop"):
+        hop_endpoints(antifluorite(0.0), "8c-4b", supercell=(1, 1, 1))
+
+
+def test_cli_li2s_vacancy_hop_with_chgnet(tmp_path: Path) -> None:
+    """Conventional Li2S with one neutral vacancy (11 atoms), CHGNet, 3 images."""
+    cif = tmp_path / "li2s.cif"
+    antifluorite(0.0).to(filename=str(cif))
+    args = ["neb", str(cif), "--hop", "vac-8c-8c", "--supercell", "1", "1", "1"]
+    args += ["--images", "3", "--fmax", "0.1", "--store", str(tmp_path / "s.sqlite")]
+    args += ["--out", str(tmp_path / "neb"), "--device", "cpu"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "neb" / "neb_vac-8c-8c.json").read_text())
+    assert (tmp_path / "neb" / "neb_vac-8c-8c.png").stat().st_size > 0
+    assert len(read(tmp_path / "neb" / "neb_vac-8c-8c_images.extxyz", index=":")) == 5
+    assert data["paper_cineb_barrier_eV"] == paper_value("transport_computed", "cineb_barrier_eV")
+    # a vacancy hop between equivalent 8c sites: positive barrier of a few tenths of
+    # an eV (Li2S: slow conductor), symmetric profile with the saddle in the middle
+    assert 0.1 < data["barrier_eV"] < 1.0
+    assert data["barrier_uncertainty_eV"] < 0.05
+    assert abs(data["reaction_energy_eV"]) < 0.02
+    assert data["saddle_image"] == 2
+    energies = data["image_energies_eV"]
+    assert energies[1] == pytest.approx(energies[3], abs=0.02)
+    assert data["n_atoms"] == 11
+
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 0
+    assert f"{data['barrier_eV']:.3f}" in again.output
+
+
+def test_cli_errors_are_clean(tmp_path: Path) -> None:
+    missing = CliRunner().invoke(app, ["neb", str(tmp_path / "nope.cif")])
+    assert missing.exit_code == 1
+    assert "nope.cif" in missing.output and "Traceback" not in missing.output
+    cif = tmp_path / "li2s.cif"
+    antifluorite(0.0).to(filename=str(cif))
+    bad_hop = CliRunner().invoke(app, ["neb", str(cif), "--hop", "8c-8c"])
+    assert bad_hop.exit_code == 1
+    assert "vac-8c-8c" in bad_hop.output
+
+
+@pytest.mark.slow
+def test_li2s_adjacent_frenkel_pair_is_unstable_with_chgnet() -> None:
+    """An 8c Li put in the neighbouring octahedral void of Li2S falls back (CHGNet)."""
+    with pytest.raises(EndpointError, match="same minimum"):
+        hop_barrier(antifluorite(0.0), "8c-24e", "chgnet", supercell=(1, 1, 1), progress=False)
+
+
+@pytest.mark.slow
+def test_li2s_vacancy_hop_2x2x2_with_chgnet(tmp_path: Path) -> None:
+    """The paper-size cell: 95 atoms, 5 images, fmax 0.05 eV/Å (tens of minutes on CPU)."""
+    result = hop_barrier(
+        antifluorite(0.0), "vac-8c-8c", "chgnet", supercell=(2, 2, 2), out_dir=tmp_path
+    )
+    assert result.converged
+    assert 0.1 < result.barrier_eV < 1.0
+    assert abs(result.reaction_energy_eV) < 0.01
+    assert result.saddle_image == 3
