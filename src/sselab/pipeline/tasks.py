@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -352,14 +352,15 @@ def _anti_reo3(cation: str, anion: str, a: float) -> Structure:
     )
 
 
-def end_member_structures(cation: str, host: str, dopant: str) -> dict[str, Structure]:
-    """Experimental structures of M2A (antifluorite) and M3A' for the tie line.
+@cache
+def end_member_structures(cation: str, host: str, dopant: str) -> dict[str, dict[str, Any]]:
+    """Experimental structures (pymatgen dicts) of M2A (antifluorite) and M3A' for the tie line.
 
     Names and structures of phases that ``sselab.structures.reference_phases`` has
     (Li2S, alpha-Li3N) are taken from there, so the relaxations are shared with the
     ``window`` stage. Other M2A: ``antifluorite(0)`` at the parent's experimental a.
     Na3N: anti-ReO3, Pm-3m, a = 3.8175 Å (Fischer & Jansen, Angew. Chem. Int. Ed. 41,
-    1755 (2002)).
+    1755 (2002)). Cached: pymatgen's space-group expansion costs ~0.1 s per structure.
 
     Example:
         >>> sorted(end_member_structures("Li", "O", "N"))
@@ -380,7 +381,37 @@ def end_member_structures(cation: str, host: str, dopant: str) -> dict[str, Stru
         parent = antifluorite(0.0, anions=(host, dopant), cation=cation)
         parent.remove_oxidation_states()
     m3a_name, build = m3a[(cation, dopant)]
-    return {name: parent, m3a_name: build()}
+    return {name: parent.as_dict(), m3a_name: build().as_dict()}
+
+
+@cache
+def _reference_library() -> dict[str, Structure]:
+    from sselab.thermo.systems import ALL_BUILDERS
+
+    return {name: build() for name, build in ALL_BUILDERS.items()}
+
+
+@cache
+def system_phases(elements: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """Reference phases (name -> pymatgen dict) of ``sselab.thermo`` spanning ``elements``.
+
+    Same selection as ``sselab.thermo.systems.phases_in_system``, but every builder runs
+    once per process (that function rebuilds them all per call, ~0.1-0.3 s each).
+
+    Raises:
+        ValueError: an element has no elemental reference phase in sselab.
+
+    Example:
+        >>> sorted(system_phases(frozenset({"Li", "S"})))
+        ['Li', 'Li2S', 'Li2S2', 'alpha-S8']
+    """
+    library = _reference_library()
+    symbols = {name: {el.symbol for el in s.composition.elements} for name, s in library.items()}
+    elemental = {next(iter(els)) for els in symbols.values() if len(els) == 1}
+    missing = sorted(elements - elemental)
+    if missing:
+        raise ValueError(f"no elemental reference phase for {missing} in sselab.thermo")
+    return {name: library[name].as_dict() for name in sorted(library) if symbols[name] <= elements}
 
 
 # --------------------------------------------------------------------- builders
@@ -455,7 +486,9 @@ def relax_tasks(order: Task, settings: RelaxSettings) -> list[Task]:
     ]
 
 
-def relax_phase_task(name: str, structure: Structure, settings: RelaxSettings) -> Task:
+def relax_phase_task(
+    name: str, structure: Structure | dict[str, Any], settings: RelaxSettings
+) -> Task:
     """Relaxation of a named reference phase (shared by every candidate that needs it).
 
     Example:
@@ -463,7 +496,8 @@ def relax_phase_task(name: str, structure: Structure, settings: RelaxSettings) -
         >>> relax_phase_task("Li", reference_phases(["Li"])["Li"], RelaxSettings()).kind
         'relax_phase'
     """
-    inputs = {"name": name, "structure": structure.as_dict(), **settings.as_inputs()}
+    data = structure.as_dict() if isinstance(structure, Structure) else structure
+    inputs = {"name": name, "structure": data, **settings.as_inputs()}
     return Task("relax_phase", inputs, relax_phase_stage, label=name)
 
 
@@ -504,11 +538,9 @@ def window_task(
         >>> len([n for n in task.deps if n.startswith("phase:")])
         8
     """
-    from sselab.thermo.systems import ALL_BUILDERS, phases_in_system
-
     phases = {
-        f"phase:{name}": relax_phase_task(name, ALL_BUILDERS[name](), settings)
-        for name in phases_in_system(elements)
+        f"phase:{name}": relax_phase_task(name, data, settings)
+        for name, data in system_phases(frozenset(elements)).items()
     }
     deps = {**phases, **_relaxed_deps(relaxed)}
     return Task("window", {"scheme": scheme}, window_stage, deps, label=relaxed[0].label)

@@ -1,0 +1,71 @@
+"""Task DAG semantics: caching by key, dependency order, failure containment, executions log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sselab.pipeline.executor import dask_client, plan, run_tasks
+from sselab.pipeline.store import ResultStore
+from sselab.pipeline.tasks import Task, TaskContext
+
+
+def square(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> float:
+    return inputs["x"] ** 2
+
+
+def total(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> float:
+    return inputs["scale"] * sum(deps.values())
+
+
+def reciprocal(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> float:
+    return 1.0 / inputs["x"]
+
+
+def _graph(xs: list[float], scale: float = 1.0) -> Task:
+    parts = {f"p{k}": Task("square", {"x": x}, square) for k, x in enumerate(xs)}
+    return Task("sum", {"scale": scale}, total, parts)
+
+
+def test_results_are_cached_and_reruns_compute_nothing(tmp_path: Path) -> None:
+    with ResultStore(tmp_path / "s.sqlite") as store:
+        job = _graph([1.0, 2.0, 3.0])
+        first = run_tasks([job], store, progress=False)
+        assert first.payloads[job.key] == pytest.approx(14.0)
+        assert len(first.computed) == 4 and not first.cached
+        again = run_tasks([_graph([1.0, 2.0, 3.0])], store, progress=False)
+        assert not again.computed and len(again.cached) == 4
+        # a changed upstream input changes every downstream key, nothing else
+        changed = run_tasks([_graph([1.0, 2.0, 4.0])], store, progress=False)
+        assert sorted(changed.kinds[k] for k in changed.computed) == ["square", "sum"]
+        assert changed.payloads[_graph([1.0, 2.0, 4.0]).key] == pytest.approx(21.0)
+        assert set(store.execution_counts().values()) == {1}
+
+
+def test_shared_dependencies_run_once_and_come_first() -> None:
+    a, b = _graph([1.0, 2.0]), _graph([2.0, 1.0], scale=2.0)
+    ordered = plan([a, b])
+    assert len(ordered) == 4  # squares of 1 and 2 are shared
+    assert [t.kind for t in ordered].index("sum") == 2
+
+
+def test_a_failing_task_skips_only_its_dependents(tmp_path: Path) -> None:
+    bad = Task("reciprocal", {"x": 0.0}, reciprocal)
+    good = Task("reciprocal", {"x": 4.0}, reciprocal)
+    downstream = Task("sum", {"scale": 1.0}, total, {"a": bad})
+    with ResultStore(tmp_path / "s.sqlite") as store:
+        summary = run_tasks([downstream, good], store, progress=False)
+        assert list(summary.failed.values()) == ["reciprocal (): float division by zero"]
+        assert summary.skipped == [downstream.key]
+        assert summary.payloads[good.key] == 0.25
+        assert store.keys() == {good.key}  # nothing partial was written
+    assert summary.as_dict()["skipped"] == {"sum": 1}
+
+
+def test_client_options_are_exclusive() -> None:
+    with pytest.raises(ValueError, match="either workers"), dask_client(2, "tcp://127.0.0.1:1"):
+        pass
+    with pytest.raises(ValueError, match="at least one worker"), dask_client(0):
+        pass
