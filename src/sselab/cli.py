@@ -43,6 +43,7 @@ STAGE_CLI_MODULES: tuple[str, ...] = (
     "sselab.pipeline.cli",
     "sselab.thermo.cli",
     "sselab.diffraction.cli",
+    "sselab.transport.cli",
 )
 
 for _module in STAGE_CLI_MODULES:
