@@ -217,11 +217,23 @@ def build_reflections(
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     group = rank[group]
-    representative = hkl[first[order]]
-    # Show the conventional positive, descending-order hkl as the family label.
-    representative = -np.sort(-np.abs(representative), axis=1)
+    representative = _group_labels(hkl, group, len(order))
     multiplicity = 2 * np.bincount(group, minlength=len(order))
     return ReflectionSet(hkl, group, representative, multiplicity, phase_sums)
+
+
+def _group_labels(hkl: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """One member of each group (Friedel mates included) as its label: non-negative indices
+    where possible, then the largest (h, k, l). It is a true member, so inv_d2() computed
+    from it is exact for any crystal system (sorting indices is only valid for cubic)."""
+    members = np.concatenate([hkl, -hkl])
+    owners = np.concatenate([group, group])
+    nonnegative = (members >= 0).all(axis=1)
+    order = np.lexsort((-members[:, 2], -members[:, 1], -members[:, 0], ~nonnegative, owners))
+    _, first = np.unique(owners[order], return_index=True)
+    labels = np.zeros((n_groups, 3), dtype=members.dtype)
+    labels[owners[order][first]] = members[order][first]
+    return labels
 
 
 def scattering_amplitudes(orbits: list[Orbit], s_inv_angstrom: np.ndarray, kind: str) -> np.ndarray:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 from pymatgen.core import Lattice, Structure
-from scipy.optimize import least_squares
+from scipy.optimize import least_squares, lsq_linear
 from tqdm import tqdm
 
 from sselab.diffraction.crystal import (
@@ -463,27 +463,39 @@ class _Model:
             start = index["background"]
             self.values[start : start + solution.size - 1] = solution[1:]
 
-    def extract_intensities(self, n_iterations: int = 8) -> None:
-        """Le Bail extraction: share each point's observed counts (less background) among
-        the reflections in proportion to their calculated contributions.
+    def extract_intensities(self) -> None:
+        """Whole-pattern intensity extraction at the current cell and profile: reflection
+        intensities (≥ 0) and background solved together by weighted linear least squares.
 
-        Only points where a reflection reaches 0.1 % of its maximum count for it: over the
-        far Lorentzian tails a reflection would otherwise collect the background noise of
-        the whole pattern.
+        This replaces Le Bail's partition formula I_k ← I_k Σ c_ik y_i / y_calc,i, which is
+        not a least-squares estimate: alternated with least squares for the cell and
+        background it settled 5 % above the noise floor (GoF 1.05) on a synthetic Li3N
+        pattern where this solution reaches GoF 1.00.
         """
         lattice = self.lattice(self.values)
         for i, block in enumerate(self.blocks):
             matrix, _, _ = self.profile_columns(self.values, i, lattice)
-            matrix = matrix * self.values[self.block_index[i]["scale"]]
-            matrix = np.where(matrix > 1e-3 * matrix.max(axis=0), matrix, 0.0)
-            net = self.y_obs[self.slices[i]] - self.background(self.values, i)
-            weight = matrix.sum(axis=0)
-            seen = weight > 0
-            for _ in range(n_iterations):
-                calc = matrix @ block.intensity
-                ratio = np.divide(net, calc, out=np.zeros_like(net), where=calc > 0)
-                update = block.intensity * (matrix.T @ ratio) / np.where(seen, weight, 1)
-                block.intensity = np.where(seen, np.clip(update, 0, None), block.intensity)
+            rows, index = self.slices[i], self.block_index[i]
+            background = slice(index["background"], index["background"] + block.basis.shape[1])
+            weight = 1.0 / self.sigma[rows]
+            design = np.column_stack([matrix * self.values[index["scale"]], block.basis])
+            design *= weight[:, None]
+            # Reflections outside the pattern have empty columns and keep their intensity;
+            # columns are normalised because counts and intensities differ by decades.
+            norms = np.linalg.norm(design, axis=0)
+            seen = norms > 1e-12 * norms.max()
+            n_groups = matrix.shape[1]
+            lower = np.where(np.arange(design.shape[1]) < n_groups, 0.0, -np.inf)[seen]
+            fit = lsq_linear(
+                design[:, seen] / norms[seen],
+                self.y_obs[rows] * weight,
+                bounds=(lower, np.inf),
+                method="bvls",
+            )
+            solved = np.concatenate([block.intensity, self.values[background]])
+            solved[seen] = fit.x / norms[seen]
+            block.intensity = solved[:n_groups]
+            self.values[background] = solved[n_groups:]
 
     def fit(self, kinds: frozenset[str]):
         free = np.flatnonzero(np.isin(self.kinds, list(kinds)))
@@ -606,21 +618,25 @@ def refine(
         raise ValueError("Le Bail refines no structure: drop the occupancy sites")
     model_ = _Model(model, datasets, method, occupancies, uiso, fixed)
     if method == "lebail":
-        model_.kinds[np.isin(model_.kinds, ["scale", "uiso", "occupancy"])] = "fixed"
+        model_.kinds[np.isin(model_.kinds, ["uiso", "occupancy"])] = "fixed"
         lattice = model_.lattice(model_.values)
         # Start intensities from the model's F²: Le Bail then only needs the cell.
         for block in model_.blocks:
             inv_d2 = block.reflections.inv_d2(lattice)
             block.intensity = group_f_squared(block.reflections, model_.orbits, inv_d2, block.kind)
     model_.search_lattice(lattice_search)
-    stages = STAGES[:3] if method == "lebail" else STAGES
+    stages = STAGES
+    if method == "lebail":
+        # The model's F² guide the first two stages; free extraction starts once the cell
+        # is close, else intensities extracted at wrong positions trap the lattice.
+        stages = (*STAGES[:2], ("Le Bail intensities, profile", STAGES[2][1] - {"scale"}))
     history: list[tuple[str, float]] = []
     free, result = np.array([], dtype=int), None
     for name, kinds in tqdm(stages, desc="refine", disable=not progress, leave=False):
-        cycles = 6 if method == "lebail" else 1
+        extract = method == "lebail" and "scale" not in kinds
         previous = np.inf
-        for _ in range(cycles):
-            if method == "lebail":
+        for _ in range(8 if extract else 1):
+            if extract:
                 model_.extract_intensities()
             free, result = model_.fit(kinds)
             rwp = agreement(model_.y_obs, model_.calculate(model_.values), model_.sigma, 0)[0]
