@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,25 @@ def test_client_options_are_exclusive() -> None:
         pass
     with pytest.raises(ValueError, match="at least one worker"), dask_client(0):
         pass
+
+
+def gpu_job(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> dict:
+    import os
+    import time
+
+    start = time.time()
+    time.sleep(0.3)
+    return {"gpu": os.environ.get("CUDA_VISIBLE_DEVICES"), "start": start, "end": time.time()}
+
+
+def test_gpu_tasks_run_one_at_a_time_on_the_gpu_worker(tmp_path: Path) -> None:
+    # One worker owns "GPU 0" (a declared resource + CUDA_VISIBLE_DEVICES), one does not;
+    # the placement logic is Dask's and needs no physical GPU to be exercised.
+    jobs = [Task("md", {"k": k}, gpu_job, resources={"GPU": 1}) for k in range(4)]
+    with dask_client(workers=2, gpus=1) as client, ResultStore(tmp_path / "g.sqlite") as store:
+        resources = {w["name"]: w["resources"] for w in client.scheduler_info()["workers"].values()}
+        assert resources == {"gpu-0": {"GPU": 1}, "cpu-1": {}}
+        summary = run_tasks(jobs, store, client, tmp_path, progress=False)
+    runs = sorted((summary.payloads[t.key] for t in jobs), key=lambda r: r["start"])
+    assert [r["gpu"] for r in runs] == ["0"] * 4
+    assert all(a["end"] <= b["start"] for a, b in pairwise(runs))

@@ -174,6 +174,9 @@ def screen_command(
     scheduler: str | None = typer.Option(
         None, "--scheduler", help="Run on an existing Dask cluster, e.g. tcp://HOST:8786."
     ),
+    gpus: int | None = typer.Option(
+        None, "--gpus", help="GPUs for --workers (one MD per GPU); default: all CUDA devices."
+    ),
     out: Path = typer.Option(Path("out/screen"), help="Folder for screen.csv/html/json/png."),
     store: Path | None = typer.Option(
         None, help="SQLite results store (default OUT/sselab.sqlite)."
@@ -189,7 +192,7 @@ def screen_command(
     try:
         parsed = load_study(study)
         with (
-            dask_client(workers, scheduler) as client,
+            dask_client(workers, scheduler, gpus) as client,
             ResultStore(store or out / "sselab.sqlite") as results,
         ):
             result = screen(parsed, results, client, out / "work", device, progress)

@@ -291,15 +291,65 @@ def _run_dask(
                 submit(child)
 
 
+def local_cluster(workers: int, gpus: int = 0) -> Any:
+    """A Dask cluster of single-threaded worker processes on loopback (no dashboard).
+
+    The first ``gpus`` workers each own one GPU: ``CUDA_VISIBLE_DEVICES`` pins it and
+    they declare the resource ``GPU=1``, so tasks asking for a GPU (MD) run one per
+    GPU; the other workers see no GPU and take the CPU work.
+
+    Args:
+        workers: worker processes (>= 1).
+        gpus: GPUs to hand out, at most ``workers``.
+
+    Example:
+        >>> with local_cluster(2) as cluster:  # doctest: +SKIP
+        ...     len(cluster.workers)
+        2
+    """
+    from distributed import Nanny, Scheduler, SpecCluster
+
+    if workers < 1:
+        raise ValueError(f"workers = {workers}: need at least one worker")
+    if not 0 <= gpus <= workers:
+        raise ValueError(f"gpus = {gpus}: must be between 0 and the number of workers")
+    # Processes (not threads): MLIP calculators are not thread-safe and torch holds the
+    # GIL in parts of a force call; one thread each keeps 1 task = 1 core.
+    base = {"nthreads": 1, "host": "127.0.0.1", "dashboard": False, "silence_logs": logging.ERROR}
+    specs = {}
+    for i in range(workers):
+        if i < gpus:
+            extra = {"resources": {"GPU": 1}, "env": {"CUDA_VISIBLE_DEVICES": str(i)}}
+            specs[f"gpu-{i}"] = {"cls": Nanny, "options": {**base, **extra}}
+        else:
+            extra = {"env": {"CUDA_VISIBLE_DEVICES": ""}} if gpus else {}
+            specs[f"cpu-{i}"] = {"cls": Nanny, "options": {**base, **extra}}
+    scheduler = {
+        "cls": Scheduler,
+        "options": {"host": "127.0.0.1", "port": 0, "dashboard": False, "dashboard_address": None},
+    }
+    return SpecCluster(workers=specs, scheduler=scheduler, silence_logs=logging.ERROR)
+
+
+def _visible_gpus() -> int:
+    import torch
+
+    return torch.cuda.device_count()
+
+
 @contextmanager
-def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
+def dask_client(
+    workers: int | None = None, scheduler: str | None = None, gpus: int | None = None
+) -> Iterator[Any]:
     """A Dask client for ``run_tasks``, or None for in-process execution.
 
     Args:
-        workers: start a ``LocalCluster`` of this many single-threaded worker processes
-            on loopback (no dashboard).
+        workers: start a :func:`local_cluster` of this many worker processes.
         scheduler: address of an existing scheduler, e.g. ``tcp://10.0.0.5:8786``
-            (a dask-jobqueue SLURMCluster, ``dask scheduler`` + ``dask worker``).
+            (a dask-jobqueue SLURMCluster, ``dask scheduler`` + ``dask worker``; start
+            GPU workers with ``--resources GPU=1`` for one MD per GPU).
+        gpus: GPUs handed to the local cluster (default: all CUDA devices, at most
+            ``workers``).
 
     Yields:
         ``distributed.Client`` or None (neither option given).
@@ -317,7 +367,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     if workers is None and scheduler is None:
         yield None
         return
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler is not None:
         with Client(scheduler, timeout="30s") as client:
@@ -325,16 +375,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         return
     if workers < 1:
         raise ValueError(f"workers = {workers}: need at least one worker")
-    # Processes (not threads): MLIP calculators are not thread-safe and torch holds the
-    # GIL in parts of a force call; one thread each keeps 1 task = 1 core.
-    with (
-        LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    n_gpus = min(workers, _visible_gpus()) if gpus is None else gpus
+    with local_cluster(workers, n_gpus) as cluster, Client(cluster) as client:
+        client.wait_for_workers(workers, timeout=120)
         yield client
