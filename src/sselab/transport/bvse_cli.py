@@ -1,0 +1,87 @@
+"""CLI command ``sselab bvse``: BVSE percolation barriers, named paths, .cube and figure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from sselab.structures import StructureFileError
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def bvse_command(
+    file: Path = typer.Argument(
+        ..., help="Structure file (CIF, POSCAR, extxyz); may be disordered."
+    ),
+    mobile: str = typer.Option(
+        "Li", "--mobile", help="Mobile element (softBV cation, e.g. Li, Na)."
+    ),
+    resolution: float = typer.Option(0.1, "--resolution", help="Grid spacing (Å)."),
+    convention: str = typer.Option(
+        "softbv", "--convention", help="softbv (published model) or paper (Yu et al. calibration)."
+    ),
+    hop: list[str] = typer.Option(
+        [], "--hop", help="Antifluorite path to resolve: 8c-4b-8c or 8c-24e-8c (repeatable)."
+    ),
+    chgcar: bool = typer.Option(
+        False, "--chgcar", help="Also write a VASP CHGCAR of the landscape."
+    ),
+    out: Path = typer.Option(Path("out/bvse"), help="Folder for bvse.json, bvse.cube, bvse.png."),
+) -> None:
+    """Bond-valence site energy landscape: 1D/2D/3D percolation barriers (eV)."""
+    from sselab.structures import read_structure
+    from sselab.transport.bvse import (
+        BVSEParameterError,
+        antifluorite_hop,
+        landscape_figure,
+        minimum_energy_path,
+        percolation_barriers,
+        write_chgcar,
+        write_cube,
+    )
+
+    try:
+        structure = read_structure(file)
+        result = percolation_barriers(structure, mobile, resolution, convention, progress=True)
+        paths = [
+            minimum_energy_path(result.landscape, antifluorite_hop(structure, h), hop=h)
+            for h in hop
+        ]
+    except (StructureFileError, BVSEParameterError, ValueError) as exc:
+        _fail(str(exc))
+    typer.echo(f"{result.formula}: {mobile} BVSE ({convention}), grid {result.grid_shape}")
+    for dim in ("1d", "2d", "3d"):
+        value = getattr(result, f"barrier_{dim}_eV")
+        error = getattr(result, f"barrier_{dim}_err_eV")
+        typer.echo(f"{dim.upper()} percolation barrier  {value:.3f} ± {error:.3f} eV")
+    for path in paths:
+        typer.echo(
+            f"{path.hop:10s} barrier {path.barrier_eV:.3f} eV "
+            f"({path.barrier_from_start_eV:.3f} eV from the start site)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "file": str(file),
+        **result.as_dict(),
+        "paths": [p.as_dict() for p in paths],
+    }
+    (out / "bvse.json").write_text(json.dumps(payload, indent=2))
+    write_cube(result.landscape, out / "bvse.cube")
+    written = ["bvse.json", "bvse.cube", "bvse.png"]
+    if chgcar:
+        write_chgcar(result.landscape, out / "CHGCAR")
+        written.append("CHGCAR")
+    figure = landscape_figure(result.landscape, profile=paths[0] if paths else None)
+    figure.savefig(out / "bvse.png", dpi=120, bbox_inches="tight")
+    typer.echo(f"wrote {', '.join(str(out / name) for name in written)}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sselab bvse`` to the root app."""
+    app.command("bvse")(bvse_command)
