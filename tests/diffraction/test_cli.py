@@ -10,7 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from sselab.cli import app
-from sselab.diffraction import add_counting_noise, read_pattern, simulate_pattern, write_pattern
+from sselab.diffraction import (
+    TOFNeutron,
+    add_counting_noise,
+    read_pattern,
+    read_tof_bank,
+    simulate_pattern,
+    write_pattern,
+)
 from sselab.structures import antifluorite
 
 runner = CliRunner()
@@ -53,20 +60,31 @@ def test_xrd_rejects_bad_radiation_and_missing_file(li2s_cif: Path, tmp_path: Pa
     assert result.exit_code == 1 and "no such file" in result.output
 
 
-def test_refine_command_recovers_lattice_and_writes_outputs(li2s_cif: Path, tmp_path: Path) -> None:
+def test_refine_command_joint_xray_tof_recovers_lattice(li2s_cif: Path, tmp_path: Path) -> None:
     truth = antifluorite(0.0, a=5.7065)
-    sim = simulate_pattern(truth, "CuKa", uiso_A2={"Li": 0.02, "S": 0.01}, background=[10])
-    data = write_pattern(add_counting_noise(sim.pattern, 2e4, seed=11), tmp_path / "li2s.xye")
-    result = runner.invoke(
-        app, ["refine", str(data), "--model", str(li2s_cif), "--out", str(tmp_path / "r")]
+    uiso = {"Li": 0.02, "S": 0.01}
+    sim = simulate_pattern(truth, "CuKa", uiso_A2=uiso, background=[10])
+    xray = write_pattern(add_counting_noise(sim.pattern, 2e4, seed=11), tmp_path / "li2s.xye")
+    bank = tmp_path / "bank.instprm"
+    bank.write_text("difC: 9300\nZero: 4.0\n2-theta: 90\n")
+    tof = TOFNeutron(read_tof_bank(bank))
+    tof_sim = simulate_pattern(
+        truth, tof, x_range=(6000, 24000), step=1e-3, uiso_A2=uiso, background=[5]
     )
+    tof_data = write_pattern(add_counting_noise(tof_sim.pattern, 1e4, seed=12), tmp_path / "b.csv")
+    args = ["refine", str(xray), "--model", str(li2s_cif), "--out", str(tmp_path / "r")]
+    args += ["--neutron", str(tof_data), "--neutron-radiation", f"tof:{bank}"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "r" / "refine.json").read_text())
     a = summary["parameters"]["a"]
     assert abs(a["value"] - 5.7065) < 1e-4 and abs(a["value"] - 5.7065) < 3 * a["error"]
+    assert {"xray.scale", "tof.scale", "tof.zero"} <= set(summary["parameters"])
+    assert [d["name"] for d in summary["datasets"]] == ["xray", "tof"]
     assert summary["gof"] == pytest.approx(1.0, abs=0.05)
     fit = np.loadtxt(tmp_path / "r" / "fit_xray.csv", delimiter=",", skiprows=1)
     assert fit.shape == (7001, 6)
+    assert (tmp_path / "r" / "fit_tof.csv").is_file()
     assert (tmp_path / "r" / "refine.png").stat().st_size > 1000
 
 

@@ -69,11 +69,12 @@ def refine_command(
     pattern: Path = typer.Argument(..., help="Measured pattern: .xy, .xye or .csv."),
     model: Path = typer.Option(..., "--model", help="Start structure (CIF, POSCAR, ...)."),
     radiation: str = typer.Option("CuKa", "--radiation", "-r", help=RADIATION_HELP),
-    neutron: Path | None = typer.Option(
-        None, help="Second pattern (neutron) refined jointly with PATTERN."
+    neutron: list[Path] = typer.Option(
+        [], help="Neutron pattern refined jointly with PATTERN (repeat for several TOF banks)."
     ),
-    neutron_radiation: str = typer.Option(
-        "neutron:1.54", help=f"Radiation of --neutron: {RADIATION_HELP}."
+    neutron_radiation: list[str] = typer.Option(
+        ["neutron:1.54"],
+        help=f"Radiation of each --neutron, in the same order (one is reused): {RADIATION_HELP}.",
     ),
     method: str = typer.Option("rietveld", help="rietveld or lebail."),
     occupancy: list[str] = typer.Option(
@@ -93,15 +94,18 @@ def refine_command(
     from sselab.diffraction.refine import Dataset, difference_figure, refine
     from sselab.structures import read_structure
 
+    if len(neutron_radiation) not in (1, len(neutron)):
+        _fail(f"{len(neutron)} --neutron patterns need 1 or {len(neutron)} --neutron-radiation")
+    one_for_all = len(neutron_radiation) != len(neutron)
+    specs = [radiation, *(neutron_radiation * len(neutron) if one_for_all else neutron_radiation)]
     try:
         structure = read_structure(model)
         datasets = []
-        for path, spec in ((pattern, radiation), (neutron, neutron_radiation)):
-            if path is None:
-                continue
+        for path, spec in zip([pattern, *neutron], specs, strict=True):
             beam = parse_radiation(spec)
-            # Parameter prefixes: xray., neutron. or tof. (xray2. ... if both share a kind).
-            name = beam.kind if all(d.name != beam.kind for d in datasets) else f"{beam.kind}2"
+            # Parameter prefixes: xray., neutron., tof. (tof2., ... when kinds repeat).
+            taken = sum(d.radiation.kind == beam.kind for d in datasets)
+            name = beam.kind if taken == 0 else f"{beam.kind}{taken + 1}"
             data = replace(read_pattern(path), x_label=beam.x_label)
             datasets.append(Dataset(data, beam, name, n_background=background))
         result = refine(

@@ -577,8 +577,10 @@ def refine(
     Staged: (1) grid search of the lattice scale within ±``lattice_search`` with scale and
     background solved linearly; then least squares freeing (2) scale + background,
     (3) + lattice + zero, (4) + profile, (5) + Uiso + occupancies (Rietveld only). Le Bail
-    re-extracts the reflection intensities before every least-squares cycle and never
-    refines structure parameters. Several datasets share the structure (lattice, Uiso,
+    uses the model's F² only as a start for (2)-(3); in (4) it alternates free intensity
+    extraction (non-negative weighted least squares) with least squares for lattice, zero,
+    profile and background, and never refines structure parameters; its standard errors
+    are at the extracted intensities. Several datasets share the structure (lattice, Uiso,
     occupancies) and each keeps its own scale, zero, profile and background: a joint
     X-ray + neutron refinement.
 
@@ -649,8 +651,9 @@ def refine(
     rwp, rexp, gof = agreement(model_.y_obs, y_calc, model_.sigma, n_refined)
     errors = np.full(model_.values.size, np.nan)
     errors[free] = _standard_errors(result.jac, gof)
+    refined = set(free.tolist())
     parameters = {
-        name: Parameter(name, float(v), float(e), i in set(free.tolist()), str(k))
+        name: Parameter(name, float(v), float(e), i in refined, str(k))
         for i, (name, v, e, k) in enumerate(
             zip(model_.names, model_.values, errors, model_.kinds, strict=True)
         )
