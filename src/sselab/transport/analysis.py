@@ -1,12 +1,16 @@
 """Li transport from MD trajectories: MSD, D with uncertainty, conductivity, Arrhenius.
 
-Conventions (all documented in docs/transport.md):
+Conventions:
 
 - **MSD over all time origins** by the FFT algorithm (Kneller et al., Comput. Phys. Commun.
   1995; the "MSD via autocorrelation" of Calandrini et al.), O(N log N) in the number of
-  frames instead of O(N^2). Written here rather than taken from pymatgen-analysis-diffusion
-  because that package loops over lags in Python (O(N^2) memory/time), which is what
-  makes it ~100x slower on 25,000-frame trajectories (see benchmarks/transport_msd.py).
+  frames instead of O(N^2), zero-padded only as far as the largest lag needed. Written
+  here rather than taken from pymatgen-analysis-diffusion because its traditional
+  ``smoothed=False`` analysis uses the t = 0 origin only (one Python iteration per
+  frame) and its ``smoothed="max"`` mode imposes a 1 ps minimum lag and reports a
+  least-squares error that ignores the correlation of MSD points; neither gives
+  per-block errors, collective MSD blocks or a documented fit window
+  (timings: benchmarks/bench_diffusion.py).
 - **Drift**: the mean displacement of the framework (all atoms not of the analysed
   species) is subtracted frame by frame, as pymatgen does, so a thermostat-induced drift
   of the cell contents is not mistaken for diffusion.
@@ -35,6 +39,7 @@ from typing import Any
 
 import numpy as np
 from scipy import stats
+from scipy.fft import irfft, next_fast_len, rfft
 
 from sselab.transport.trajectory import Trajectory, TrajectoryError
 
@@ -46,7 +51,7 @@ ROOM_TEMPERATURE_K = 300.0
 _FFT_CHUNK_VALUES = 4_000_000  # float64 values per FFT batch (~64 MB complex workspace)
 
 
-def msd_fft(positions_angstrom: np.ndarray) -> np.ndarray:
+def msd_fft(positions_angstrom: np.ndarray, max_lag: int | None = None) -> np.ndarray:
     """Per-direction MSD averaged over particles and over all time origins, via FFT.
 
     MSD(m) = 1/(N-m) sum_k |x(k+m) - x(k)|^2 = S1(m) - 2 S2(m), where S2 is the
@@ -54,9 +59,12 @@ def msd_fft(positions_angstrom: np.ndarray) -> np.ndarray:
 
     Args:
         positions_angstrom: (n_frames, n_particles, n_dims) unwrapped positions in Å.
+        max_lag: largest lag in frames wanted (default all, n_frames - 1); the FFT is
+            zero-padded to n_frames + max_lag only, which is what makes short fit
+            windows on long runs cheap.
 
     Returns:
-        (n_frames, n_dims) MSD in Å^2 for lags 0 .. n_frames - 1 (in frames).
+        (n_lags, n_dims) MSD in Å^2 for lags 0 .. max_lag (in frames).
 
     Example:
         >>> x = np.arange(5.0).reshape(5, 1, 1)  # ballistic, one particle, 1D
@@ -64,26 +72,29 @@ def msd_fft(positions_angstrom: np.ndarray) -> np.ndarray:
         [0.0, 1.0, 4.0, 9.0, 16.0]
     """
     x = np.asarray(positions_angstrom, dtype=np.float64)
-    n_frames = x.shape[0]
-    flat = x.reshape(n_frames, -1)
-    n_series = flat.shape[1]
-    n_dims = x.shape[2]
-    counts = n_frames - np.arange(n_frames)
-    n_fft = 2 * n_frames
+    n_frames, _, n_dims = x.shape
+    n_lags = n_frames if max_lag is None else min(n_frames, max_lag + 1)
+    # series-major copy: FFTs along contiguous rows are several times faster than strided
+    series = np.ascontiguousarray(x.reshape(n_frames, -1).T)
+    series -= series[:, :1]  # translation-invariant; keeps squares small
+    n_series = series.shape[0]
+    lags = np.arange(n_lags)
+    counts = n_frames - lags
+    # padding to >= n_frames + n_lags keeps the circular correlation free of wrap-around
+    n_fft = next_fast_len(n_frames + n_lags, real=True)
     chunk = max(1, _FFT_CHUNK_VALUES // n_fft)
-    total = np.zeros((n_frames, n_series))
+    total = np.empty((n_series, n_lags))
     for start in range(0, n_series, chunk):
-        block = flat[:, start : start + chunk]
-        block = block - block[0]  # translation-invariant; keeps squares small
-        squares = block**2
-        prefix = np.concatenate([np.zeros((1, block.shape[1])), np.cumsum(squares, axis=0)])
-        lags = np.arange(n_frames)
+        block = series[start : start + chunk]
+        prefix = np.zeros((block.shape[0], n_frames + 1))
+        np.cumsum(block**2, axis=1, out=prefix[:, 1:])
         # sum_{k=0}^{N-m-1} x(k)^2 + x(k+m)^2
-        s1 = prefix[n_frames - lags] + (prefix[n_frames] - prefix[lags])
-        spectrum = np.fft.rfft(block, n=n_fft, axis=0)
-        s2 = np.fft.irfft(spectrum * spectrum.conj(), n=n_fft, axis=0)[:n_frames]
-        total[:, start : start + chunk] = (s1 - 2.0 * s2) / counts[:, None]
-    per_dim = total.reshape(n_frames, -1, n_dims).mean(axis=1)
+        s1 = prefix[:, n_frames - lags] + (prefix[:, n_frames : n_frames + 1] - prefix[:, lags])
+        spectrum = rfft(block, n=n_fft, axis=1)
+        power = spectrum.real**2 + spectrum.imag**2
+        s2 = irfft(power, n=n_fft, axis=1)[:, :n_lags]
+        total[start : start + chunk] = (s1 - 2.0 * s2) / counts
+    per_dim = total.reshape(-1, n_dims, n_lags).mean(axis=0).T
     return np.clip(per_dim, 0.0, None)
 
 
@@ -143,8 +154,8 @@ class _MsdSet:
 
 
 def _msds(positions: np.ndarray, frame_interval_fs: float, max_lag_frames: int) -> _MsdSet:
-    tracer = msd_fft(positions)[: max_lag_frames + 1]
-    collective = msd_fft(positions.sum(axis=1, keepdims=True))[: max_lag_frames + 1].sum(axis=1)
+    tracer = msd_fft(positions, max_lag_frames)
+    collective = msd_fft(positions.sum(axis=1, keepdims=True), max_lag_frames).sum(axis=1)
     lag_ps = np.arange(tracer.shape[0]) * frame_interval_fs / 1000.0
     return _MsdSet(lag_ps, tracer, collective)
 
@@ -265,7 +276,7 @@ def nernst_einstein_sigma(
 
     Example:
         >>> round(nernst_einstein_sigma(1e-6, 1, 1000.0, 1000.0), 7)
-        0.0018593
+        0.0018592
     """
     if temperature_K <= 0 or volume_angstrom3 <= 0:
         raise ValueError("temperature_K and volume_angstrom3 must be positive")
