@@ -207,11 +207,21 @@ class RefinementResult:
     wall_s: float
 
     def value(self, name: str) -> float:
-        """Refined value of a parameter (KeyError lists the names)."""
+        """Refined value of a parameter (KeyError lists the names).
+
+        Example:
+            >>> fit.value("a"), fit.value("occ[Li 24e]")  # doctest: +SKIP
+            (5.45798, 0.953)
+        """
         return self._get(name).value
 
     def error(self, name: str) -> float:
-        """Standard error of a parameter (NaN if fixed)."""
+        """Standard error of a parameter (NaN if fixed).
+
+        Example:
+            >>> fit.error("a")  # doctest: +SKIP
+            1.7e-05
+        """
         return self._get(name).error
 
     def _get(self, name: str) -> Parameter:

@@ -76,11 +76,23 @@ class VegardFit:
         return asdict(self)
 
     def line(self, x: np.ndarray) -> np.ndarray:
-        """Single-line a(x) (Å)."""
+        """Single-line a(x) (Å).
+
+        Example:
+            >>> fit = fit_vegard([0, 0.1, 0.2, 0.3, 0.4], [5.7, 5.65, 5.6, 5.55, 5.5])
+            >>> round(float(fit.line(0.5)), 6)
+            5.45
+        """
         return self.intercept_angstrom + self.slope_angstrom * np.asarray(x)
 
     def segments(self, x: np.ndarray) -> np.ndarray:
-        """Two-segment a(x) (Å)."""
+        """Two-segment a(x) (Å).
+
+        Example:
+            >>> fit = fit_vegard([0, 0.2, 0.4, 0.6, 0.8], [5.7, 5.6, 5.5, 5.49, 5.48])
+            >>> round(fit.breakpoint_x, 3), round(float(fit.segments(0.4)), 6)
+            (0.4, 5.5)
+        """
         x = np.asarray(x, dtype=float)
         slope = np.where(
             x < self.breakpoint_x, self.slope_below_angstrom, self.slope_above_angstrom
