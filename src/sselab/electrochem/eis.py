@@ -1,0 +1,119 @@
+"""One spectrum to conductivity: circuit fit, intercept method, lin-KK and DRT together."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sselab.electrochem.conductivity import Conductivity, pellet_conductivity
+from sselab.electrochem.drt import DRTResult, drt
+from sselab.electrochem.fit import (
+    CircuitFit,
+    EISFitError,
+    InterceptResult,
+    fit_circuit,
+    intercept_resistance,
+)
+from sselab.electrochem.readers import EISSpectrum
+from sselab.electrochem.validity import KKResult, lin_kk
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EISAnalysis:
+    """Everything read from one spectrum.
+
+    Attributes:
+        spectrum: the data.
+        fit: equivalent-circuit fit.
+        conductivity: sigma from the fitted ionic resistance (None without geometry).
+        intercept: the paper's arc-tail intercept (None when the spectrum has no
+            usable arc); intercept_conductivity from it.
+        kk: lin-KK validity test.
+        drt: distribution of relaxation times.
+    """
+
+    spectrum: EISSpectrum
+    fit: CircuitFit
+    conductivity: Conductivity | None
+    intercept: InterceptResult | None
+    intercept_conductivity: Conductivity | None
+    kk: KKResult
+    drt: DRTResult
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form (without the raw spectrum arrays, which stay in the input file)."""
+        return {
+            "source": self.spectrum.source,
+            "instrument": self.spectrum.instrument,
+            "n_points": self.spectrum.n_points,
+            "frequency_range_Hz": [
+                float(self.spectrum.frequency_Hz.min()),
+                float(self.spectrum.frequency_Hz.max()),
+            ],
+            "fit": self.fit.as_dict(),
+            "conductivity": None if self.conductivity is None else self.conductivity.as_dict(),
+            "intercept": None if self.intercept is None else self.intercept.as_dict(),
+            "intercept_conductivity": (
+                None
+                if self.intercept_conductivity is None
+                else self.intercept_conductivity.as_dict()
+            ),
+            "kramers_kronig": {
+                k: v for k, v in self.kk.as_dict().items() if not k.startswith("residual_")
+            },
+            "drt": {
+                "peaks": [p.as_dict() for p in self.drt.peaks],
+                "regularisation": self.drt.regularisation,
+            },
+        }
+
+
+def analyze_spectrum(
+    spectrum: EISSpectrum,
+    thickness_cm: float | None = None,
+    diameter_cm: float | None = None,
+    circuit: str | None = None,
+    drt_regularisation: float = 1e-5,
+) -> EISAnalysis:
+    """Fit, intercept, conductivity, Kramers-Kronig test and DRT of one spectrum.
+
+    Args:
+        spectrum: the data.
+        thickness_cm, diameter_cm: pellet geometry (both or neither).
+        circuit: impedance.py circuit string (default ``R0-p(R1,CPE1)-CPE2``).
+        drt_regularisation: lambda of the DRT.
+
+    Example:
+        >>> result = analyze_spectrum(read_eis("pellet.mpt"), 0.1, 1.0)  # doctest: +SKIP
+        >>> result.conductivity.sigma_S_per_cm  # doctest: +SKIP
+        2.1e-04
+    """
+    if (thickness_cm is None) != (diameter_cm is None):
+        raise ValueError("give both thickness and diameter, or neither")
+    fit = fit_circuit(spectrum, circuit)
+    try:
+        intercept = intercept_resistance(spectrum)
+    except EISFitError as exc:
+        log.info("intercept method not applicable: %s", exc)
+        intercept = None
+    sigma = sigma_intercept = None
+    if thickness_cm is not None and diameter_cm is not None:
+        sigma = pellet_conductivity(
+            fit.resistance_ohm, thickness_cm, diameter_cm, fit.resistance_err_ohm
+        )
+        if intercept is not None and intercept.resistance_ohm > 0:
+            sigma_intercept = pellet_conductivity(
+                intercept.resistance_ohm, thickness_cm, diameter_cm, intercept.resistance_err_ohm
+            )
+    return EISAnalysis(
+        spectrum=spectrum,
+        fit=fit,
+        conductivity=sigma,
+        intercept=intercept,
+        intercept_conductivity=sigma_intercept,
+        kk=lin_kk(spectrum),
+        drt=drt(spectrum, drt_regularisation),
+    )

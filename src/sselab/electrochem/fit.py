@@ -1,0 +1,506 @@
+"""Equivalent-circuit fits of pellet spectra, the intercept method, and conductivity.
+
+Circuits are impedance.py strings evaluated by impedance.py's own element library
+(``wrapCircuit``); the minimisation is ``scipy.optimize.least_squares`` driven here
+because impedance.py's ``CustomCircuit.fit`` with default options stops early on pellet
+spectra (curve_fit's default tolerances and step budget; measured in
+benchmarks/bench_eis.py): we weight residuals by |Z|, scale steps by the Jacobian and
+converge to 1e-12 relative tolerances, from several automatic starting points.
+
+Ionic resistance convention: the total resistance before the blocking-electrode tail,
+R_ion = R0 + R1 (+ R2 with a grain-boundary arc), i.e. the value the intercept method
+reads off the Nyquist plot; sigma = L / (R_ion * A).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+from impedance.models.circuits.elements import circuit_elements
+from impedance.models.circuits.fitting import buildCircuit
+from scipy.optimize import least_squares
+
+from sselab.electrochem.drt import drt
+from sselab.electrochem.readers import EISSpectrum
+
+TAILS = ("cpe", "warburg", "none")
+
+
+class EISFitError(ValueError):
+    """A spectrum that cannot be fitted; the message says why."""
+
+
+def pellet_circuit(grain_boundary: bool = False, tail: str = "cpe") -> str:
+    """impedance.py circuit string for a pellet between two electrodes.
+
+    R0 (leads and any bulk arc above the frequency window) in series with the bulk
+    arc R1 ‖ CPE1, optionally a grain-boundary arc R2 ‖ CPE2, and the electrode tail:
+    a CPE (blocking electrodes), a semi-infinite Warburg W, or nothing.
+
+    Example:
+        >>> pellet_circuit()
+        'R0-p(R1,CPE1)-CPE2'
+        >>> pellet_circuit(grain_boundary=True, tail="warburg")
+        'R0-p(R1,CPE1)-p(R2,CPE2)-W3'
+    """
+    if tail not in TAILS:
+        raise ValueError(f"tail must be one of {TAILS}, got '{tail}'")
+    parts = ["R0", "p(R1,CPE1)"]
+    if grain_boundary:
+        parts.append("p(R2,CPE2)")
+    index = len(parts)
+    if tail == "cpe":
+        parts.append(f"CPE{index}")
+    elif tail == "warburg":
+        parts.append(f"W{index}")
+    return "-".join(parts)
+
+
+class _Symbol:
+    """Stands in for a parameter while impedance.py prints a circuit as Python source."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@cache
+def _compiled(circuit: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Complex Z(params, frequency_Hz) of an impedance.py circuit string."""
+    n_params = len(_parameter_names(circuit))
+    source, _ = buildCircuit(
+        circuit, "F", *[_Symbol(f"x[{k}]") for k in range(n_params)], constants={}
+    )
+    return eval(f"lambda x, F: {source}", dict(circuit_elements))
+
+
+def _parameter_names(circuit: str) -> list[str]:
+    names = []
+    for element in re.findall(r"[A-Za-z]+\d+", circuit):
+        kind = re.match(r"[A-Za-z]+", element).group(0)
+        if kind == "CPE":
+            names += [f"{element}_Q", f"{element}_n"]
+        elif kind in ("R", "W", "C", "L"):
+            names.append(element)
+        else:
+            raise ValueError(f"element {element} is not supported by the pellet fit")
+    return names
+
+
+@dataclass
+class CircuitFit:
+    """Result of an equivalent-circuit fit.
+
+    Attributes:
+        circuit: impedance.py circuit string.
+        parameter_names: e.g. R0, R1, CPE1_Q, CPE1_n ... (R in Ω, Q in S s^n, n unitless,
+            W in Ω s^-1/2).
+        values, errors: best-fit parameters and 1-sigma standard errors (Jacobian
+            covariance scaled by the residual variance).
+        covariance: parameter covariance matrix.
+        resistance_ohm, resistance_err_ohm: ionic resistance R0 + R1 (+ R2) and error.
+        relative_residual: rms of |Z_fit - Z| / |Z| over the spectrum.
+        converged: least_squares met its tolerances (not the step limit).
+        n_evaluations: model evaluations used by the winning start.
+        source: the spectrum's source.
+    """
+
+    circuit: str
+    parameter_names: list[str]
+    values: np.ndarray
+    errors: np.ndarray
+    covariance: np.ndarray
+    resistance_ohm: float
+    resistance_err_ohm: float
+    relative_residual: float
+    converged: bool
+    n_evaluations: int
+    source: str = ""
+    message: str = ""
+
+    def parameter(self, name: str) -> tuple[float, float]:
+        """(value, 1-sigma error) of one parameter, e.g. ``fit.parameter("R1")``."""
+        if name not in self.parameter_names:
+            raise KeyError(f"{name} not in {self.parameter_names}")
+        k = self.parameter_names.index(name)
+        return float(self.values[k]), float(self.errors[k])
+
+    def predict(self, frequency_Hz: np.ndarray) -> np.ndarray:
+        """Complex impedance (Ω) of the fitted circuit at ``frequency_Hz``."""
+        f = np.asarray(frequency_Hz, dtype=float)
+        return _compiled(self.circuit)(self.values, f)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "circuit": self.circuit,
+            "parameters": {
+                name: {"value": float(v), "error": float(e)}
+                for name, v, e in zip(self.parameter_names, self.values, self.errors, strict=True)
+            },
+            "resistance_ohm": self.resistance_ohm,
+            "resistance_err_ohm": self.resistance_err_ohm,
+            "relative_residual": self.relative_residual,
+            "converged": self.converged,
+            "n_evaluations": self.n_evaluations,
+            "source": self.source,
+            "message": self.message,
+        }
+
+
+def valley_index(spectrum: EISSpectrum) -> int:
+    """Index of the arc-tail minimum of -Im(Z) (the Nyquist "valley"), high-to-low frequency.
+
+    The local minimum of -Z'' that lies deepest below the arc maximum preceding it;
+    the last index when -Z'' only falls (no tail), 0 when it only rises (no arc).
+
+    Example:
+        >>> f = np.logspace(6, 0, 61)
+        >>> w = 2j * np.pi * f
+        >>> z = 1 / (1 / 2000 + 1e-9 * w**0.9) + 1 / (1e-6 * w**0.8)
+        >>> s = EISSpectrum(f, z.real, z.imag)
+        >>> 1900 < s.z_real_ohm[valley_index(s)] < 2600
+        True
+    """
+    y = -spectrum.z_imag_ohm
+    running_max = np.maximum.accumulate(y)
+    drop = running_max - y
+    interior = np.arange(1, y.size - 1)
+    minima = interior[(y[interior] <= y[interior - 1]) & (y[interior] <= y[interior + 1])]
+    minima = minima[drop[minima] > 0]
+    if minima.size:
+        return int(minima[np.argmax(drop[minima])])
+    return y.size - 1 if y[-1] <= y[0] else 0
+
+
+def _arc_options(spectrum: EISSpectrum, v: int, r_arcs: float, n_arcs: int) -> list[list]:
+    """Candidate (R, tau) per arc: from the -Z'' maximum, and from the DRT peaks."""
+    omega = 2 * np.pi * spectrum.frequency_Hz
+    tau_peak = 1.0 / omega[int(np.argmax(-spectrum.z_imag_ohm[: v + 1]))]
+    if n_arcs == 1:
+        options = [[(r_arcs, tau_peak)]]
+    else:
+        options = [
+            [(0.6 * r_arcs, tau_peak), (0.4 * r_arcs, 100 * tau_peak)],
+            [(0.4 * r_arcs, tau_peak / 100), (0.6 * r_arcs, tau_peak)],
+        ]
+    # DRT peaks faster than the valley are the arcs; slower ones belong to the tail.
+    peaks = [p for p in drt(spectrum).peaks if p.tau_s < 3.0 / omega[v]]
+    if len(peaks) >= n_arcs:
+        chosen = sorted(
+            sorted(peaks, key=lambda p: -p.resistance_ohm)[:n_arcs], key=lambda p: p.tau_s
+        )
+        total = sum(p.resistance_ohm for p in chosen)
+        options.append([(r_arcs * p.resistance_ohm / total, p.tau_s) for p in chosen])
+    return options
+
+
+def _initial_guesses(spectrum: EISSpectrum, circuit: str) -> list[np.ndarray]:
+    """Starting points read off the spectrum: arc width, peak frequency, DRT, tail slope."""
+    names = _parameter_names(circuit)
+    omega = 2 * np.pi * spectrum.frequency_Hz
+    zr, y = spectrum.z_real_ohm, -spectrum.z_imag_ohm
+    v = valley_index(spectrum)
+    if v < 2:
+        v = max(2, spectrum.n_points // 2)
+    r_total = max(float(zr[v]), float(np.abs(spectrum.z_ohm).min()), 1e-12)
+    low = slice(max(v, spectrum.n_points - 4), spectrum.n_points)
+    y_low = np.clip(y[low], 1e-12 * r_total, None)
+    slope = -np.polyfit(np.log(omega[low]), np.log(y_low), 1)[0] if y_low.size > 1 else 0.8
+    n_tail = float(np.clip(slope, 0.5, 0.95))
+    y_end, omega_end = max(float(y[-1]), 1e-6 * r_total), float(omega[-1])
+    n_arcs = 2 if "R2" in names else 1
+    guesses = []
+    for r0_fraction in (0.0, 0.5):
+        r0 = max(float(zr[0]), 0.0) * r0_fraction
+        r_arcs = max(r_total - r0, 1e-3 * r_total)
+        for arcs in _arc_options(spectrum, v, r_arcs, n_arcs):
+            values = {"R0": r0}
+            for k, (r, tau) in enumerate(arcs, start=1):
+                # tau = (R Q)^(1/n) for R || CPE with n = 0.9
+                values |= {f"R{k}": r, f"CPE{k}_Q": tau**0.9 / r, f"CPE{k}_n": 0.9}
+            for name in names:
+                if name.startswith("CPE") and name not in values:
+                    if name.endswith("_Q"):
+                        values[name] = math.sin(n_tail * math.pi / 2) / (omega_end**n_tail * y_end)
+                    else:
+                        values[name] = n_tail
+                elif name.startswith("W"):
+                    values[name] = y_end * math.sqrt(omega_end)
+            guesses.append(np.array([values[name] for name in names]))
+    return guesses
+
+
+def fit_circuit(
+    spectrum: EISSpectrum,
+    circuit: str | None = None,
+    initial_guess: np.ndarray | None = None,
+    max_evaluations: int = 20_000,
+) -> CircuitFit:
+    """Fit an equivalent circuit to a spectrum, with standard errors.
+
+    Residuals are (Z_fit - Z) / |Z| (real and imaginary parts), so every decade of the
+    spectrum counts and a 0.5 % proportional noise gives a residual rms of ~0.005.
+    Parameters are bounded (R, Q, W >= 0; 0 <= n <= 1); several starting points from
+    the spectrum are tried and the lowest cost kept.
+
+    Args:
+        spectrum: the data.
+        circuit: impedance.py circuit string; default :func:`pellet_circuit()`.
+        initial_guess: override the automatic starting points (order of
+            ``CircuitFit.parameter_names``).
+        max_evaluations: least_squares step budget per start.
+
+    Returns:
+        :class:`CircuitFit`.
+
+    Raises:
+        EISFitError: the fit fails on every start.
+
+    Example:
+        >>> f = np.logspace(6, 0, 61)
+        >>> w = 2j * np.pi * f
+        >>> z = 1 / (1 / 2000 + 1e-9 * w**0.9) + 1 / (1e-6 * w**0.8)
+        >>> fit = fit_circuit(EISSpectrum(f, z.real, z.imag))
+        >>> round(fit.resistance_ohm)
+        2000
+    """
+    circuit = circuit or pellet_circuit()
+    names = _parameter_names(circuit)
+    model = _compiled(circuit)
+    f = spectrum.frequency_Hz
+    z = spectrum.z_ohm
+    scale = np.concatenate([np.abs(z), np.abs(z)])
+    target = np.concatenate([z.real, z.imag]) / scale
+
+    # Positive parameters (R, Q, W) are fitted as logarithms, which turns the 1e12 spread
+    # of magnitudes into O(1) steps (pellet fits converge in ~10-30 evaluations instead
+    # of crawling for thousands); R0 stays linear so it can reach its bound 0, and the
+    # exponents n are bounded to [0, 1].
+    logged = np.array([not (name == "R0" or name.endswith("_n")) for name in names])
+
+    def to_params(u: np.ndarray) -> np.ndarray:
+        return np.where(logged, np.exp(np.where(logged, u, 0.0)), u)
+
+    def residuals(u: np.ndarray) -> np.ndarray:
+        z_model = model(to_params(u), f)
+        return np.concatenate([z_model.real, z_model.imag]) / scale - target
+
+    lower = np.where(logged, -np.inf, 0.0)
+    upper = np.array([1.0 if name.endswith("_n") else np.inf for name in names])
+    if initial_guess is not None:
+        starts = [np.asarray(initial_guess, dtype=float)]
+        if starts[0].shape != (len(names),) or np.any(starts[0][logged] <= 0):
+            raise ValueError(f"initial_guess needs {len(names)} values (R, Q, W > 0) for {names}")
+    else:
+        starts = _initial_guesses(spectrum, circuit)
+    best = None
+    for start in starts:
+        u0 = np.where(logged, np.log(np.where(logged, np.maximum(start, 1e-300), 1.0)), start)
+        u0 = np.clip(u0, np.where(logged, -np.inf, 1e-12), np.where(logged, np.inf, upper - 1e-9))
+        try:
+            with np.errstate(all="ignore"):
+                result = least_squares(
+                    residuals,
+                    u0,
+                    bounds=(lower, upper),
+                    x_scale="jac",
+                    ftol=1e-12,
+                    xtol=1e-12,
+                    gtol=1e-12,
+                    max_nfev=max_evaluations,
+                )
+        except ValueError:
+            continue  # a start that evaluates to NaN/inf: the others may still work
+        if np.isfinite(result.cost) and (best is None or result.cost < best.cost):
+            best = result
+    if best is None:
+        raise EISFitError(f"{spectrum.source}: circuit {circuit} could not be evaluated")
+    values = to_params(best.x)
+    dof = max(target.size - len(names), 1)
+    variance = 2.0 * best.cost / dof
+    # Jacobian with respect to the parameters themselves (d/dp = d/du / p for logs);
+    # columns scaled to unit norm first, as R (~1e3) and Q (~1e-9) differ by 1e12 and
+    # an unscaled pseudo-inverse would cut the R directions off as "singular".
+    jac = best.jac / np.where(logged, values, 1.0)
+    norms = np.linalg.norm(jac, axis=0)
+    norms[norms == 0] = 1.0
+    scaled = jac / norms
+    covariance = np.linalg.pinv(scaled.T @ scaled) * variance / np.outer(norms, norms)
+    errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    resistors = [k for k, name in enumerate(names) if re.fullmatch(r"R\d+", name)]
+    r_ion = float(values[resistors].sum())
+    r_ion_err = float(np.sqrt(covariance[np.ix_(resistors, resistors)].sum()))
+    misfit = np.abs(model(values, f) - z) / np.abs(z)
+    converged = bool(best.status > 0)
+    if not converged:
+        warnings.warn(
+            f"{spectrum.source}: fit of {circuit} stopped at the step limit ({best.message})",
+            stacklevel=2,
+        )
+    return CircuitFit(
+        circuit=circuit,
+        parameter_names=names,
+        values=values,
+        errors=errors,
+        covariance=covariance,
+        resistance_ohm=r_ion,
+        resistance_err_ohm=r_ion_err,
+        relative_residual=float(np.sqrt(np.mean(misfit**2))),
+        converged=converged,
+        n_evaluations=int(best.nfev),
+        source=spectrum.source,
+        message=str(best.message),
+    )
+
+
+@dataclass
+class InterceptResult:
+    """Ionic resistance read where the fitted arc meets the low-frequency tail.
+
+    Attributes:
+        resistance_ohm, resistance_err_ohm: Z' at the arc-tail intersection and its
+            1-sigma error (propagated from the circle and line fit covariances).
+        method: "arc_tail" (intersection), "arc_intercept" (no tail: the arc's
+            low-frequency real-axis crossing).
+        circle_center_ohm: (Z', -Z'') of the fitted arc's centre; circle_radius_ohm.
+        tail_slope: d(-Z'')/dZ' of the tail line (nan without tail).
+        n_arc_points, n_tail_points: points used.
+    """
+
+    resistance_ohm: float
+    resistance_err_ohm: float
+    method: str
+    circle_center_ohm: tuple[float, float]
+    circle_radius_ohm: float
+    tail_slope: float
+    n_arc_points: int
+    n_tail_points: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "resistance_ohm": self.resistance_ohm,
+            "resistance_err_ohm": self.resistance_err_ohm,
+            "method": self.method,
+            "circle_center_ohm": list(self.circle_center_ohm),
+            "circle_radius_ohm": self.circle_radius_ohm,
+            "tail_slope": self.tail_slope,
+            "n_arc_points": self.n_arc_points,
+            "n_tail_points": self.n_tail_points,
+        }
+
+
+def _fit_circle(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Geometric circle fit (centre x, centre y, radius) and its covariance."""
+    # Algebraic (Kasa) solution as the start, then orthogonal-distance least squares.
+    design = np.column_stack([x, y, np.ones_like(x)])
+    a, b, c = np.linalg.lstsq(design, x**2 + y**2, rcond=None)[0]
+    cx, cy = a / 2, b / 2
+    start = np.array([cx, cy, math.sqrt(max(c + cx**2 + cy**2, 1e-30))])
+    result = least_squares(lambda p: np.hypot(x - p[0], y - p[1]) - p[2], start, x_scale="jac")
+    dof = max(x.size - 3, 1)
+    covariance = np.linalg.pinv(result.jac.T @ result.jac) * (2 * result.cost / dof)
+    return result.x, covariance
+
+
+def _arc_tail_crossing(circle: np.ndarray, line: np.ndarray, near: float) -> float:
+    """Z' where the circle meets the line y = line[0] * x + line[1], the root nearest ``near``."""
+    cx, cy, r = circle
+    slope, offset = line
+    # (x - cx)^2 + (slope x + offset - cy)^2 = r^2
+    qa = 1 + slope**2
+    qb = 2 * (slope * (offset - cy) - cx)
+    qc = cx**2 + (offset - cy) ** 2 - r**2
+    disc = qb**2 - 4 * qa * qc
+    if disc < 0:
+        return math.nan
+    roots = (-qb + np.array([-1.0, 1.0]) * math.sqrt(disc)) / (2 * qa)
+    return float(roots[np.argmin(np.abs(roots - near))])
+
+
+def intercept_resistance(spectrum: EISSpectrum, n_tail_points: int = 6) -> InterceptResult:
+    """The paper's intercept method: where the bulk semicircle meets the tail.
+
+    A circle is fitted (orthogonal distance) to the arc points from the highest
+    frequency down to the Nyquist valley, a straight line to the first
+    ``n_tail_points`` tail points below it, and R is Z' at their intersection; the
+    error propagates both fits' covariances. Without a tail the arc's low-frequency
+    real-axis crossing is used.
+
+    Raises:
+        EISFitError: fewer than 3 arc points, or the tail line misses the arc.
+
+    Example:
+        >>> f = np.logspace(6, 0, 61)
+        >>> w = 2j * np.pi * f
+        >>> z = 1 / (1 / 2000 + 1e-9 * w**0.9) + 1 / (1e-6 * w**0.8)
+        >>> r = intercept_resistance(EISSpectrum(f, z.real, z.imag))
+        >>> 1900 < r.resistance_ohm < 2200
+        True
+    """
+    x, y = spectrum.z_real_ohm, -spectrum.z_imag_ohm
+    v = valley_index(spectrum)
+    arc = np.arange(0, v + 1)
+    arc = arc[y[arc] > 0]
+    if arc.size < 3:
+        raise EISFitError(
+            f"{spectrum.source}: only {arc.size} points on the high-frequency arc; the intercept "
+            "method needs >= 3 (arc above the frequency window? use the circuit fit)"
+        )
+    circle, circle_cov = _fit_circle(x[arc], y[arc])
+    tail = np.arange(v, min(v + n_tail_points, spectrum.n_points))
+    cx, cy, r = circle
+    if tail.size < 3:
+        if r**2 < cy**2:
+            raise EISFitError(f"{spectrum.source}: the fitted arc does not reach the real axis")
+
+        def crossing(p: np.ndarray) -> float:
+            return float(p[0] + math.sqrt(max(p[2] ** 2 - p[1] ** 2, 0.0)))
+
+        params, covariance, method = circle, circle_cov, "arc_intercept"
+        slope = math.nan
+    else:
+        line, line_cov = np.polyfit(x[tail], y[tail], 1, cov="unscaled")
+        dof = max(tail.size - 2, 1)
+        line_cov = line_cov * float(np.sum((np.polyval(line, x[tail]) - y[tail]) ** 2)) / dof
+        params = np.concatenate([circle, line])
+        covariance = np.zeros((5, 5))
+        covariance[:3, :3], covariance[3:, 3:] = circle_cov, line_cov
+
+        def crossing(p: np.ndarray) -> float:
+            return _arc_tail_crossing(p[:3], p[3:], float(x[v]))
+
+        method, slope = "arc_tail", float(line[0])
+    value = crossing(params)
+    if not math.isfinite(value):
+        raise EISFitError(
+            f"{spectrum.source}: the tail line misses the fitted arc; "
+            "use the circuit fit (fit_circuit) for this spectrum"
+        )
+    gradient = np.zeros(params.size)
+    for k in range(params.size):
+        step = 1e-6 * max(abs(params[k]), 1e-12)
+        shifted = params.copy()
+        shifted[k] += step
+        gradient[k] = (crossing(shifted) - value) / step
+    error = float(np.sqrt(max(gradient @ covariance @ gradient, 0.0)))
+    return InterceptResult(
+        resistance_ohm=value,
+        resistance_err_ohm=error,
+        method=method,
+        circle_center_ohm=(float(cx), float(cy)),
+        circle_radius_ohm=float(r),
+        tail_slope=slope,
+        n_arc_points=int(arc.size),
+        n_tail_points=int(tail.size) if method == "arc_tail" else 0,
+    )
