@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from tests.transport.synthetic import random_walk
 
 from sselab.transport.analysis import (
     BOLTZMANN_EV_PER_K,
+    Estimate,
     analyze_diffusion,
     arrhenius_fit,
     arrhenius_from_results,
@@ -135,3 +138,33 @@ def test_unwrap_restores_continuous_paths() -> None:
     restored = unwrap(wrapped, cell)
     shift = restored[0] - traj.positions_angstrom[0]
     np.testing.assert_allclose(restored - shift, traj.positions_angstrom, atol=1e-9)
+
+
+def test_study_and_report_section_compare_with_the_paper() -> None:
+    from sselab.report import paper_value
+    from sselab.transport.report import study_from_results, transport_report_section
+
+    temps = (600.0, 900.0, 1200.0)
+    d_true = [3e-3 * np.exp(-0.3 / (BOLTZMANN_EV_PER_K * t)) * 1e4 for t in temps]  # Å^2/ps
+    results = [
+        analyze_diffusion(random_walk((d, d, d), n_li=30, n_frames=1500, temperature_K=t, seed=i))
+        for i, (d, t) in enumerate(zip(d_true, temps, strict=True))
+    ]
+    # a run without hops fits a slope of ~0 of either sign: it must not enter ln D
+    no_hops = Estimate(-1e-9, 1e-9, (-3e-9, 1e-9))
+    frozen = dataclasses.replace(results[0], temperature_K=300.0, D_cm2_per_s=no_hops)
+    study = study_from_results([results[2], frozen, results[0], results[1]])
+    assert [r.temperature_K for r in study.results] == [300.0, *temps]
+    assert "300.0" in study.note  # left out of the fit, and said so
+    ea = study.arrhenius.fit.activation_energy_eV
+    assert ea.ci95[0] <= 0.3 <= ea.ci95[1]
+    section = transport_report_section(study)
+    by_name = {c.quantity: c for c in section.comparisons}
+    assert by_name["Ea, MD (eV)"].sselab_value == ea.value
+    assert by_name["Ea, MD (eV)"].paper_value == paper_value(
+        "transport_computed", "aimd_activation_energy_eV"
+    )
+    sigma = by_name["σ(300 K), MD extrapolated (S/cm)"]
+    assert sigma.sselab_value == study.arrhenius.sigma_300K_S_per_cm.value
+    assert sigma.paper_value == paper_value("transport_computed", "aimd_sigma_300K_S_per_cm")
+    assert len(section.figures) == 2 and len(section.table_rows) == 4
