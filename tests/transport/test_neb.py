@@ -17,6 +17,7 @@ from pymatgen.core import Lattice, Structure
 from typer.testing import CliRunner
 
 from sselab.cli import app
+from sselab.pipeline.store import ResultStore
 from sselab.report import paper_value
 from sselab.structures import antifluorite, enumerate_orderings
 from sselab.transport.neb import (
@@ -24,6 +25,7 @@ from sselab.transport.neb import (
     anion_lattice_constant,
     hop_barrier,
     hop_endpoints,
+    neb_report_section,
     octahedral_voids,
     profile_figure,
     run_neb,
@@ -188,18 +190,25 @@ def test_non_antifluorite_cells_are_rejected() -> None:
         hop_endpoints(antifluorite(0.0), "8c-4b", supercell=(1, 1, 1))
 
 
-def test_cli_li2s_vacancy_hop_with_chgnet(tmp_path: Path) -> None:
-    """Conventional Li2S with one neutral vacancy (11 atoms), CHGNet, 3 images."""
-    cif = tmp_path / "li2s.cif"
-    antifluorite(0.0).to(filename=str(cif))
-    args = ["neb", str(cif), "--hop", "vac-8c-8c", "--supercell", "1", "1", "1"]
-    args += ["--images", "3", "--fmax", "0.1", "--store", str(tmp_path / "s.sqlite")]
-    args += ["--out", str(tmp_path / "neb"), "--device", "cpu"]
+@pytest.fixture(scope="module")
+def li2s_cli_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """`sselab neb` on conventional Li2S with one neutral vacancy (11 atoms), CHGNet, 3 images."""
+    tmp = tmp_path_factory.mktemp("neb_cli")
+    poscar = tmp / "POSCAR"  # keeps the site order, so the report section hits the same key
+    antifluorite(0.0).to(filename=str(poscar))
+    args = ["neb", str(poscar), "--hop", "vac-8c-8c", "--supercell", "1", "1", "1"]
+    args += ["--images", "3", "--fmax", "0.1", "--store", str(tmp / "s.sqlite")]
+    args += ["--out", str(tmp / "neb"), "--device", "cpu"]
     result = CliRunner().invoke(app, args)
+    return {"args": args, "result": result, "dir": tmp}
+
+
+def test_cli_li2s_vacancy_hop_with_chgnet(li2s_cli_run: dict[str, Any]) -> None:
+    result, out = li2s_cli_run["result"], li2s_cli_run["dir"] / "neb"
     assert result.exit_code == 0, result.output
-    data = json.loads((tmp_path / "neb" / "neb_vac-8c-8c.json").read_text())
-    assert (tmp_path / "neb" / "neb_vac-8c-8c.png").stat().st_size > 0
-    assert len(read(tmp_path / "neb" / "neb_vac-8c-8c_images.extxyz", index=":")) == 5
+    data = json.loads((out / "neb_vac-8c-8c.json").read_text())
+    assert (out / "neb_vac-8c-8c.png").stat().st_size > 0
+    assert len(read(out / "neb_vac-8c-8c_images.extxyz", index=":")) == 5
     assert data["paper_cineb_barrier_eV"] == paper_value("transport_computed", "cineb_barrier_eV")
     # a vacancy hop between equivalent 8c sites: positive barrier of a few tenths of
     # an eV (Li2S: slow conductor), symmetric profile with the saddle in the middle
@@ -211,9 +220,22 @@ def test_cli_li2s_vacancy_hop_with_chgnet(tmp_path: Path) -> None:
     assert energies[1] == pytest.approx(energies[3], abs=0.02)
     assert data["n_atoms"] == 11
 
-    again = CliRunner().invoke(app, args)
+    again = CliRunner().invoke(app, li2s_cli_run["args"])
     assert again.exit_code == 0
     assert f"{data['barrier_eV']:.3f}" in again.output
+
+
+def test_report_section_rows_reuse_the_stored_neb(li2s_cli_run: dict[str, Any]) -> None:
+    assert li2s_cli_run["result"].exit_code == 0
+    with ResultStore(li2s_cli_run["dir"] / "s.sqlite") as store:
+        section = neb_report_section("chgnet", store=store, quick=True)
+        assert store.hits >= 1 and store.misses == 0
+    data = json.loads((li2s_cli_run["dir"] / "neb" / "neb_vac-8c-8c.json").read_text())
+    (row,) = section.comparisons
+    assert row.sselab_value == pytest.approx(data["barrier_eV"], abs=1e-12)
+    assert row.sselab_error == pytest.approx(data["barrier_uncertainty_eV"], abs=1e-12)
+    assert row.paper_value is None  # the paper's CI-NEB is for Li2.5N0.5S0.5 only
+    assert len(section.figures) == 1
 
 
 def test_cli_errors_are_clean(tmp_path: Path) -> None:
