@@ -529,20 +529,24 @@ def _wrap_rank(mask: np.ndarray) -> int:
 
 
 def _percolation_thresholds(energy: np.ndarray) -> tuple[float, float, float]:
-    """Lowest grid energies at which a cluster wraps in 1, 2, 3 directions (absolute, eV)."""
+    """Lowest grid energies at which a cluster wraps in 1, 2, 3 directions (absolute, eV).
+
+    One bisection over the sorted grid energies per dimension, sharing evaluations: a
+    cluster wrapping in r directions at level E bounds every bracket at once.
+    """
     values = np.unique(energy)
-    thresholds = []
-    lo = 0
-    for dim in (1, 2, 3):
-        hi = len(values) - 1
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if _wrap_rank(energy <= values[mid]) >= dim:
-                hi = mid
+    lo = [0, 0, 0]
+    hi = [len(values) - 1] * 3
+    while any(l < h for l, h in zip(lo, hi, strict=True)):
+        d = next(i for i in (2, 1, 0) if lo[i] < hi[i])
+        mid = (lo[d] + hi[d]) // 2
+        rank = _wrap_rank(energy <= values[mid])
+        for i in range(3):
+            if rank >= i + 1:
+                hi[i] = min(hi[i], mid)
             else:
-                lo = mid + 1
-        thresholds.append(float(values[lo]))
-    return thresholds[0], thresholds[1], thresholds[2]
+                lo[i] = max(lo[i], mid + 1)
+    return float(values[lo[0]]), float(values[lo[1]]), float(values[lo[2]])
 
 
 @dataclass
@@ -629,15 +633,17 @@ def find_sites(
     Example:
         >>> from sselab.structures import antifluorite
         >>> scape = bvse_landscape(antifluorite(0.0, a=5.719), resolution_angstrom=0.3)
-        >>> find_sites(scape)[0]["frac_coords"]
-        [0.5, 0.5, 0.5]
+        >>> sites = find_sites(scape)  # 4 octahedral 4b voids and 8 tetrahedral 8c sites
+        >>> len(sites), sites[0]["energy_eV"], sites[-1]["energy_eV"] > 0.1
+        (12, 0.0, True)
     """
     relative = landscape.relative_eV
     is_min = (ndimage.minimum_filter(relative, size=3, mode="wrap") == relative) & (
         relative <= window_eV
     )
     index = np.argwhere(is_min)
-    order = np.argsort(relative[tuple(index.T)])
+    # Lowest first; ties (symmetry-equivalent minima) in grid order, for reproducibility.
+    order = np.lexsort((*index.T[::-1], np.round(relative[tuple(index.T)], 6)))
     frac = index[order] / np.array(relative.shape)
     kept: list[int] = []
     lattice = landscape.structure.lattice
