@@ -43,7 +43,7 @@ class CandidateRow:
     Attributes:
         rank: 1 = best.
         name, family, cation, anions, x: the candidate.
-        formula: reduced formula of the best relaxed ordering.
+        formula: reduced formula of the ordered cell.
         n_atoms: atoms in the ordered cell.
         e_above_tie_meV_per_atom: above the M2A–M3A' tie line (negative = below it).
         ordering_spread_meV_per_atom: energy range of the relaxed orderings.
@@ -147,10 +147,11 @@ def _row(plan: StudyPlan, summary: RunSummary, candidate: Any) -> CandidateRow:
     def get(stage: str) -> Any:
         return _payload(plan, summary, candidate.name, stage)
 
+    if (order := get("order")) is not None:
+        row.formula = order["formula"]
+        row.n_atoms = len(order["structures"][0]["sites"])
     if (hull := get("hull")) is not None:
         spread = hull["ordering_energies_meV_per_atom"]
-        row.formula = hull["formula"]
-        row.n_atoms = hull["n_atoms"]
         row.e_above_tie_meV_per_atom = hull["e_above_tie_meV_per_atom"]
         row.ordering_spread_meV_per_atom = max(spread) - min(spread)
         row.hull_contains = hull["hull_contains"]

@@ -55,6 +55,9 @@ class TaskContext:
 class Task:
     """One cached computation in the pipeline DAG.
 
+    The key covers kind, inputs and dependency keys, not the function's code: a
+    change to a stage's science must add or change an input to invalidate old rows.
+
     Attributes:
         kind: stage name, also the store's ``kind`` column ("order", "relax", ...).
         inputs: JSON-able inputs; with the dependency keys they define the store key.
@@ -65,8 +68,8 @@ class Task:
         label: human-readable name for progress and errors (e.g. the candidate).
 
     Example:
-        >>> t = Task("double", {"x": 2}, lambda i, d, c: 2 * i["x"])
-        >>> t.key == Task("double", {"x": 2.0}, lambda i, d, c: 0).key
+        >>> t = Task("double", {"x": 0.1 + 0.2, "tag": "a"}, lambda i, d, c: 2 * i["x"])
+        >>> t.key == Task("double", {"tag": "a", "x": 0.3}, lambda i, d, c: 0).key
         True
     """
 

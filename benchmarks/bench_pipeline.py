@@ -1,0 +1,79 @@
+"""Pipeline executor: wall time of one screening in-process, on 1 and on 2 Dask workers.
+
+The study: four candidates (Li5NS, Li5NO, Li5NSe at x = 0.5 and Li9NS3 at x = 0.25, one
+conventional cell each) through order, relax (CHGNet, fmax 0.1, 30 steps), tie line,
+BVSE (0.3 Å) and diffraction: 4 orderings + 4 end members to relax, so two workers
+have independent work from the start. Each configuration starts from an empty store
+and includes the workers' start-up (process spawn, torch/CHGNet import and load),
+which is what a user waits for. A rerun on the filled store times the cache path.
+Numbers depend on the machine's load: compare them only within one run.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sselab.pipeline.executor import dask_client
+from sselab.pipeline.screen import screen
+from sselab.pipeline.store import ResultStore
+from sselab.pipeline.study import parse_study
+
+STUDY = {
+    "name": "bench",
+    "stages": ["order", "relax", "hull", "bvse", "diffraction"],
+    "relax": {"fmax_eV_per_angstrom": 0.1, "max_steps": 30},
+    "bvse": {"resolution_angstrom": 0.3},
+    "candidates": [
+        {"name": "LiSN", "anions": ["S", "N"], "x": [0.25, 0.5]},
+        {"name": "LiON", "anions": ["O", "N"], "x": [0.5]},
+        {"name": "LiSeN", "anions": ["Se", "N"], "x": [0.5]},
+    ],
+}
+
+
+def _timed(workers: int | None, folder: Path) -> dict[str, Any]:
+    study = parse_study(STUDY)
+    start = time.perf_counter()
+    with (
+        dask_client(workers=workers, gpus=0 if workers else None) as client,
+        ResultStore(folder / "s.sqlite") as store,
+    ):
+        result = screen(study, store, client, folder, device="cpu", progress=False)
+    total = time.perf_counter() - start
+    return {
+        "wall_s": round(total, 1),
+        "tasks_computed": sum(result.run["computed"].values()),
+        "e_above_tie_meV_per_atom": {
+            r.name: round(r.e_above_tie_meV_per_atom, 2) for r in result.rows
+        },
+    }
+
+
+def main() -> dict[str, Any]:
+    """Wall times (s) in-process, 1 worker, 2 workers, and a cached rerun."""
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, workers in (("in_process", None), ("workers_1", 1), ("workers_2", 2)):
+            folder = Path(tmp) / label
+            folder.mkdir()
+            out[label] = _timed(workers, folder)
+        start = time.perf_counter()
+        with ResultStore(Path(tmp) / "in_process" / "s.sqlite") as store:
+            screen(parse_study(STUDY), store, progress=False)
+        out["cached_rerun_wall_s"] = round(time.perf_counter() - start, 2)
+    out["speedup_2_vs_1_workers"] = round(
+        out["workers_1"]["wall_s"] / out["workers_2"]["wall_s"], 2
+    )
+    same = (
+        out["in_process"]["e_above_tie_meV_per_atom"]
+        == out["workers_2"]["e_above_tie_meV_per_atom"]
+    )
+    out["workers_equal_in_process"] = same
+    return out
+
+
+if __name__ == "__main__":
+    print(main())
