@@ -179,7 +179,7 @@ def van_hove(
     r_max = float(edges[-1])
     shells = _shell_volumes(edges)
     cell = trajectory.cell_angstrom
-    inverse = np.linalg.inv(cell)
+    frac_positions = positions @ np.linalg.inv(cell)
     translations = _image_translations(cell, r_max)
     density = n_ions / trajectory.volume_angstrom3
     self_part = np.zeros((lags.size, n_bins))
@@ -197,10 +197,12 @@ def van_hove(
             moved = np.linalg.norm(later - earlier, axis=-1).ravel()
             self_counts += _histogram(moved, bin_width_angstrom, n_bins)
             # i at t0 + t against j at t0, reduced to the minimum image in fractional space
-            frac = (later[:, :, None, :] - earlier[:, None, :, :]) @ inverse
-            nearest = (frac - np.round(frac)) @ cell
+            frac = frac_positions[t0 + lag][:, :, None, :] - frac_positions[t0][:, None, :, :]
+            frac -= np.rint(frac)
+            nearest = frac @ cell
             for index, shift in enumerate(translations):
-                d = np.linalg.norm(nearest + shift, axis=-1)
+                vectors = nearest + shift if index else nearest
+                d = np.sqrt(np.einsum("...k,...k->...", vectors, vectors))
                 if index == 0:
                     d[:, np.arange(n_ions), np.arange(n_ions)] = np.inf  # the self term
                 pair_counts += _histogram(d.ravel(), bin_width_angstrom, n_bins)
