@@ -240,6 +240,59 @@ def _initial_guesses(spectrum: EISSpectrum, circuit: str) -> list[np.ndarray]:
     return guesses
 
 
+class _Coordinates:
+    """Fit coordinates u <-> impedance.py parameters p.
+
+    Positive parameters (R, Q, W) are fitted as logarithms, which turns their 1e12
+    spread of magnitudes into O(1) steps (pellet fits converge in ~10-30 evaluations
+    instead of crawling for thousands). The CPE of each R ‖ CPE arc is fitted through
+    its time constant, log tau with Q = tau^n / R, bounded to two decades beyond the
+    measured window: an arc above the window then collapses onto R0 (only R0 + R1 is
+    determined, and that is what sigma needs) instead of running off to R1 -> inf,
+    Q -> inf. R0 stays linear so it can reach 0; exponents n lie in [0, 1].
+    """
+
+    def __init__(self, circuit: str, names: list[str], frequency_Hz: np.ndarray) -> None:
+        self.logged = np.array([not (n == "R0" or n.endswith("_n")) for n in names])
+        compact = circuit.replace(" ", "")
+        self.arcs = [
+            (names.index(f"R{k}"), names.index(f"CPE{k}_Q"), names.index(f"CPE{k}_n"))
+            for k in re.findall(r"p\(R(\d+),CPE\1\)", compact)
+        ]
+        tau_fast = 1 / (2 * np.pi * frequency_Hz.max())
+        tau_slow = 1 / (2 * np.pi * frequency_Hz.min())
+        self.lower = np.where(self.logged, -np.inf, 0.0)
+        self.upper = np.array([1.0 if n.endswith("_n") else np.inf for n in names])
+        for _, q, _ in self.arcs:
+            self.lower[q], self.upper[q] = math.log(tau_fast / 100), math.log(tau_slow * 100)
+
+    def to_params(self, u: np.ndarray) -> np.ndarray:
+        p = np.where(self.logged, np.exp(np.where(self.logged, u, 0.0)), u)
+        for r, q, n in self.arcs:
+            p[q] = math.exp(u[n] * u[q]) / p[r]
+        return p
+
+    def from_params(self, p: np.ndarray) -> np.ndarray:
+        u = np.where(self.logged, np.log(np.where(self.logged, np.maximum(p, 1e-300), 1.0)), p)
+        for r, q, n in self.arcs:
+            u[q] = math.log(max(p[r] * p[q], 1e-300)) / max(p[n], 0.05)
+        margin = 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(self.lower), self.lower, 0)))
+        return np.clip(
+            u, self.lower + margin, np.where(np.isfinite(self.upper), self.upper - 1e-9, np.inf)
+        )
+
+    def derivative(self, u: np.ndarray) -> np.ndarray:
+        """dp/du (central differences), to carry the covariance over to p."""
+        out = np.zeros((u.size, u.size))
+        for k in range(u.size):
+            step = 1e-6 * max(1.0, abs(u[k]))
+            up, down = u.copy(), u.copy()
+            up[k] += step
+            down[k] -= step
+            out[:, k] = (self.to_params(up) - self.to_params(down)) / (2 * step)
+        return out
+
+
 def fit_circuit(
     spectrum: EISSpectrum,
     circuit: str | None = None,
@@ -282,37 +335,26 @@ def fit_circuit(
     scale = np.concatenate([np.abs(z), np.abs(z)])
     target = np.concatenate([z.real, z.imag]) / scale
 
-    # Positive parameters (R, Q, W) are fitted as logarithms, which turns the 1e12 spread
-    # of magnitudes into O(1) steps (pellet fits converge in ~10-30 evaluations instead
-    # of crawling for thousands); R0 stays linear so it can reach its bound 0, and the
-    # exponents n are bounded to [0, 1].
-    logged = np.array([not (name == "R0" or name.endswith("_n")) for name in names])
-
-    def to_params(u: np.ndarray) -> np.ndarray:
-        return np.where(logged, np.exp(np.where(logged, u, 0.0)), u)
+    coords = _Coordinates(circuit, names, f)
 
     def residuals(u: np.ndarray) -> np.ndarray:
-        z_model = model(to_params(u), f)
+        z_model = model(coords.to_params(u), f)
         return np.concatenate([z_model.real, z_model.imag]) / scale - target
 
-    lower = np.where(logged, -np.inf, 0.0)
-    upper = np.array([1.0 if name.endswith("_n") else np.inf for name in names])
     if initial_guess is not None:
         starts = [np.asarray(initial_guess, dtype=float)]
-        if starts[0].shape != (len(names),) or np.any(starts[0][logged] <= 0):
+        if starts[0].shape != (len(names),) or np.any(starts[0][coords.logged] <= 0):
             raise ValueError(f"initial_guess needs {len(names)} values (R, Q, W > 0) for {names}")
     else:
         starts = _initial_guesses(spectrum, circuit)
     best = None
     for start in starts:
-        u0 = np.where(logged, np.log(np.where(logged, np.maximum(start, 1e-300), 1.0)), start)
-        u0 = np.clip(u0, np.where(logged, -np.inf, 1e-12), np.where(logged, np.inf, upper - 1e-9))
         try:
             with np.errstate(all="ignore"):
                 result = least_squares(
                     residuals,
-                    u0,
-                    bounds=(lower, upper),
+                    coords.from_params(start),
+                    bounds=(coords.lower, coords.upper),
                     x_scale="jac",
                     ftol=1e-12,
                     xtol=1e-12,
@@ -325,17 +367,17 @@ def fit_circuit(
             best = result
     if best is None:
         raise EISFitError(f"{spectrum.source}: circuit {circuit} could not be evaluated")
-    values = to_params(best.x)
+    values = coords.to_params(best.x)
     dof = max(target.size - len(names), 1)
     variance = 2.0 * best.cost / dof
-    # Jacobian with respect to the parameters themselves (d/dp = d/du / p for logs);
-    # columns scaled to unit norm first, as R (~1e3) and Q (~1e-9) differ by 1e12 and
-    # an unscaled pseudo-inverse would cut the R directions off as "singular".
-    jac = best.jac / np.where(logged, values, 1.0)
-    norms = np.linalg.norm(jac, axis=0)
+    # Covariance in fit coordinates (columns scaled to unit norm so the pseudo-inverse
+    # cuts only truly degenerate directions), then mapped to the parameters.
+    norms = np.linalg.norm(best.jac, axis=0)
     norms[norms == 0] = 1.0
-    scaled = jac / norms
-    covariance = np.linalg.pinv(scaled.T @ scaled) * variance / np.outer(norms, norms)
+    scaled = best.jac / norms
+    cov_u = np.linalg.pinv(scaled.T @ scaled) * variance / np.outer(norms, norms)
+    to_p = coords.derivative(best.x)
+    covariance = to_p @ cov_u @ to_p.T
     errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
     resistors = [k for k, name in enumerate(names) if re.fullmatch(r"R\d+", name)]
     r_ion = float(values[resistors].sum())

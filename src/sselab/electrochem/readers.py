@@ -186,7 +186,7 @@ _UNITS: dict[str, dict[str, float]] = {
     "z_imag": _OHM,
     "time": {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hr": 3600.0},
     "voltage": {"v": 1.0, "mv": 1e-3},
-    "current": {"ma": 1.0, "a": 1e3, "ua": 1e-3, "µa": 1e-3, "μa": 1e-3},
+    "current": {"ma": 1.0, "a": 1e3, "ua": 1e-3, "µa": 1e-3, "μa": 1e-3, "na": 1e-6},
 }
 # Units whose prefix case matters (milli vs mega), checked before lower-casing.
 _CASED_UNITS = {"mHz": 1e-3, "MHz": 1e6, "mOhm": 1e-3, "mΩ": 1e-3, "MOhm": 1e6, "MΩ": 1e6}
@@ -709,6 +709,75 @@ def read_eis(
 # --- cycling ----------------------------------------------------------------------
 
 
+def read_columns(
+    path: str | Path,
+    roles: Sequence[str],
+    optional: Sequence[str] = (),
+    columns: Mapping[str, str] | None = None,
+) -> dict[str, np.ndarray | None]:
+    """Named columns of a tabular file (BioLogic .mpt/.mpr, CSV/TSV), in lab units.
+
+    Roles are "time" (s), "voltage" (V), "current" (mA), "cycle", "frequency" (Hz),
+    "z_real"/"z_imag" (Ω); columns are found by name and their units converted (a
+    ``Current(A)`` column is multiplied by 1000, ``TestTime/h`` by 3600). Rows with a
+    NaN in a required role are dropped with a warning.
+
+    Args:
+        path: the file.
+        roles: required roles.
+        optional: roles returned as None when absent.
+        columns: explicit header names per role.
+
+    Raises:
+        EISFileError: unreadable file or a required column missing.
+
+    Example:
+        >>> read_columns("dcpol.csv", ("voltage", "current"))["current"]  # doctest: +SKIP
+        array([0.0012, 0.0024])
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise EISFileError(f"{path}: no such file")
+    wanted = tuple(roles) + tuple(optional)
+    if path.suffix.lower() == ".mpr":
+        data = _mpr_data(path)
+        headers = list(data.dtype.names)
+        cols = _find_columns(headers, wanted, str(path), "the .mpr columns", columns, optional)
+        present = {role: c for role, c in cols.items() if c is not None}
+        table = np.column_stack(
+            [np.asarray(data[headers[c.index]], dtype=float) for c in present.values()]
+        )
+    else:
+        lines = _read_lines(path)
+        if path.suffix.lower() == ".mpt":
+            n_header = _biologic_header_count(lines, path)
+            headers, rows = _table(lines, n_header - 1, n_header)
+            where = f"the header on line {n_header}"
+        else:
+            first = next((k for k, line in enumerate(lines) if line.strip()), None)
+            if first is None:
+                raise EISFileError(f"{path}: empty file")
+            headers, rows = _table(lines, first, first + 1)
+            where = f"the header on line {first + 1}"
+        cols = _find_columns(headers, wanted, str(path), where, columns, optional)
+        if not rows:
+            raise EISFileError(f"{path}: no data rows after {where}")
+        present = {role: c for role, c in cols.items() if c is not None}
+        table = _parse_rows(rows, [c.index for c in present.values()], str(path))
+    values: dict[str, np.ndarray | None] = dict.fromkeys(wanted)
+    for k, (role, c) in enumerate(present.items()):
+        values[role] = table[:, k] * c.scale * (-1.0 if c.negated else 1.0)
+    finite = np.all(np.isfinite(table[:, [list(present).index(r) for r in roles]]), axis=1)
+    if not np.all(finite):
+        warnings.warn(
+            f"{path}: dropped {int((~finite).sum())} of {finite.size} rows with missing "
+            f"{'/'.join(roles)} values",
+            EISDataWarning,
+            stacklevel=2,
+        )
+    return {role: None if v is None else v[finite] for role, v in values.items()}
+
+
 def read_cycling(path: str | Path, columns: Mapping[str, str] | None = None) -> CyclingData:
     """Read a galvanostatic cycling record (BioLogic GCPL .mpt/.mpr or a CSV export).
 
@@ -732,56 +801,7 @@ def read_cycling(path: str | Path, columns: Mapping[str, str] | None = None) -> 
         >>> data.duration_h  # doctest: +SKIP
         1600.0
     """
-    path = Path(path)
-    if not path.is_file():
-        raise EISFileError(f"{path}: no such file")
-    roles = ("time", "voltage", "current", "cycle")
-    if path.suffix.lower() == ".mpr":
-        data = _mpr_data(path)
-        headers = list(data.dtype.names)
-        cols = _find_columns(headers, roles, str(path), "the .mpr columns", columns, ("cycle",))
-        values = {
-            role: (
-                None
-                if c is None
-                else np.asarray(data[headers[c.index]], dtype=float)
-                * c.scale
-                * (-1.0 if c.negated else 1.0)
-            )
-            for role, c in cols.items()
-        }
-    else:
-        lines = _read_lines(path)
-        if path.suffix.lower() == ".mpt":
-            n_header = _biologic_header_count(lines, path)
-            headers, rows = _table(lines, n_header - 1, n_header)
-            where = f"the header on line {n_header}"
-        else:
-            first = next((k for k, line in enumerate(lines) if line.strip()), None)
-            if first is None:
-                raise EISFileError(f"{path}: empty file")
-            headers, rows = _table(lines, first, first + 1)
-            where = f"the header on line {first + 1}"
-        cols = _find_columns(headers, roles, str(path), where, columns, ("cycle",))
-        if not rows:
-            raise EISFileError(f"{path}: no data rows after {where}")
-        present = {role: c for role, c in cols.items() if c is not None}
-        table = _parse_rows(rows, [c.index for c in present.values()], str(path))
-        values = dict.fromkeys(roles)
-        for k, (role, c) in enumerate(present.items()):
-            values[role] = table[:, k] * c.scale * (-1.0 if c.negated else 1.0)
-    finite = np.isfinite(values["time"]) & np.isfinite(values["voltage"])
-    finite &= np.isfinite(values["current"])
-    if not np.all(finite):
-        warnings.warn(
-            f"{path}: dropped {int((~finite).sum())} rows with missing time/voltage/current",
-            EISDataWarning,
-            stacklevel=2,
-        )
+    values = read_columns(path, ("time", "voltage", "current"), ("cycle",), columns)
     return CyclingData(
-        values["time"][finite],
-        values["voltage"][finite],
-        values["current"][finite],
-        None if values["cycle"] is None else values["cycle"][finite],
-        str(path),
+        values["time"], values["voltage"], values["current"], values["cycle"], str(path)
     )
