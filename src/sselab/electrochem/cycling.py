@@ -384,6 +384,13 @@ def full_cell(
         )
     if len(cycles) < 2:
         raise ValueError(f"{data.source}: fewer than two complete charge/discharge cycles")
+    first = cycles[0].charge_mAh_per_g
+    if not 1.0 <= first <= 1500.0:
+        # Cathodes store ~100-300 mAh/g: far outside means the mass unit is wrong.
+        raise ValueError(
+            f"first charge of {first:.3g} mAh/g is implausible for a cathode; "
+            f"is the active mass {active_mass_g:g} g given in grams?"
+        )
     numbers_done = [c.cycle for c in cycles]
     if reference_cycle not in numbers_done:
         raise ValueError(f"reference cycle {reference_cycle} not among cycles {numbers_done}")

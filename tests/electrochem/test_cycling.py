@@ -1,0 +1,123 @@
+"""Symmetric-cell, critical-current-density and full-cell analysis on synthetic records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from tests.electrochem.synthetic import ccd_staircase, full_cell
+from typer.testing import CliRunner
+
+from sselab.cli import app
+from sselab.electrochem import cycling
+from sselab.electrochem.readers import CyclingData, EISFileError, read_cycling
+from sselab.report import paper_value
+
+AREA_CM2 = 0.785
+
+
+def test_staircase_with_a_short_at_1p41_gives_ccd_1p41() -> None:
+    paper_ccd = paper_value("cells", "critical_current_density_mA_per_cm2")
+    data = ccd_staircase(short_at_mA_per_cm2=paper_ccd, step_mA_per_cm2=0.03, area_cm2=AREA_CM2)
+    ccd = cycling.critical_current_density(data, AREA_CM2)
+    assert ccd.ccd_mA_per_cm2 == pytest.approx(1.41, abs=1e-9)
+    assert ccd.ccd_err_mA_per_cm2 == pytest.approx(0.03, abs=1e-9)
+    assert ccd.last_stable_mA_per_cm2 == pytest.approx(1.38, abs=1e-9)
+    # the short starts half-way through the first 1.41 mA/cm2 half-cycle
+    first = next(
+        h for h in cycling.half_cycles(data, AREA_CM2) if h.current_density_mA_per_cm2 > 1.40
+    )
+    assert ccd.short.time_s == pytest.approx(first.start_s + 900.0)
+    assert ccd.short.resistance_before_ohm_cm2 == pytest.approx(100 * 1.075, rel=0.02)
+
+
+def test_stable_staircase_has_no_ccd() -> None:
+    data = ccd_staircase(short_at_mA_per_cm2=10.0, step_mA_per_cm2=0.5)
+    no_short = CyclingData(
+        data.time_s[: data.time_s.size // 2],
+        data.voltage_V[: data.time_s.size // 2],
+        data.current_mA[: data.time_s.size // 2],
+    )
+    ccd = cycling.critical_current_density(no_short, AREA_CM2)
+    assert ccd.ccd_mA_per_cm2 is None and ccd.short is None
+    assert ccd.last_stable_mA_per_cm2 == pytest.approx(5.5)  # 11 of the 22 steps kept
+
+
+def test_symmetric_overpotential_per_half_cycle_and_stable_hours() -> None:
+    data = ccd_staircase()
+    result = cycling.symmetric_cell(data, AREA_CM2)
+    first = result.half_cycles[0]
+    # |V| = j R (1 + 0.1 s) over the half-cycle: the plateau median is j R x ~1.075
+    assert first.current_density_mA_per_cm2 == pytest.approx(0.03)
+    assert first.overpotential_V == pytest.approx(0.03e-3 * 100 * 1.075, rel=0.03)
+    assert first.peak_overpotential_V == pytest.approx(0.03e-3 * 100 * 1.1, rel=0.05)
+    assert result.stable_hours == pytest.approx(result.short.time_s / 3600)
+
+
+def test_full_cell_capacity_efficiency_and_retention() -> None:
+    one_c = paper_value("cells", "one_C_mA_per_g")
+    data = full_cell(n_cycles=20, specific_mA_per_g=0.1 * one_c, coulombic_efficiency=0.964)
+    result = cycling.full_cell(data, 0.0049, AREA_CM2, one_c_mA_per_g=one_c)
+    assert len(result.cycles) == 20
+    assert result.cycles[0].charge_mAh_per_g == pytest.approx(130.0, rel=1e-6)
+    assert result.initial_discharge_mAh_per_g == pytest.approx(130.0 * 0.964, rel=1e-6)
+    assert result.initial_coulombic_efficiency == pytest.approx(0.964, rel=1e-6)
+    assert result.cycles[0].c_rate == pytest.approx(0.1)
+    assert result.cycles[0].discharge_mAh_per_cm2 == pytest.approx(
+        130.0 * 0.964 * 0.0049 / AREA_CM2, rel=1e-6
+    )
+    assert result.retention[-1] == pytest.approx(1 - 0.002 * 19, rel=1e-6)
+    assert result.fade_per_cycle == pytest.approx(-0.002, rel=1e-5)
+    # without a cycle column the cycles are found from the current sign
+    bare = CyclingData(data.time_s, data.voltage_V, data.current_mA)
+    again = cycling.full_cell(bare, 0.0049)
+    assert [c.discharge_mAh for c in again.cycles] == pytest.approx(
+        [c.discharge_mAh for c in result.cycles]
+    )
+    with pytest.raises(ValueError, match=r"implausible for a cathode; is the active mass 4\.9 g"):
+        cycling.full_cell(data, 4.9)  # milligrams given as grams
+
+
+def test_read_cycling_maps_land_style_columns_and_units(tmp_path: Path) -> None:
+    data = full_cell(n_cycles=3)
+    path = tmp_path / "land.csv"
+    rows = zip(data.time_s / 3600, data.voltage_V, data.current_mA / 1000, data.cycle, strict=True)
+    body = "\n".join(f"{t},{v},{i},{c}" for t, v, i, c in rows)
+    path.write_text("TestTime/h,Voltage/V,Current/A,Cycle ID\n" + body)
+    read = read_cycling(path)
+    np.testing.assert_allclose(read.time_s, data.time_s, rtol=1e-9)
+    np.testing.assert_allclose(read.current_mA, data.current_mA, rtol=1e-9)
+    assert read.cycle.tolist() == data.cycle.tolist()
+    path.write_text("TestTime/h,Current/A\n1,2\n")
+    with pytest.raises(EISFileError, match="no voltage column"):
+        read_cycling(path)
+
+
+def test_cli_cycling_symmetric_and_full(tmp_path: Path) -> None:
+    staircase = ccd_staircase()
+    path = tmp_path / "staircase.csv"
+    rows = zip(staircase.time_s, staircase.voltage_V, staircase.current_mA, strict=True)
+    path.write_text("time/s,Ewe/V,I/mA\n" + "\n".join(f"{t},{v},{i}" for t, v, i in rows))
+    out = tmp_path / "out"
+    runner = CliRunner()
+    result = runner.invoke(app, ["cycling", str(path), "--cell", "symmetric", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "cycling_staircase.json").read_text())
+    assert data["critical_current_density"]["ccd_mA_per_cm2"] == pytest.approx(1.41)
+    assert (out / "cycling_staircase.png").is_file()
+
+    cell = full_cell(n_cycles=5)
+    path = tmp_path / "lco.csv"
+    rows = zip(cell.time_s, cell.voltage_V, cell.current_mA, cell.cycle, strict=True)
+    path.write_text(
+        "time/s,Ecell/V,I/mA,cycle number\n" + "\n".join(",".join(map(str, r)) for r in rows)
+    )
+    args = ["cycling", str(path), "--cell", "full", "--active-mass", "4.9mg", "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads((out / "cycling_lco.json").read_text())
+    assert data["initial_coulombic_efficiency"] == pytest.approx(0.964, rel=1e-6)
+    missing = runner.invoke(app, ["cycling", str(path), "--cell", "full"])
+    assert missing.exit_code == 1 and "--active-mass" in missing.output
