@@ -162,6 +162,12 @@ def diffusion_command(
     temperature: list[float] = typer.Option(
         [], help="Temperature in K of each non-sselab trajectory (repeat, in order)."
     ),
+    fit_window: tuple[float, float] | None = typer.Option(
+        None, help="MSD fit window T0 T1 in ps (default: [t_block/10, t_block/2])."
+    ),
+    keep_subdiffusive: bool = typer.Option(
+        False, help="Fit Arrhenius also on runs whose MSD is not linear in the window."
+    ),
     maps: bool = typer.Option(True, help="Van Hove and density maps of the run nearest 900 K."),
     out: Path = typer.Option(Path("out/diffusion"), help="Folder for JSON and figures."),
 ) -> None:
@@ -183,7 +189,15 @@ def diffusion_command(
         missing = [str(p) for p, t in zip(trajectories, loaded, strict=True) if not t.temperature_K]
         if missing:
             raise TrajectoryError(f"no temperature known for {missing}; pass --temperature")
-        study, _ = analyze_and_write(loaded, out, species=species, n_blocks=blocks, with_maps=maps)
+        study, _ = analyze_and_write(
+            loaded,
+            out,
+            species=species,
+            n_blocks=blocks,
+            with_maps=maps,
+            fit_window_ps=fit_window,
+            require_diffusive=not keep_subdiffusive,
+        )
     except (TrajectoryError, ValueError) as exc:
         _fail(str(exc))
     _echo_study(study, out)

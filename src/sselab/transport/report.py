@@ -70,9 +70,16 @@ class TransportStudy:
 
 
 def study_from_results(
-    results: Sequence[DiffusionResult], md: Sequence[dict[str, Any]] = ()
+    results: Sequence[DiffusionResult],
+    md: Sequence[dict[str, Any]] = (),
+    require_diffusive: bool = True,
 ) -> TransportStudy:
-    """Sort runs by temperature and fit Arrhenius on those with a positive tracer D.
+    """Sort runs by temperature and fit Arrhenius on the runs that show diffusion.
+
+    A run enters the fit when its tracer D is positive and, with ``require_diffusive``,
+    its MSD is linear in the fit window (log-log slope >= 0.8): a D read off the
+    ballistic or cage regime of a too-short run would bias Ea without any warning.
+    Runs left out are named in ``note``.
 
     Example:
         >>> study = study_from_results([res600, res800, res1000])  # doctest: +SKIP
@@ -87,15 +94,26 @@ def study_from_results(
     temps = [r.temperature_K for r in ordered]
     if len(set(temps)) != len(temps):
         raise ValueError(f"two trajectories at the same temperature: {temps}")
-    usable = [r for r in ordered if r.D_cm2_per_s.value > 0 and r.D_cm2_per_s.error > 0]
-    dropped = [r.temperature_K for r in ordered if r not in usable]
-    note = f"left out of the Arrhenius fit (D <= 0, no diffusion): {dropped} K. " if dropped else ""
+    notes = []
+    no_hops = [r for r in ordered if not (r.D_cm2_per_s.value > 0 and r.D_cm2_per_s.error > 0)]
+    if no_hops:
+        notes.append(
+            f"left out of the Arrhenius fit (D <= 0, no diffusion): "
+            f"{[r.temperature_K for r in no_hops]} K."
+        )
+    sub = [r for r in ordered if require_diffusive and not r.diffusive and r not in no_hops]
+    if sub:
+        notes.append(
+            "left out of the Arrhenius fit (MSD not yet linear in the fit window, log-log "
+            f"slope < 0.8; run longer or move the window): {[r.temperature_K for r in sub]} K."
+        )
+    usable = [r for r in ordered if r not in no_hops and r not in sub]
     arrhenius = None
     if len(usable) >= 2:
         arrhenius = arrhenius_from_results(usable)
     else:
-        note += "fewer than two temperatures with diffusion: no Arrhenius fit."
-    return TransportStudy(ordered[0].species, list(ordered), arrhenius, note.strip(), list(md))
+        notes.append("fewer than two temperatures with diffusion: no Arrhenius fit.")
+    return TransportStudy(ordered[0].species, list(ordered), arrhenius, " ".join(notes), list(md))
 
 
 def format_estimate(estimate: Estimate, digits: int = 3) -> str:
@@ -388,6 +406,8 @@ def run_transport_study(
     resume: bool = True,
     executor: Executor | None = None,
     progress: bool = True,
+    n_blocks: int = 5,
+    fit_window_ps: tuple[float, float] | None = None,
 ) -> tuple[TransportStudy, TransportMaps | None]:
     """MD at each temperature, then diffusion analysis and van Hove/density maps.
 
@@ -408,6 +428,8 @@ def run_transport_study(
         resume: continue existing runs from their checkpoints.
         executor: optional executor to run temperatures in parallel.
         progress: progress bars.
+        n_blocks: blocks for the error bars.
+        fit_window_ps: MSD fit window in ps (default: the documented block rule).
 
     Returns:
         (study, maps of the run nearest 900 K).
@@ -446,7 +468,9 @@ def run_transport_study(
         for run in runs
     ]
     trajectories = [read_trajectory(run.trajectory_path) for run in runs]
-    return analyze_and_write(trajectories, out_dir, md=md)
+    return analyze_and_write(
+        trajectories, out_dir, n_blocks=n_blocks, md=md, fit_window_ps=fit_window_ps
+    )
 
 
 def analyze_and_write(
@@ -456,12 +480,16 @@ def analyze_and_write(
     n_blocks: int = 5,
     md: Sequence[dict[str, Any]] = (),
     with_maps: bool = True,
+    fit_window_ps: tuple[float, float] | None = None,
+    require_diffusive: bool = True,
 ) -> tuple[TransportStudy, TransportMaps | None]:
     """Analyse trajectories (one per temperature) and write the stage's outputs.
 
     Writes ``transport.json`` (all numbers), ``msd.png``, ``arrhenius.png`` (with two or
     more temperatures) and, with ``with_maps``, the van Hove and density files of the run
-    nearest the paper's 900 K (see :func:`transport_maps`).
+    nearest the paper's 900 K (see :func:`transport_maps`). ``n_blocks`` and
+    ``fit_window_ps`` go to :func:`analyze_diffusion`, ``require_diffusive`` to
+    :func:`study_from_results`.
 
     Example:
         >>> trajs = [read_trajectory(p) for p in ["md_600K.h5", "md_900K.h5"]]  # doctest: +SKIP
@@ -470,9 +498,11 @@ def analyze_and_write(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ordered = sorted(trajectories, key=lambda t: t.temperature_K or 0.0)
-    study = study_from_results(
-        [analyze_diffusion(t, species=species, n_blocks=n_blocks) for t in ordered], md
-    )
+    results = [
+        analyze_diffusion(t, species=species, n_blocks=n_blocks, fit_window_ps=fit_window_ps)
+        for t in ordered
+    ]
+    study = study_from_results(results, md, require_diffusive)
     maps = None
     if with_maps:
         maps = transport_maps(ordered[nearest_temperature(study)], out, species)
