@@ -39,6 +39,10 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--n-candidates", type=int, default=3, help="orderings relaxed")
     parser.add_argument("--out", type=Path, default=Path("out/md_li25"))
+    parser.add_argument("--blocks", type=int, default=5, help="blocks for the error bars")
+    parser.add_argument(
+        "--fit-window", type=float, nargs=2, default=None, help="MSD fit window T0 T1 in ps"
+    )
     parser.add_argument("--resume", action="store_true")
     return parser.parse_args()
 
@@ -57,6 +61,8 @@ def _run_system(
         device=args.device,
         frame_interval_steps=args.frame_interval_steps,
         resume=args.resume,
+        n_blocks=args.blocks,
+        fit_window_ps=tuple(args.fit_window) if args.fit_window else None,
     )
     wall_s = time.perf_counter() - start
     steps = sum(run["steps_this_call"] for run in study.md)

@@ -153,9 +153,12 @@ def test_study_and_report_section_compare_with_the_paper() -> None:
     # a run without hops fits a slope of ~0 of either sign: it must not enter ln D
     no_hops = Estimate(-1e-9, 1e-9, (-3e-9, 1e-9))
     frozen = dataclasses.replace(results[0], temperature_K=300.0, D_cm2_per_s=no_hops)
-    study = study_from_results([results[2], frozen, results[0], results[1]])
-    assert [r.temperature_K for r in study.results] == [300.0, *temps]
-    assert "300.0" in study.note  # left out of the fit, and said so
+    # a run too short to leave the cage regime: its "D" must not enter the fit either
+    caged = dataclasses.replace(results[2], temperature_K=1500.0, loglog_slope=0.5)
+    study = study_from_results([results[2], frozen, caged, results[0], results[1]])
+    assert [r.temperature_K for r in study.results] == [300.0, *temps, 1500.0]
+    assert "[300.0] K" in study.note and "[1500.0] K" in study.note  # left out, and said so
+    assert study.arrhenius.fit.temperatures_K.tolist() == list(temps)
     ea = study.arrhenius.fit.activation_energy_eV
     assert ea.ci95[0] <= 0.3 <= ea.ci95[1]
     section = transport_report_section(study)
@@ -167,4 +170,4 @@ def test_study_and_report_section_compare_with_the_paper() -> None:
     sigma = by_name["σ(300 K), MD extrapolated (S/cm)"]
     assert sigma.sselab_value == study.arrhenius.sigma_300K_S_per_cm.value
     assert sigma.paper_value == paper_value("transport_computed", "aimd_sigma_300K_S_per_cm")
-    assert len(section.figures) == 2 and len(section.table_rows) == 4
+    assert len(section.figures) == 2 and len(section.table_rows) == 5
