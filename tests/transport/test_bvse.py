@@ -18,6 +18,7 @@ from sselab.transport.bvse import (
     _wrap_rank,
     antifluorite_hop,
     bvse_landscape,
+    bvse_report_section,
     find_sites,
     minimum_energy_path,
     percolation_barriers,
@@ -55,6 +56,24 @@ def _li6mgs4() -> Structure:
     cell.replace(li[0], "Mg2+")
     cell.remove_sites([li[-1]])
     return cell
+
+
+def _layered_li5ns() -> Structure:
+    """Ordered Li2.5N0.5S0.5 in the conventional cell: N and S on alternating (001) planes."""
+    return enumerate_orderings(antifluorite(0.5, a=A_LNS), supercell=(1, 1, 1), n=1)[0]
+
+
+# Built lazily (inside the tests) so that collection stays fast.
+STRUCTURES = {
+    "Li2S": lambda: antifluorite(0.0, a=A_ICSD),
+    "Li2S-small": lambda: antifluorite(0.0, a=A_ALT),
+    "Li2.5N0.5S0.5-disordered": lambda: antifluorite(0.5, a=A_LNS),
+    "Li5NS-layered": _layered_li5ns,
+    "Li9NS3-2x1x1": lambda: enumerate_orderings(
+        antifluorite(0.25, a=5.6), supercell=(2, 1, 1), n=1
+    )[0],
+    "Li6MgS4": _li6mgs4,
+}
 
 
 @pytest.fixture(scope="module")
@@ -99,16 +118,9 @@ def test_li2s_sites_are_the_4b_void_and_the_8c_site(li2s_results):
     assert four_b[0]["energy_eV"] == pytest.approx(0.0, abs=1e-6)
 
 
-@pytest.mark.parametrize(
-    "structure",
-    [
-        antifluorite(0.0, a=A_ICSD),
-        enumerate_orderings(antifluorite(0.5, a=A_LNS), supercell=(1, 1, 1), n=1)[0],
-        _li6mgs4(),
-    ],
-    ids=["Li2S", "Li5NS-layered", "Li6MgS4"],
-)
-def test_agrees_with_bvlain_under_the_same_parameters(structure):
+@pytest.mark.parametrize("name", ["Li2S", "Li5NS-layered", "Li6MgS4"])
+def test_agrees_with_bvlain_under_the_same_parameters(name):
+    structure = STRUCTURES[name]()
     theirs, their_grid = _bvlain(structure, 0.2)
     # Same energy function: our landscape interpolated onto BVlain's grid points.
     landscape = bvse_landscape(structure, resolution_angstrom=0.15)
@@ -124,16 +136,9 @@ def test_agrees_with_bvlain_under_the_same_parameters(structure):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "structure",
-    [
-        antifluorite(0.0, a=A_ICSD),
-        enumerate_orderings(antifluorite(0.5, a=A_LNS), supercell=(1, 1, 1), n=1)[0],
-        _li6mgs4(),
-    ],
-    ids=["Li2S", "Li5NS-layered", "Li6MgS4"],
-)
-def test_barriers_agree_with_bvlain_at_fine_resolution(structure):
+@pytest.mark.parametrize("name", ["Li2S", "Li5NS-layered", "Li6MgS4"])
+def test_barriers_agree_with_bvlain_at_fine_resolution(name):
+    structure = STRUCTURES[name]()
     # Each code on its own 0.1 Å grid: grid placement moves a sharp saddle by ~0.01 eV.
     theirs, _ = _bvlain(structure, 0.1)
     ours = _barriers(percolation_barriers(structure, resolution_angstrom=0.1))
@@ -141,18 +146,11 @@ def test_barriers_agree_with_bvlain_at_fine_resolution(structure):
 
 
 @pytest.mark.parametrize(
-    "structure",
-    [
-        antifluorite(0.0, a=A_ALT),
-        antifluorite(0.5, a=A_LNS),
-        enumerate_orderings(antifluorite(0.5, a=A_LNS), supercell=(1, 1, 1), n=1)[0],
-        enumerate_orderings(antifluorite(0.25, a=5.6), supercell=(2, 1, 1), n=1)[0],
-        _li6mgs4(),
-    ],
-    ids=["Li2S", "Li2.5N0.5S0.5-disordered", "Li5NS-layered", "Li9NS3-2x1x1", "Li6MgS4"],
+    "name",
+    ["Li2S-small", "Li2.5N0.5S0.5-disordered", "Li5NS-layered", "Li9NS3-2x1x1", "Li6MgS4"],
 )
-def test_percolation_barriers_are_ordered_by_dimension(structure):
-    result = percolation_barriers(structure, resolution_angstrom=0.3)
+def test_percolation_barriers_are_ordered_by_dimension(name):
+    result = percolation_barriers(STRUCTURES[name](), resolution_angstrom=0.3)
     b = _barriers(result)
     assert np.all(np.isfinite(b))
     assert b[0] <= b[1] <= b[2]
@@ -161,7 +159,7 @@ def test_percolation_barriers_are_ordered_by_dimension(structure):
 def test_layered_n_s_ordering_is_read_from_the_structure():
     # N and S on alternating (001) planes: Li runs easily within the planes and must
     # cross the other layer for 3D transport, unlike in Li2S or the averaged cell.
-    layered = enumerate_orderings(antifluorite(0.5, a=A_LNS), supercell=(1, 1, 1), n=1)[0]
+    layered = _layered_li5ns()
     b = _barriers(percolation_barriers(layered, resolution_angstrom=0.2))
     assert b[2] - b[1] > 0.3
     averaged = _barriers(percolation_barriers(antifluorite(0.5, a=A_LNS), resolution_angstrom=0.2))
@@ -273,3 +271,35 @@ def test_cli_reports_bad_input_cleanly(tmp_path):
     antifluorite(0.0, a=A_ICSD).to(filename=str(cif))
     bad = CliRunner().invoke(app, ["bvse", str(cif), "--resolution", "-1"])
     assert bad.exit_code == 1 and "resolution" in bad.output
+
+
+def test_store_makes_a_repeat_a_lookup(tmp_path):
+    from sselab.pipeline.store import ResultStore
+
+    cell = antifluorite(0.0, a=A_ICSD)
+    with ResultStore(tmp_path / "store.sqlite") as store:
+        first = percolation_barriers(cell, resolution_angstrom=0.4, store=store)
+        again = percolation_barriers(cell, resolution_angstrom=0.4, store=store)
+        assert store.hits == 1 and store.misses == 1
+    assert first.landscape is not None and again.landscape is None
+    assert again.as_dict() == json.loads(json.dumps(first.as_dict()))
+
+
+def test_report_section_compares_both_conventions_with_the_paper():
+    section = bvse_report_section(resolution_angstrom=0.3)
+    assert len(section.comparisons) == 12
+    rows = {(c.quantity, c.note.split(",")[0]): c for c in section.comparisons}
+    for a, paper in ((A_ICSD, 0.254), (A_ALT, 0.400)):
+        quantity = f"BVSE Li2S a={a:.3f} Å, 3D percolation (eV)"
+        assert rows[(quantity, "convention=paper")].sselab_value == pytest.approx(paper, abs=0.03)
+        assert rows[(quantity, "convention=softbv")].sselab_value > paper + 0.05
+    assert section.figures
+
+
+@pytest.mark.slow
+def test_paper_convention_at_fine_resolution():
+    for a, paper in ((A_ICSD, 0.254), (A_ALT, 0.400)):
+        result = percolation_barriers(
+            antifluorite(0.0, a=a), resolution_angstrom=0.1, convention="paper"
+        )
+        assert result.barrier_3d_eV == pytest.approx(paper, abs=0.005)

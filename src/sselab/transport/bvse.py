@@ -412,6 +412,7 @@ class Landscape:
     mobile: str
     convention: str
     resolution_angstrom: float
+    _spline_cache: np.ndarray | None = field(default=None, init=False, repr=False)
 
     @property
     def relative_eV(self) -> np.ndarray:
@@ -435,7 +436,7 @@ class Landscape:
 
     @property
     def _spline(self) -> np.ndarray:
-        if getattr(self, "_spline_cache", None) is None:
+        if self._spline_cache is None:
             self._spline_cache = ndimage.spline_filter(self.energy_eV, order=3, mode="grid-wrap")
         return self._spline_cache
 
@@ -691,6 +692,7 @@ def percolation_barriers(
     convention: str = "softbv",
     cutoff_angstrom: float = DEFAULT_CUTOFF_ANGSTROM,
     progress: bool = False,
+    store: Any = None,
 ) -> BVSEResult:
     """1D, 2D and 3D BVSE percolation barriers of ``mobile`` in ``structure``.
 
@@ -701,6 +703,8 @@ def percolation_barriers(
         convention: "softbv" (default) or "paper" (see the module docstring).
         cutoff_angstrom: interaction cutoff in Å.
         progress: show a progress bar while the grid is computed.
+        store: optional ``sselab.pipeline.store.ResultStore``; a repeated call is a
+            lookup and then returns no landscape (``landscape=None``).
 
     Returns:
         BVSEResult with barriers in eV (3D >= 2D >= 1D), their grid error bars, the
@@ -712,6 +716,29 @@ def percolation_barriers(
         >>> r.barrier_1d_eV <= r.barrier_2d_eV <= r.barrier_3d_eV
         True
     """
+    if store is not None:
+        computed: list[BVSEResult] = []
+
+        def compute() -> dict[str, Any]:
+            computed.append(
+                percolation_barriers(
+                    structure, mobile, resolution_angstrom, convention, cutoff_angstrom, progress
+                )
+            )
+            return computed[0].as_dict()
+
+        inputs = {
+            "structure": structure,
+            "mobile": mobile,
+            "resolution_angstrom": resolution_angstrom,
+            "convention": convention,
+            "cutoff_angstrom": cutoff_angstrom,
+        }
+        payload = store.cached("bvse", inputs, compute)
+        if computed:
+            return computed[0]
+        payload = {**payload, "grid_shape": tuple(payload["grid_shape"])}
+        return BVSEResult(**payload)
     landscape = bvse_landscape(
         structure, mobile, resolution_angstrom, convention, cutoff_angstrom, progress
     )
