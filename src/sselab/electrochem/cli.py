@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from sselab.electrochem.readers import INSTRUMENTS, EISDataWarning, EISFileError
+from sselab.electrochem.readers import INSTRUMENTS, EISFileError
 
 eis_app = typer.Typer(
     help="Impedance spectra: circuit fit, conductivity, Arrhenius series.",
@@ -43,7 +43,7 @@ def _geometry(thickness: str | None, diameter: str | None) -> tuple[float | None
 
 def _echo_warnings(caught: list[warnings.WarningMessage]) -> None:
     for item in caught:
-        if issubclass(item.category, EISDataWarning | UserWarning):
+        if issubclass(item.category, UserWarning):
             typer.secho(f"warning: {item.message}", fg=typer.colors.YELLOW, err=True)
 
 

@@ -253,6 +253,9 @@ def full_cell_figure(data: CyclingData, result: FullCellResult) -> Figure:
     twin = right.twinx()
     twin.plot(cycles, [100 * c.coulombic_efficiency for c in result.cycles], "s", ms=3, color="C3")
     twin.set_ylabel("Coulombic efficiency (%)", color="C3")
+    twin.ticklabel_format(axis="y", useOffset=False)
+    efficiencies = [100 * c.coulombic_efficiency for c in result.cycles]
+    twin.set_ylim(min(90.0, min(efficiencies) - 1), max(101.0, max(efficiencies) + 1))
     right.set_title(
         f"retention {100 * result.retention[-1]:.1f} % after {cycles[-1]} cycles, "
         f"first CE {100 * result.initial_coulombic_efficiency:.1f} %",

@@ -31,10 +31,15 @@ from sselab.electrochem.drt import drt
 from sselab.electrochem.readers import EISSpectrum
 
 TAILS = ("cpe", "warburg", "none")
+POOR_FIT_RESIDUAL = 0.05  # rms |Z_fit - Z| / |Z| above which a fit is reported as poor
 
 
 class EISFitError(ValueError):
     """A spectrum that cannot be fitted; the message says why."""
+
+
+class EISFitWarning(UserWarning):
+    """A fit that converged but describes the data poorly, or hit its step limit."""
 
 
 def pellet_circuit(grain_boundary: bool = False, tail: str = "cpe") -> str:
@@ -209,34 +214,45 @@ def _initial_guesses(spectrum: EISSpectrum, circuit: str) -> list[np.ndarray]:
     names = _parameter_names(circuit)
     omega = 2 * np.pi * spectrum.frequency_Hz
     zr, y = spectrum.z_real_ohm, -spectrum.z_imag_ohm
-    v = valley_index(spectrum)
-    if v < 2:
-        v = max(2, spectrum.n_points // 2)
-    r_total = max(float(zr[v]), float(np.abs(spectrum.z_ohm).min()), 1e-12)
-    low = slice(max(v, spectrum.n_points - 4), spectrum.n_points)
-    y_low = np.clip(y[low], 1e-12 * r_total, None)
-    slope = -np.polyfit(np.log(omega[low]), np.log(y_low), 1)[0] if y_low.size > 1 else 0.8
-    n_tail = float(np.clip(slope, 0.5, 0.95))
-    y_end, omega_end = max(float(y[-1]), 1e-6 * r_total), float(omega[-1])
     n_arcs = 2 if "R2" in names else 1
+    v = valley_index(spectrum)
+    if v >= 2:
+        hypotheses = [(v, float(zr[v]))]
+    else:
+        # -Z'' only rises: either an arc still open at the lowest frequency (resistance
+        # from a circle through it) or an arc closed mid-spectrum followed by a tail.
+        last, middle = spectrum.n_points - 1, max(2, spectrum.n_points // 2)
+        hypotheses = [(middle, float(zr[middle]))]
+        center, _ = _fit_circle(zr, y)
+        radius = float(np.hypot(zr[0] - center[0], y[0] - center[1]))
+        if radius > abs(center[1]):
+            hypotheses.append((last, float(center[0] + math.sqrt(radius**2 - center[1] ** 2))))
     guesses = []
-    for r0_fraction in (0.0, 0.5):
-        r0 = max(float(zr[0]), 0.0) * r0_fraction
-        r_arcs = max(r_total - r0, 1e-3 * r_total)
-        for arcs in _arc_options(spectrum, v, r_arcs, n_arcs):
-            values = {"R0": r0}
-            for k, (r, tau) in enumerate(arcs, start=1):
-                # tau = (R Q)^(1/n) for R || CPE with n = 0.9
-                values |= {f"R{k}": r, f"CPE{k}_Q": tau**0.9 / r, f"CPE{k}_n": 0.9}
-            for name in names:
-                if name.startswith("CPE") and name not in values:
-                    if name.endswith("_Q"):
-                        values[name] = math.sin(n_tail * math.pi / 2) / (omega_end**n_tail * y_end)
-                    else:
-                        values[name] = n_tail
-                elif name.startswith("W"):
-                    values[name] = y_end * math.sqrt(omega_end)
-            guesses.append(np.array([values[name] for name in names]))
+    for v, r_read in hypotheses:
+        r_total = max(r_read, float(np.abs(spectrum.z_ohm).min()), 1e-12)
+        low = slice(max(v, spectrum.n_points - 4), spectrum.n_points)
+        y_low = np.clip(y[low], 1e-12 * r_total, None)
+        slope = -np.polyfit(np.log(omega[low]), np.log(y_low), 1)[0] if y_low.size > 1 else 0.8
+        n_tail = float(np.clip(slope, 0.5, 0.95))
+        y_end, omega_end = max(float(y[-1]), 1e-6 * r_total), float(omega[-1])
+        for r0_fraction in (0.0, 0.5):
+            r0 = max(float(zr[0]), 0.0) * r0_fraction
+            r_arcs = max(r_total - r0, 1e-3 * r_total)
+            for arcs in _arc_options(spectrum, v, r_arcs, n_arcs):
+                values = {"R0": r0}
+                for k, (r, tau) in enumerate(arcs, start=1):
+                    # tau = (R Q)^(1/n) for R || CPE with n = 0.9
+                    values |= {f"R{k}": r, f"CPE{k}_Q": tau**0.9 / r, f"CPE{k}_n": 0.9}
+                for name in names:
+                    if name.startswith("CPE") and name not in values:
+                        if name.endswith("_Q"):
+                            q = math.sin(n_tail * math.pi / 2) / (omega_end**n_tail * y_end)
+                            values[name] = q
+                        else:
+                            values[name] = n_tail
+                    elif name.startswith("W"):
+                        values[name] = y_end * math.sqrt(omega_end)
+                guesses.append(np.array([values[name] for name in names]))
     return guesses
 
 
@@ -383,10 +399,20 @@ def fit_circuit(
     r_ion = float(values[resistors].sum())
     r_ion_err = float(np.sqrt(covariance[np.ix_(resistors, resistors)].sum()))
     misfit = np.abs(model(values, f) - z) / np.abs(z)
+    relative_residual = float(np.sqrt(np.mean(misfit**2)))
+    if relative_residual > POOR_FIT_RESIDUAL:
+        warnings.warn(
+            f"{spectrum.source}: {circuit} leaves a relative residual of "
+            f"{relative_residual:.1%}; the circuit does not describe this spectrum well "
+            "(check the Nyquist plot, try --grain-boundary or another tail)",
+            EISFitWarning,
+            stacklevel=2,
+        )
     converged = bool(best.status > 0)
     if not converged:
         warnings.warn(
             f"{spectrum.source}: fit of {circuit} stopped at the step limit ({best.message})",
+            EISFitWarning,
             stacklevel=2,
         )
     return CircuitFit(
@@ -397,7 +423,7 @@ def fit_circuit(
         covariance=covariance,
         resistance_ohm=r_ion,
         resistance_err_ohm=r_ion_err,
-        relative_residual=float(np.sqrt(np.mean(misfit**2))),
+        relative_residual=relative_residual,
         converged=converged,
         n_evaluations=int(best.nfev),
         source=spectrum.source,
