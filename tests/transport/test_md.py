@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +102,22 @@ def test_temperatures_through_an_executor(tmp_path: Path) -> None:
         runs = run_md_temperatures(copper(), [300, 600], tmp_path, executor=pool, **args)
     assert [r.temperature_K for r in runs] == [300, 600]
     assert all(r.trajectory_path.exists() and r.n_frames == 11 for r in runs)
+
+
+def test_transport_study_runs_md_then_writes_analysis_and_maps(tmp_path: Path) -> None:
+    from sselab.transport.report import run_transport_study
+
+    study, maps = run_transport_study(
+        copper(), [900, 1300], tmp_path, time_ps=0.12, equilibration_ps=0.02, model=EMT(),
+        frame_interval_steps=2, progress=False, species="Cu",
+    )  # fmt: skip
+    assert [r.temperature_K for r in study.results] == [900, 1300]
+    # a solid: Cu vibrates but does not diffuse, and the study says why it has no Ea
+    assert study.arrhenius is None and "no Arrhenius fit" in study.note
+    assert not any(r.diffusive for r in study.results)
+    assert all(m["atom_steps_per_s"] > 0 and m["n_atoms"] == 32 for m in study.md)
+    assert maps.van_hove.temperature_K == 900  # nearest the paper's 900 K
+    assert maps.density.n_ions == pytest.approx(32.0)
+    saved = json.loads((tmp_path / "transport.json").read_text())
+    assert saved["note"] == study.note and len(saved["md"]) == 2
+    assert {p.name for p in maps.files} >= {"van_hove_900K.png", "Cu_density_900K.CHGCAR"}

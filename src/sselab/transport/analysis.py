@@ -19,7 +19,8 @@ Conventions:
   does not bias it) on lags ``[t_block / 10, t_block / 2]``: the upper end keeps at least
   half a block of time origins per lag in every block; the lower end skips the ballistic
   and cage regime. The log-log slope of the MSD in the window is reported
-  (``loglog_slope``; ~1 when diffusive, < 0.8 flags sub-diffusion / too few hops).
+  (``loglog_slope``; ~1 when diffusive, < 0.8 flags sub-diffusion / too few hops,
+  > 1.25 a window still in the ballistic regime).
 - **Uncertainty**: block averaging. The same window is fitted in each block; the
   1-sigma error of D is the standard error of the block values, std / sqrt(n_blocks)
   (conservative for the full-trajectory estimate, which uses also origins spanning
@@ -224,8 +225,8 @@ class DiffusionResult:
 
     @property
     def diffusive(self) -> bool:
-        """True when the MSD grows ~linearly in the fit window (log-log slope >= 0.8)."""
-        return self.loglog_slope >= 0.8
+        """True when the MSD grows ~linearly in the fit window (log-log slope 0.8-1.25)."""
+        return 0.8 <= self.loglog_slope <= 1.25
 
     def as_dict(self, curve_points: int = 200) -> dict[str, Any]:
         """JSON-serialisable summary with curves subsampled to ``curve_points``."""

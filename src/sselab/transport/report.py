@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
 from matplotlib.figure import Figure
 from pymatgen.core import Structure
 
@@ -77,7 +79,7 @@ def study_from_results(
     """Sort runs by temperature and fit Arrhenius on the runs that show diffusion.
 
     A run enters the fit when its tracer D is positive and, with ``require_diffusive``,
-    its MSD is linear in the fit window (log-log slope >= 0.8): a D read off the
+    its MSD is linear in the fit window (log-log slope 0.8-1.25): a D read off the
     ballistic or cage regime of a too-short run would bias Ea without any warning.
     Runs left out are named in ``note``.
 
@@ -104,8 +106,8 @@ def study_from_results(
     sub = [r for r in ordered if require_diffusive and not r.diffusive and r not in no_hops]
     if sub:
         notes.append(
-            "left out of the Arrhenius fit (MSD not yet linear in the fit window, log-log "
-            f"slope < 0.8; run longer or move the window): {[r.temperature_K for r in sub]} K."
+            "left out of the Arrhenius fit (MSD not linear in the fit window, log-log slope "
+            f"outside 0.8-1.25; run longer or move the window): {[r.temperature_K for r in sub]} K."
         )
     usable = [r for r in ordered if r not in no_hops and r not in sub]
     arrhenius = None
@@ -394,12 +396,12 @@ def nearest_temperature(study: TransportStudy, target_K: float = PAPER_MAPS_TEMP
 
 
 def run_transport_study(
-    structure: Structure,
+    structure: Structure | Atoms,
     temperatures_K: Sequence[float],
     out_dir: str | Path,
     time_ps: float,
     equilibration_ps: float = 1.0,
-    model: str = "chgnet",
+    model: Calculator | str = "chgnet",
     device: str = "auto",
     frame_interval_steps: int = 5,
     seed: int = 0,
@@ -408,6 +410,7 @@ def run_transport_study(
     progress: bool = True,
     n_blocks: int = 5,
     fit_window_ps: tuple[float, float] | None = None,
+    species: str = "Li",
 ) -> tuple[TransportStudy, TransportMaps | None]:
     """MD at each temperature, then diffusion analysis and van Hove/density maps.
 
@@ -421,7 +424,7 @@ def run_transport_study(
         out_dir: folder for trajectories, checkpoints, maps and ``transport.json``.
         time_ps: production time per temperature in ps.
         equilibration_ps: equilibration time in ps, excluded from analysis.
-        model: registered MLIP name.
+        model: registered MLIP name or an ASE calculator.
         device: "auto", "cpu" or "cuda".
         frame_interval_steps: a frame every this many 2 fs steps.
         seed: velocity seed.
@@ -430,6 +433,7 @@ def run_transport_study(
         progress: progress bars.
         n_blocks: blocks for the error bars.
         fit_window_ps: MSD fit window in ps (default: the documented block rule).
+        species: mobile species.
 
     Returns:
         (study, maps of the run nearest 900 K).
@@ -469,7 +473,7 @@ def run_transport_study(
     ]
     trajectories = [read_trajectory(run.trajectory_path) for run in runs]
     return analyze_and_write(
-        trajectories, out_dir, n_blocks=n_blocks, md=md, fit_window_ps=fit_window_ps
+        trajectories, out_dir, species, n_blocks, md, fit_window_ps=fit_window_ps
     )
 
 
