@@ -18,6 +18,7 @@ from sselab.electrochem.cycling import (
 from sselab.electrochem.dcpol import DCPolarisation
 from sselab.electrochem.eis import EISAnalysis
 from sselab.electrochem.readers import CyclingData
+from sselab.report import paper_value
 
 
 def eis_figure(analysis: EISAnalysis) -> Figure:
@@ -128,7 +129,8 @@ def dcpol_figure(result: DCPolarisation) -> Figure:
         c = result.conductivity
         title += f", σ_e = {c.sigma_S_per_cm:.2g} ± {c.sigma_err_S_per_cm:.1g} S/cm"
     if result.orders_of_magnitude is not None:
-        title += f"\nσ_ion / σ_e = 10^{result.orders_of_magnitude:.2f} (paper: 10^4)"
+        paper = paper_value("transport_measured", "electronic_vs_ionic_orders_of_magnitude")
+        title += f"\nσ_ion / σ_e = 10^{result.orders_of_magnitude:.2f} (paper: 10^{paper})"
     ax.set_title(title, fontsize=10)
     return fig
 
@@ -214,7 +216,8 @@ def ccd_figure(data: CyclingData, ccd: CriticalCurrentDensity, area_cm2: float) 
     if ccd.ccd_mA_per_cm2 is not None and ccd.short is not None:
         ax.axvline(ccd.short.time_s / 3600, color="r", ls="--", lw=1)
         ax.set_title(
-            f"CCD = {ccd.ccd_mA_per_cm2:.3g} ± {ccd.ccd_err_mA_per_cm2:.2g} mA/cm² (paper 1.41)",
+            f"CCD = {ccd.ccd_mA_per_cm2:.3g} ± {ccd.ccd_err_mA_per_cm2:.2g} mA/cm² "
+            f"(paper {paper_value('cells', 'critical_current_density_mA_per_cm2')})",
             fontsize=10,
         )
     else:
