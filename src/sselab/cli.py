@@ -44,6 +44,7 @@ STAGE_CLI_MODULES: tuple[str, ...] = (
     "sselab.thermo.cli",
     "sselab.diffraction.cli",
     "sselab.transport.cli",
+    "sselab.transport.bvse_cli",
 )
 
 for _module in STAGE_CLI_MODULES:
