@@ -45,6 +45,7 @@ STAGE_CLI_MODULES: tuple[str, ...] = (
     "sselab.diffraction.cli",
     "sselab.transport.cli",
     "sselab.transport.bvse_cli",
+    "sselab.electrochem.cli",
 )
 
 for _module in STAGE_CLI_MODULES:
