@@ -121,3 +121,37 @@ def test_cli_cycling_symmetric_and_full(tmp_path: Path) -> None:
     assert data["initial_coulombic_efficiency"] == pytest.approx(0.964, rel=1e-6)
     missing = runner.invoke(app, ["cycling", str(path), "--cell", "full"])
     assert missing.exit_code == 1 and "--active-mass" in missing.output
+
+
+def _biologic_gcpl(data: CyclingData) -> str:
+    """An EC-Lab GCPL text export (header block, tab-separated, decimal commas)."""
+    header = ["EC-Lab ASCII FILE", "Nb header lines : 5", "", "Galvanostatic Cycling", ""]
+    names = "mode\ttime/s\tcontrol/V/mA\tEwe/V\tI/mA\tcycle number"
+    rows = [
+        f"1\t{t:.3f}\t{i:.6f}\t{v:.6f}\t{i:.6f}\t0".replace(".", ",")
+        for t, v, i in zip(data.time_s, data.voltage_V, data.current_mA, strict=True)
+    ]
+    header[-1] = names
+    return "\n".join(header + rows)
+
+
+def test_biologic_gcpl_constant_current_symmetric_cell_through_the_cli(tmp_path: Path) -> None:
+    hours = np.linspace(0, 100, 2001)
+    # 0.1 mA/cm2, 1 h half-cycles, a stable 20 mV overpotential
+    sign = np.where((hours // 1) % 2 == 0, 1.0, -1.0)
+    data = CyclingData(hours * 3600, sign * 0.020, sign * 0.1 * AREA_CM2)
+    path = tmp_path / "li_lns_li.mpt"
+    path.write_text(_biologic_gcpl(data), encoding="latin-1")
+    read = read_cycling(path)
+    np.testing.assert_allclose(read.voltage_V, data.voltage_V, atol=1e-6)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["cycling", str(path), "--cell", "symmetric", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "cycling_li_lns_li.json").read_text())
+    assert report["short"] is None
+    assert report["stable_hours"] == pytest.approx(100.0)
+    overpotentials = [h["overpotential_V"] for h in report["half_cycles"]]
+    assert len(overpotentials) == 100 and np.allclose(overpotentials, 0.020, atol=1e-6)
+    assert report["critical_current_density"]["ccd_mA_per_cm2"] is None

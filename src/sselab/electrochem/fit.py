@@ -173,7 +173,7 @@ def valley_index(spectrum: EISSpectrum) -> int:
         >>> w = 2j * np.pi * f
         >>> z = 1 / (1 / 2000 + 1e-9 * w**0.9) + 1 / (1e-6 * w**0.8)
         >>> s = EISSpectrum(f, z.real, z.imag)
-        >>> 1900 < s.z_real_ohm[valley_index(s)] < 2600
+        >>> bool(1900 < s.z_real_ohm[valley_index(s)] < 2600)
         True
     """
     y = -spectrum.z_imag_ohm

@@ -297,7 +297,13 @@ def _to_float(text: str) -> float:
     text = text.strip().strip('"')
     if text == "":
         return float("nan")
-    return float(text)
+    try:
+        return float(text)
+    except ValueError:
+        if text.count(",") == 1:
+            # a decimal comma (EC-Lab and Gamry in European locales, tab-separated)
+            return float(text.replace(",", "."))
+        raise
 
 
 def _parse_rows(
