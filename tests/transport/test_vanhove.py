@@ -17,14 +17,14 @@ def test_self_part_of_gaussian_walk_matches_diffusion_propagator() -> None:
     d = 0.5  # Å^2/ps
     # a 30 Å box keeps r_max below half the cell: no image translations needed
     traj = random_walk(
-        (d, d, d), n_li=200, n_frames=1000, frame_interval_fs=20.0, box_angstrom=30.0, seed=2
+        (d, d, d), n_li=150, n_frames=1500, frame_interval_fs=20.0, box_angstrom=30.0, seed=2
     )
     vh = van_hove(
         traj,
         lag_ps=[0.0, 1.0, 4.0],
         r_max_angstrom=12.0,
         bin_width_angstrom=0.2,
-        n_origins=200,
+        n_origins=120,
         progress=False,
     )
     dr = vh.bin_width_angstrom
