@@ -286,6 +286,7 @@ def transport_maps(
     out_dir: str | Path,
     species: str = "Li",
     r_max_angstrom: float = 6.0,
+    bin_width_angstrom: float = 0.1,
     grid_spacing_angstrom: float = 0.2,
     smearing_angstrom: float = 0.2,
     progress: bool = False,
@@ -301,7 +302,13 @@ def transport_maps(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tag = f"{trajectory.temperature_K:g}K" if trajectory.temperature_K else "run"
-    vh = van_hove(trajectory, species, r_max_angstrom=r_max_angstrom, progress=progress)
+    vh = van_hove(
+        trajectory,
+        species,
+        r_max_angstrom=r_max_angstrom,
+        bin_width_angstrom=bin_width_angstrom,
+        progress=progress,
+    )
     rho = probability_density(trajectory, species, grid_spacing_angstrom, smearing_angstrom)
     vh_json = out / f"van_hove_{tag}.json"
     vh_json.write_text(json.dumps(vh.as_dict()))

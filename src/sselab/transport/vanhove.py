@@ -245,8 +245,15 @@ def van_hove_figure(result: VanHoveResult) -> Figure:
         (result.G_distinct, "$G_d(r, t)$", "distinct part"),
         (result.radial_self_per_angstrom, r"$4\pi r^2 G_s(r, t)$ (1/Å)", "self part"),
     )
+    moving = lags > 0
     for ax, (values, label, title) in zip(axes, panels, strict=True):
-        mesh = ax.pcolormesh(edges_r, edges_t, values, cmap="viridis", shading="flat")
+        # the t = 0 delta of G_s and the few-pair shells at small r would saturate the
+        # colour scale; the 99.5th percentile of t > 0 keeps the hopping features visible
+        shown = values[moving] if moving.any() else values
+        vmax = float(np.percentile(shown, 99.5)) or None
+        mesh = ax.pcolormesh(
+            edges_r, edges_t, values, cmap="viridis", shading="flat", vmin=0.0, vmax=vmax
+        )
         fig.colorbar(mesh, ax=ax, label=label)
         ax.set_xlabel("r (Å)")
         ax.set_title(f"{result.species} {title}")
