@@ -1,13 +1,15 @@
 """Kramers-Kronig validity of a spectrum by the lin-KK test (Schönleitner et al. 2017).
 
 Written here because ``impedance.validation.linKK`` crashes under numpy 2 (measured on
-this stack: numpy 2.4, impedance 1.7.1). The spectrum is fitted by a KK-compliant
-model, a series resistor, M RC elements with time constants log-spaced over
-[1/(2 pi f_max), 1/(2 pi f_min)], a series inductance and (for blocking electrodes) a
-series capacitance, by linear least squares weighted by 1/|Z|. M grows until the
-over-fit measure mu = 1 - sum|R_k<0| / sum|R_k>=0| drops below ``mu_criterion``
-(0.85 in the paper). Residuals are given as a fraction of |Z|; a valid spectrum has
-residuals at the noise level and no trend.
+this stack, numpy 2.4 and impedance 1.7.1: it prints the fitted values into Python source
+that it evals, numpy 2 prints them as ``np.float64(...)``, and the eval raises NameError).
+
+The spectrum is fitted by a KK-compliant model, a series resistor, M RC elements with
+time constants log-spaced over [1/(2 pi f_max), 1/(2 pi f_min)], a series inductance
+and (for blocking electrodes) a series capacitance, by linear least squares weighted by
+1/|Z|. M grows until the over-fit measure mu = 1 - sum|R_k<0| / sum|R_k>=0| drops below
+``mu_criterion`` (0.85 in the paper). Residuals are given as a fraction of |Z|; a valid
+spectrum has residuals at the noise level and no trend.
 """
 
 from __future__ import annotations
