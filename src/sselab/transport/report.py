@@ -369,7 +369,8 @@ def transport_report_section(
                 "paper: EIS on a cold-pressed pellet (grain boundaries included)",
             ),
         ]
-    fit_rule = "linear fit of the all-origin MSD on lags [t_block/10, t_block/2]"
+    first = study.results[0]
+    fit_rule = "linear fit of the all-origin MSD, default window [t_block/10, t_block/2]"
     return Section(
         title=f"{study.species} transport from MD",
         text=(
@@ -382,8 +383,12 @@ def transport_report_section(
         table_rows=rows,
         comparisons=comparisons,
         settings={
-            "model": study.md[0].get("model", "-") if study.md else "-",
+            "model": study.md[0]["model"] if study.md else first.metadata.get("model", "-"),
             "D fit": fit_rule,
+            "fit windows (ps)": ", ".join(
+                f"{r.temperature_K:g} K: {r.fit_window_ps[0]:.3g}-{r.fit_window_ps[1]:.3g}"
+                for r in study.results
+            ),
             "blocks": study.results[0].n_blocks,
             "van Hove / density": (
                 f"{maps.van_hove.temperature_K:g} K trajectory" if maps is not None else "-"
