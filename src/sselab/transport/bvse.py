@@ -706,7 +706,9 @@ def percolation_barriers(
     Args:
         structure: ordered or disordered structure (see ``bvse_landscape``).
         mobile: mobile element, default "Li".
-        resolution_angstrom: grid spacing in Å (0.1 for publication, 0.2-0.3 to screen).
+        resolution_angstrom: grid spacing in Å (0.1 for publication, 0.2-0.3 to screen;
+            sheared cells, e.g. 60° primitive cells, need about 0.6x the spacing of a
+            cubic cell for the same accuracy).
         convention: "softbv" (default) or "paper" (see the module docstring).
         cutoff_angstrom: interaction cutoff in Å.
         progress: show a progress bar while the grid is computed.
