@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -37,9 +38,12 @@ def _bvlain(structure: Structure, resolution: float) -> tuple[np.ndarray, np.nda
 
     lain = Lain(verbose=False)
     lain.read_structure(structure, oxi_check=False)
-    grid = lain.bvse_distribution(
-        mobile_ion="Li1+", resolution=resolution, use_softbv_covalent_radii=True
-    )
+    with warnings.catch_warnings():
+        # BVlain's Coulomb term divides by the distance to missing (NaN-padded) neighbours.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        grid = lain.bvse_distribution(
+            mobile_ion="Li1+", resolution=resolution, use_softbv_covalent_radii=True
+        )
     energies = lain.percolation_barriers()
     barriers = np.array([energies["E_1D"], energies["E_2D"], energies["E_3D"]])
     return barriers, grid[:-1, :-1, :-1]
