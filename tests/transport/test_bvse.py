@@ -39,7 +39,7 @@ def _bvlain(structure: Structure, resolution: float) -> tuple[np.ndarray, np.nda
     lain = Lain(verbose=False)
     lain.read_structure(structure, oxi_check=False)
     with warnings.catch_warnings():
-        # BVlain's Coulomb term divides by the distance to missing (NaN-padded) neighbours.
+        # BVlain's Coulomb term divides by zero at grid points that sit on an anion.
         warnings.simplefilter("ignore", RuntimeWarning)
         grid = lain.bvse_distribution(
             mobile_ion="Li1+", resolution=resolution, use_softbv_covalent_radii=True
