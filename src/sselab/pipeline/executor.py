@@ -199,7 +199,7 @@ def run_tasks(
         def record(task: Task, outcome: tuple[Any, float, str] | BaseException) -> None:
             if isinstance(outcome, BaseException):
                 summary.failed[task.key] = f"{task.kind} ({task.label}): {outcome}"
-                logger.error("task %s failed: %s", summary.failed[task.key], outcome)
+                logger.error("task failed: %s", summary.failed[task.key])
             else:
                 payload, wall_s, worker = outcome
                 store.put(task.kind, task.store_inputs, payload, wall_s=wall_s, worker=worker)

@@ -125,6 +125,7 @@ class BVSESection(_Strict):
     """BVSE settings."""
 
     resolution_angstrom: PositiveFloat = 0.2
+    structure: Literal["disordered", "ordered"] = "disordered"
 
 
 class DiffractionSection(_Strict):
@@ -351,7 +352,14 @@ def study_plan(study: Study) -> StudyPlan:
                 if note not in result.notes:
                     result.notes.append(note)
         if "bvse" in stages:
-            own["bvse"] = tasks.bvse_task(c.cation, relaxed, study.bvse.resolution_angstrom)
+            own["bvse"] = tasks.bvse_task(
+                c.cation,
+                c.anions,
+                c.x,
+                relaxed,
+                study.bvse.resolution_angstrom,
+                study.bvse.structure,
+            )
         if "md" in stages:
             own["md"] = tasks.md_tasks(c.cation, relaxed, profile, study.model)
         if "transport" in stages:

@@ -218,7 +218,7 @@ def window_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskCont
     ]
     entry = to_entry("candidate", structure, best["energy_eV"], inputs["scheme"])
     diagram = PhaseDiagram([*references, entry])
-    window = stability_window(structure.composition, diagram)
+    window = stability_window(structure.composition.element_composition, diagram)
     decomposition = diagram.get_decomposition(entry.composition)
     return {
         **window.as_dict(),
@@ -228,17 +228,36 @@ def window_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskCont
     }
 
 
+def _average_cell(inputs: dict[str, Any], deps: dict[str, Any]) -> Structure:
+    """Disordered Fm-3m M(2+x)A'(x)A(1-x) at the pseudo-cubic a of the best relaxed ordering."""
+    from sselab.pipeline.lattice import pseudo_cubic_a
+    from sselab.structures import antifluorite
+
+    relaxed = _structure(best_relaxed(deps)["structure"])
+    host, dopant = inputs["anions"]
+    n_anions = sum(1 for site in relaxed if site.specie.symbol in (host, dopant))
+    a = pseudo_cubic_a(relaxed, n_anions)
+    return antifluorite(inputs["x"], anions=(host, dopant), cation=inputs["cation"], a=a)
+
+
 def bvse_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
-    """BVSE percolation barriers (1D/2D/3D, eV) of the mobile cation in the best ordering."""
+    """BVSE percolation barriers (1D/2D/3D, eV) of the mobile cation.
+
+    ``structure = "disordered"`` (default) uses the Fm-3m average cell at the relaxed a,
+    as the paper did with its refined structure; "ordered" uses the best relaxed
+    ordering itself (local distortions included, one arrangement only).
+    """
     import importlib
 
     bvse = importlib.import_module(BVSE_MODULE)
+    if inputs["structure"] == "disordered":
+        structure = _average_cell(inputs, deps)
+    else:
+        structure = _structure(best_relaxed(deps)["structure"])
     result = bvse.percolation_barriers(
-        _structure(best_relaxed(deps)["structure"]),
-        mobile=inputs["mobile"],
-        resolution_angstrom=inputs["resolution_angstrom"],
+        structure, mobile=inputs["cation"], resolution_angstrom=inputs["resolution_angstrom"]
     )
-    return result.as_dict()
+    return {**result.as_dict(), "structure": inputs["structure"]}
 
 
 def md_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
@@ -319,20 +338,12 @@ def diffraction_stage(inputs: dict[str, Any], deps: dict[str, Any], context: Tas
     is simulated for ``antifluorite(x)`` with a taken from the best relaxed ordering.
     """
     from sselab.diffraction.simulate import simulate_pattern
-    from sselab.pipeline.lattice import pseudo_cubic_a
-    from sselab.structures import antifluorite
 
-    relaxed = _structure(best_relaxed(deps)["structure"])
-    host, dopant = inputs["anions"]
-    n_anions = sum(1 for site in relaxed if site.specie.symbol in (host, dopant))
-    a = pseudo_cubic_a(relaxed, n_anions)
-    simulated = simulate_pattern(
-        antifluorite(inputs["x"], anions=(host, dopant), cation=inputs["cation"], a=a),
-        inputs["radiation"],
-    )
+    cell = _average_cell(inputs, deps)
+    simulated = simulate_pattern(cell, inputs["radiation"])
     strongest = np.argsort(simulated.intensity)[::-1][: inputs["n_peaks"]]
     return {
-        "a_angstrom": a,
+        "a_angstrom": cell.lattice.a,
         "radiation": inputs["radiation"],
         "peaks": [
             {
@@ -564,15 +575,30 @@ def bvse_available() -> bool:
         return False
 
 
-def bvse_task(mobile: str, relaxed: Sequence[Task], resolution_angstrom: float = 0.2) -> Task:
-    """BVSE barriers of the best relaxed ordering.
+def bvse_task(
+    cation: str,
+    anions: tuple[str, str],
+    x: float,
+    relaxed: Sequence[Task],
+    resolution_angstrom: float = 0.2,
+    structure: str = "disordered",
+) -> Task:
+    """BVSE barriers of the average cell (or the best relaxed ordering), see :func:`bvse_stage`.
 
     Example:
         >>> order = order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 1)
-        >>> bvse_task("Li", relax_tasks(order, RelaxSettings())).inputs["mobile"]
-        'Li'
+        >>> bvse_task("Li", ("S", "N"), 0.5, relax_tasks(order, RelaxSettings())).kind
+        'bvse'
     """
-    inputs = {"mobile": mobile, "resolution_angstrom": resolution_angstrom}
+    if structure not in ("disordered", "ordered"):
+        raise ValueError(f"structure = '{structure}': choose 'disordered' or 'ordered'")
+    inputs = {
+        "cation": cation,
+        "anions": list(anions),
+        "x": x,
+        "resolution_angstrom": resolution_angstrom,
+        "structure": structure,
+    }
     return Task("bvse", inputs, bvse_stage, _relaxed_deps(relaxed), label=relaxed[0].label)
 
 
