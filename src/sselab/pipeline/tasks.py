@@ -112,7 +112,13 @@ def best_relaxed(deps: Mapping[str, Any], prefix: str = "relax") -> dict[str, An
 
 
 def order_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
-    """Ordered supercells of M(2+x)A'(x)A(1-x), lowest Ewald energy first."""
+    """Ordered supercells of M(2+x)A'(x)A(1-x), lowest Ewald energy first.
+
+    Example:
+        >>> inputs = order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 2).inputs
+        >>> order_stage(dict(inputs), {}, TaskContext(Path("/tmp")))["formula"]
+        'Li5SN'
+    """
     from sselab.structures import actual_x, antifluorite, enumerate_orderings, ewald_energy_per_atom
 
     host, dopant = inputs["anions"]
@@ -131,7 +137,14 @@ def order_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskConte
 
 
 def relax_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
-    """MLIP cell + position relaxation of ordering ``index`` of the ``order`` payload."""
+    """MLIP cell + position relaxation of ordering ``index`` of the ``order`` payload.
+
+    Example:
+        >>> out = relax_stage({"index": 0, "model": "chgnet:0.3.0", "fmax": 0.1, "max_steps": 50},
+        ...                   {"order": order_payload}, context)  # doctest: +SKIP
+        >>> out["energy_per_atom_eV"]  # doctest: +SKIP
+        -3.98
+    """
     from sselab.calculators import get_calculator, relax
 
     structure = _structure(deps["order"]["structures"][inputs["index"]])
@@ -144,7 +157,15 @@ def relax_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskConte
 
 
 def relax_phase_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
-    """Relaxed energy of a named reference phase (via ``sselab.thermo.relax_phases``)."""
+    """Relaxed energy of a named reference phase (via ``sselab.thermo.relax_phases``).
+
+    Example:
+        >>> from sselab.structures import reference_phases
+        >>> task = relax_phase_task("Li", reference_phases(["Li"])["Li"], RelaxSettings())
+        >>> out = relax_phase_stage(dict(task.inputs), {}, TaskContext(Path("/tmp")))  # doctest: +SKIP
+        >>> round(out["energy_per_atom_eV"], 1)  # doctest: +SKIP
+        -1.9
+    """
     from sselab.thermo.energies import relax_phases
 
     energy = relax_phases(
@@ -172,6 +193,11 @@ def tie_line_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskCo
     has only for Li–N–S (the ``window`` stage); the tie line is defined for every
     chemistry and equals the hull energy whenever M2A and M3A' are the decomposition
     products, as the paper found for Li–N–S.
+
+    Example:
+        >>> out = tie_line_stage({"anions": ["S", "N"]}, deps, context)  # doctest: +SKIP
+        >>> out["e_above_tie_meV_per_atom"]  # doctest: +SKIP
+        33.4
     """
     from sselab.thermo.hull import tie_line_energy_per_atom
 
@@ -203,7 +229,13 @@ def tie_line_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskCo
 
 
 def window_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
-    """Full reference-phase hull and electrochemical window vs Li+/Li of the best ordering."""
+    """Full reference-phase hull and electrochemical window vs Li+/Li of the best ordering.
+
+    Example:
+        >>> out = window_stage({"scheme": "raw"}, deps, context)  # doctest: +SKIP
+        >>> out["reduction_limit_V"], round(out["oxidation_limit_V"], 2)  # doctest: +SKIP
+        (0.0, 0.55)
+    """
     from pymatgen.analysis.phase_diagram import PhaseDiagram
 
     from sselab.thermo.energies import to_entry
@@ -246,6 +278,16 @@ def bvse_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContex
     ``structure = "disordered"`` (default) uses the Fm-3m average cell at the relaxed a,
     as the paper did with its refined structure; "ordered" uses the best relaxed
     ordering itself (local distortions included, one arrangement only).
+
+    Example:
+        >>> from sselab.structures import antifluorite, enumerate_orderings
+        >>> cell = enumerate_orderings(antifluorite(0.5, a=5.458), (1, 1, 1), n=1)[0]
+        >>> deps = {"relax0": {"structure": cell.as_dict(), "energy_per_atom_eV": 0.0}}
+        >>> inputs = {"cation": "Li", "anions": ["S", "N"], "x": 0.5,
+        ...           "resolution_angstrom": 0.3, "structure": "disordered"}
+        >>> out = bvse_stage(inputs, deps, TaskContext(Path("/tmp")))
+        >>> round(out["barrier_3d_eV"], 1)  # 5.458 Å is the paper's a(0.5)
+        0.4
     """
     import importlib
 
@@ -265,6 +307,11 @@ def md_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext)
 
     The trajectory lives in ``context.work_dir`` and the run resumes from its
     checkpoint, so an interrupted screening loses at most one checkpoint interval.
+
+    Example:
+        >>> out = md_stage(dict(md_task.inputs), deps, context)  # doctest: +SKIP
+        >>> out["D_cm2_per_s"]["value"], out["D_cm2_per_s"]["error"]  # doctest: +SKIP
+        (2.1e-05, 4e-06)
     """
     from sselab.transport.analysis import analyze_diffusion
     from sselab.transport.md import run_md
@@ -302,6 +349,11 @@ def transport_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskC
 
     Mirrors ``sselab.transport.analysis.arrhenius_from_results`` on the stored MD
     summaries (the task payloads are JSON, not DiffusionResult objects).
+
+    Example:
+        >>> out = transport_stage({"temperature_K": 300.0}, md_payloads, context)  # doctest: +SKIP
+        >>> out["sigma_S_per_cm"]["value"], out["sigma_S_per_cm"]["error"]  # doctest: +SKIP
+        (0.008, 0.003)
     """
     from sselab.transport.analysis import Estimate, arrhenius_fit, nernst_einstein_sigma
 
@@ -336,6 +388,16 @@ def diffraction_stage(inputs: dict[str, Any], deps: dict[str, Any], context: Tas
 
     The experiment sees the disordered Fm-3m average, not one ordering, so the pattern
     is simulated for ``antifluorite(x)`` with a taken from the best relaxed ordering.
+
+    Example:
+        >>> from sselab.structures import antifluorite, enumerate_orderings
+        >>> cell = enumerate_orderings(antifluorite(0.5, a=5.458), (1, 1, 1), n=1)[0]
+        >>> deps = {"relax0": {"structure": cell.as_dict(), "energy_per_atom_eV": 0.0}}
+        >>> inputs = {"cation": "Li", "anions": ["S", "N"], "x": 0.5,
+        ...           "radiation": "CuKa", "n_peaks": 3}
+        >>> out = diffraction_stage(inputs, deps, TaskContext(Path("/tmp")))
+        >>> round(out["a_angstrom"], 3), out["peaks"][0]["hkl"]
+        (5.458, [1, 1, 1])
     """
     from sselab.diffraction.simulate import simulate_pattern
 
