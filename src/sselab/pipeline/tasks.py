@@ -162,7 +162,8 @@ def relax_phase_stage(inputs: dict[str, Any], deps: dict[str, Any], context: Tas
     Example:
         >>> from sselab.structures import reference_phases
         >>> task = relax_phase_task("Li", reference_phases(["Li"])["Li"], RelaxSettings())
-        >>> out = relax_phase_stage(dict(task.inputs), {}, TaskContext(Path("/tmp")))  # doctest: +SKIP
+        >>> context = TaskContext(Path("/tmp"))
+        >>> out = relax_phase_stage(dict(task.inputs), {}, context)  # doctest: +SKIP
         >>> round(out["energy_per_atom_eV"], 1)  # doctest: +SKIP
         -1.9
     """
