@@ -200,13 +200,24 @@ def _displacement(a: Atoms, b: Atoms) -> np.ndarray:
 
 
 def _relax_endpoint(
-    atoms: Atoms, calculator: Calculator, fmax: float, optimizer: str, max_steps: int
+    atoms: Atoms,
+    calculator: Calculator,
+    fmax: float,
+    optimizer: str,
+    max_steps: int,
+    name: str,
+    progress: bool,
 ) -> Atoms:
     relaxed = atoms.copy()
     relaxed.calc = calculator
-    converged = OPTIMIZERS[optimizer](relaxed, logfile=None).run(fmax=fmax, steps=max_steps)
+    opt = OPTIMIZERS[optimizer](relaxed, logfile=None)
+    converged = False
+    with tqdm(total=max_steps, desc=f"relax {name}", unit="step", disable=not progress) as bar:
+        for step_converged in opt.irun(fmax=fmax, steps=max_steps):
+            converged = step_converged
+            bar.update(opt.nsteps - bar.n)
     if not converged:
-        logger.warning("endpoint relaxation not converged in %d steps", max_steps)
+        logger.warning("%s state not relaxed to %g eV/Å in %d steps", name, fmax, max_steps)
     energy = relaxed.get_potential_energy()
     forces = relaxed.get_forces(apply_constraint=False)
     _freeze(relaxed, energy, forces)
@@ -442,8 +453,9 @@ def _run_neb_uncached(
         for atoms, i in ((first, 0), (last, 1)):
             _freeze(atoms, checkpoint["endpoint_energies"][i], checkpoint["endpoint_forces"][i])
     elif relax_endpoints:
-        first = _relax_endpoint(initial, calc, fmax, optimizer_name, max(max_steps, 200))
-        last = _relax_endpoint(final, calc, fmax, optimizer_name, max(max_steps, 200))
+        steps = max(max_steps, 200)
+        first = _relax_endpoint(initial, calc, fmax, optimizer_name, steps, "initial", progress)
+        last = _relax_endpoint(final, calc, fmax, optimizer_name, steps, "final", progress)
     else:
         first, last = initial.copy(), final.copy()
         for atoms in (first, last):
@@ -490,7 +502,7 @@ def _run_neb_uncached(
             converged = step_converged
             if checkpoint_path is not None and opt.nsteps % checkpoint_interval_steps == 0:
                 _save_checkpoint(checkpoint_path, key, neb, opt, optimizer_name)
-            bar.n = opt.nsteps
+            bar.update(opt.nsteps - bar.n)
             bar.set_postfix(fmax=f"{neb.get_residual():.3f}")
     if checkpoint_path is not None:
         _save_checkpoint(checkpoint_path, key, neb, opt, optimizer_name)
