@@ -44,6 +44,7 @@ STAGE_CLI_MODULES: tuple[str, ...] = (
     "sselab.thermo.cli",
     "sselab.diffraction.cli",
     "sselab.transport.cli",
+    "sselab.transport.neb_cli",
     "sselab.transport.bvse_cli",
     "sselab.electrochem.cli",
 )
