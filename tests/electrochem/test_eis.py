@@ -20,6 +20,7 @@ from sselab.electrochem.fit import (
     fit_circuit,
     intercept_resistance,
     pellet_circuit,
+    select_circuit,
 )
 from sselab.electrochem.readers import EISDataWarning, EISFileError, EISSpectrum, read_eis
 from sselab.electrochem.validity import lin_kk
@@ -231,3 +232,18 @@ def test_unreadable_mpr_names_the_file(tmp_path: Path) -> None:
     path.write_bytes(b"not a BioLogic file")
     with pytest.raises(EISFileError, match=r"broken\.mpr: galvani cannot read"):
         read_eis(path)
+
+
+def test_bic_selection_adds_an_arc_only_when_the_data_need_it() -> None:
+    candidates = [pellet_circuit(), pellet_circuit(grain_boundary=True)]
+    single, _ = select_circuit(pellet_spectrum(seed=7), candidates)
+    assert single.circuit == pellet_circuit()
+    f = np.logspace(7, -1, 81)
+    jw = 2j * np.pi * f
+    z = 1 / (1 / 1000 + 1e-10 * jw**0.95) + 1 / (1 / 3000 + 1e-7 * jw**0.85) + 1 / (1e-5 * jw**0.8)
+    rng = np.random.default_rng(8)
+    z = z + 0.005 * np.abs(z) * (rng.standard_normal(f.size) + 1j * rng.standard_normal(f.size))
+    double, table = select_circuit(EISSpectrum(f, z.real, z.imag), candidates)
+    assert double.circuit == pellet_circuit(grain_boundary=True)
+    assert table[0]["bic"] < table[1]["bic"]
+    assert double.resistance_ohm == pytest.approx(4000, rel=0.02)

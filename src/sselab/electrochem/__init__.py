@@ -33,6 +33,7 @@ from sselab.electrochem.fit import (
     fit_circuit,
     intercept_resistance,
     pellet_circuit,
+    select_circuit,
 )
 from sselab.electrochem.readers import (
     CyclingData,
@@ -80,6 +81,7 @@ __all__ = [
     "read_cycling",
     "read_dc_polarisation",
     "read_eis",
+    "select_circuit",
     "steady_currents",
     "symmetric_cell",
 ]

@@ -59,6 +59,10 @@ def eis_fit_command(
     ),
     grain_boundary: bool = typer.Option(False, help="Add a grain-boundary arc R2 ‖ CPE2."),
     tail: str = typer.Option("cpe", help="Electrode tail: cpe (blocking), warburg or none."),
+    inductance: bool = typer.Option(False, help="Add a series inductance L0 (cables)."),
+    select: bool = typer.Option(
+        False, "--select", help="Compare all pellet circuits by BIC and keep the best (slower)."
+    ),
     out: Path = typer.Option(Path("out"), help="Folder for eis_<name>.json and .png."),
 ) -> None:
     """Fit a spectrum: R_ion (Ω), sigma (S/cm), intercept, Kramers-Kronig test, DRT."""
@@ -72,14 +76,14 @@ def eis_fit_command(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             spectrum = read_eis(file, instrument)
-            analysis = analyze_spectrum(
-                spectrum, thickness_cm, diameter_cm, pellet_circuit(grain_boundary, tail)
-            )
+            circuit = pellet_circuit(grain_boundary, tail, inductance)
+            analysis = analyze_spectrum(spectrum, thickness_cm, diameter_cm, circuit, select=select)
     except (EISFileError, EISFitError, ValueError) as exc:
         _fail(str(exc))
     _echo_warnings(caught)
     fit = analysis.fit
     typer.echo(f"{spectrum.source}: {spectrum.n_points} points ({spectrum.instrument})")
+    typer.echo(f"circuit    {fit.circuit}")
     for name, value, error in zip(fit.parameter_names, fit.values, fit.errors, strict=True):
         typer.echo(f"  {name:8s} {value:.5g} ± {error:.2g}")
     typer.echo(f"R_ion      {fit.resistance_ohm:.5g} ± {fit.resistance_err_ohm:.2g} Ω")

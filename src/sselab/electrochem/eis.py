@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sselab.electrochem.conductivity import Conductivity, pellet_conductivity
@@ -14,6 +14,7 @@ from sselab.electrochem.fit import (
     InterceptResult,
     fit_circuit,
     intercept_resistance,
+    select_circuit,
 )
 from sselab.electrochem.readers import EISSpectrum
 from sselab.electrochem.validity import KKResult, lin_kk
@@ -33,6 +34,7 @@ class EISAnalysis:
             usable arc); intercept_conductivity from it.
         kk: lin-KK validity test.
         drt: distribution of relaxation times.
+        candidates: BIC table of the circuits compared (empty unless selected).
     """
 
     spectrum: EISSpectrum
@@ -42,6 +44,7 @@ class EISAnalysis:
     intercept_conductivity: Conductivity | None
     kk: KKResult
     drt: DRTResult
+    candidates: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form (without the raw spectrum arrays, which stay in the input file)."""
@@ -64,6 +67,7 @@ class EISAnalysis:
             "kramers_kronig": {
                 k: v for k, v in self.kk.as_dict().items() if not k.startswith("residual_")
             },
+            "circuit_candidates": self.candidates,
             "drt": {
                 "peaks": [p.as_dict() for p in self.drt.peaks],
                 "regularisation": self.drt.regularisation,
@@ -77,6 +81,7 @@ def analyze_spectrum(
     diameter_cm: float | None = None,
     circuit: str | None = None,
     drt_regularisation: float = 1e-5,
+    select: bool = False,
 ) -> EISAnalysis:
     """Fit, intercept, conductivity, Kramers-Kronig test and DRT of one spectrum.
 
@@ -85,6 +90,8 @@ def analyze_spectrum(
         thickness_cm, diameter_cm: pellet geometry (both or neither).
         circuit: impedance.py circuit string (default ``R0-p(R1,CPE1)-CPE2``).
         drt_regularisation: lambda of the DRT.
+        select: compare every pellet-circuit variant by BIC (:func:`select_circuit`)
+            instead of fitting ``circuit`` alone.
 
     Example:
         >>> result = analyze_spectrum(read_eis("pellet.mpt"), 0.1, 1.0)  # doctest: +SKIP
@@ -93,7 +100,10 @@ def analyze_spectrum(
     """
     if (thickness_cm is None) != (diameter_cm is None):
         raise ValueError("give both thickness and diameter, or neither")
-    fit = fit_circuit(spectrum, circuit)
+    if select:
+        fit, candidates = select_circuit(spectrum)
+    else:
+        fit, candidates = fit_circuit(spectrum, circuit), []
     try:
         intercept = intercept_resistance(spectrum)
     except EISFitError as exc:
@@ -116,4 +126,5 @@ def analyze_spectrum(
         intercept_conductivity=sigma_intercept,
         kk=lin_kk(spectrum),
         drt=drt(spectrum, drt_regularisation),
+        candidates=candidates,
     )

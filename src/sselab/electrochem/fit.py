@@ -36,6 +36,7 @@ from sselab.electrochem.drt import drt
 from sselab.electrochem.readers import EISSpectrum
 
 TAILS = ("cpe", "warburg", "none")
+SCREENING_EVALUATIONS = 500  # per starting point, before the best start is polished
 POOR_FIT_RESIDUAL = 0.05  # rms |Z_fit - Z| / |Z| above which a fit is reported as poor
 
 
@@ -47,18 +48,21 @@ class EISFitWarning(UserWarning):
     """A fit that converged but describes the data poorly, or hit its step limit."""
 
 
-def pellet_circuit(grain_boundary: bool = False, tail: str = "cpe") -> str:
+def pellet_circuit(
+    grain_boundary: bool = False, tail: str = "cpe", inductance: bool = False
+) -> str:
     """impedance.py circuit string for a pellet between two electrodes.
 
     R0 (leads and any bulk arc above the frequency window) in series with the bulk
     arc R1 ‖ CPE1, optionally a grain-boundary arc R2 ‖ CPE2, and the electrode tail:
-    a CPE (blocking electrodes), a semi-infinite Warburg W, or nothing.
+    a CPE (blocking electrodes), a semi-infinite Warburg W, or nothing; optionally a
+    series inductance L0 (cables, at the highest frequencies).
 
     Example:
         >>> pellet_circuit()
         'R0-p(R1,CPE1)-CPE2'
-        >>> pellet_circuit(grain_boundary=True, tail="warburg")
-        'R0-p(R1,CPE1)-p(R2,CPE2)-W3'
+        >>> pellet_circuit(grain_boundary=True, tail="warburg", inductance=True)
+        'L0-R0-p(R1,CPE1)-p(R2,CPE2)-W3'
     """
     if tail not in TAILS:
         raise ValueError(f"tail must be one of {TAILS}, got '{tail}'")
@@ -70,6 +74,8 @@ def pellet_circuit(grain_boundary: bool = False, tail: str = "cpe") -> str:
         parts.append(f"CPE{index}")
     elif tail == "warburg":
         parts.append(f"W{index}")
+    if inductance:
+        parts.insert(0, "L0")
     return "-".join(parts)
 
 
@@ -244,7 +250,9 @@ def _initial_guesses(spectrum: EISSpectrum, circuit: str) -> list[np.ndarray]:
             r0 = max(float(zr[0]), 0.0) * r0_fraction
             r_arcs = max(r_total - r0, 1e-3 * r_total)
             for arcs in _arc_options(spectrum, v, r_arcs, n_arcs):
-                values = {"R0": r0}
+                # L from the inductive (Im Z > 0) part at the highest frequency, if any
+                l0 = max(float(-y[0]), 1e-6 * r_total) / float(omega[0])
+                values = {"R0": r0, "L0": l0}
                 for k, (r, tau) in enumerate(arcs, start=1):
                     # tau = (R Q)^(1/n) for R || CPE with n = 0.9
                     values |= {f"R{k}": r, f"CPE{k}_Q": tau**0.9 / r, f"CPE{k}_n": 0.9}
@@ -273,17 +281,32 @@ class _Coordinates:
     Q -> inf. R0 stays linear so it can reach 0; exponents n lie in [0, 1].
     """
 
-    def __init__(self, circuit: str, names: list[str], frequency_Hz: np.ndarray) -> None:
+    def __init__(self, circuit: str, names: list[str], spectrum: EISSpectrum) -> None:
         self.logged = np.array([not (n == "R0" or n.endswith("_n")) for n in names])
         compact = circuit.replace(" ", "")
         self.arcs = [
             (names.index(f"R{k}"), names.index(f"CPE{k}_Q"), names.index(f"CPE{k}_n"))
             for k in re.findall(r"p\(R(\d+),CPE\1\)", compact)
         ]
-        tau_fast = 1 / (2 * np.pi * frequency_Hz.max())
-        tau_slow = 1 / (2 * np.pi * frequency_Hz.min())
+        omega = 2 * np.pi * spectrum.frequency_Hz
+        z_max = float(np.abs(spectrum.z_ohm).max())
+        # An element the data do not need drifts to 0 or infinity, and in log space that
+        # never converges: each is kept between "negligible" (1e-9 |Z|max) and
+        # "dominant" (1e4 |Z|max) impedance somewhere in the measured window.
+        low, high = 1e-9 * z_max, 1e4 * z_max
+        ranges = {
+            "R": (low, high),
+            "L": (low / omega.max(), high / omega.min()),
+            "W": (low * math.sqrt(omega.min()), high * math.sqrt(omega.max())),
+            "CPE": (1 / (high * max(omega.max(), 1.0)), 1 / (low * min(omega.min(), 1.0))),
+        }
         self.lower = np.where(self.logged, -np.inf, 0.0)
         self.upper = np.array([1.0 if n.endswith("_n") else np.inf for n in names])
+        for k, name in enumerate(names):
+            if self.logged[k]:
+                lo, hi = ranges[re.match(r"[A-Z]+", name).group(0)]
+                self.lower[k], self.upper[k] = math.log(lo), math.log(hi)
+        tau_fast, tau_slow = 1 / omega.max(), 1 / omega.min()
         for _, q, _ in self.arcs:
             self.lower[q], self.upper[q] = math.log(tau_fast / 100), math.log(tau_slow * 100)
 
@@ -297,10 +320,8 @@ class _Coordinates:
         u = np.where(self.logged, np.log(np.where(self.logged, np.maximum(p, 1e-300), 1.0)), p)
         for r, q, n in self.arcs:
             u[q] = math.log(max(p[r] * p[q], 1e-300)) / max(p[n], 0.05)
-        margin = 1e-9 * np.maximum(1.0, np.abs(np.where(np.isfinite(self.lower), self.lower, 0)))
-        return np.clip(
-            u, self.lower + margin, np.where(np.isfinite(self.upper), self.upper - 1e-9, np.inf)
-        )
+        span = np.where(np.isfinite(self.upper - self.lower), self.upper - self.lower, 1.0)
+        return np.clip(u, self.lower + 1e-6 * span, self.upper - 1e-6 * span)
 
     def derivative(self, u: np.ndarray) -> np.ndarray:
         """dp/du (central differences), to carry the covariance over to p."""
@@ -356,7 +377,7 @@ def fit_circuit(
     scale = np.concatenate([np.abs(z), np.abs(z)])
     target = np.concatenate([z.real, z.imag]) / scale
 
-    coords = _Coordinates(circuit, names, f)
+    coords = _Coordinates(circuit, names, spectrum)
 
     def residuals(u: np.ndarray) -> np.ndarray:
         z_model = model(coords.to_params(u), f)
@@ -368,24 +389,32 @@ def fit_circuit(
             raise ValueError(f"initial_guess needs {len(names)} values (R, Q, W > 0) for {names}")
     else:
         starts = _initial_guesses(spectrum, circuit)
+
+    def solve(u0: np.ndarray, budget: int) -> Any:
+        with np.errstate(all="ignore"):
+            return least_squares(
+                residuals,
+                u0,
+                bounds=(coords.lower, coords.upper),
+                x_scale="jac",
+                ftol=1e-12,
+                xtol=1e-12,
+                gtol=1e-12,
+                max_nfev=budget,
+            )
+
+    # Every start gets a short budget (good starts converge in tens of evaluations);
+    # only the best one, if still moving, gets the full budget.
     best = None
     for start in starts:
         try:
-            with np.errstate(all="ignore"):
-                result = least_squares(
-                    residuals,
-                    coords.from_params(start),
-                    bounds=(coords.lower, coords.upper),
-                    x_scale="jac",
-                    ftol=1e-12,
-                    xtol=1e-12,
-                    gtol=1e-12,
-                    max_nfev=max_evaluations,
-                )
+            result = solve(coords.from_params(start), min(SCREENING_EVALUATIONS, max_evaluations))
         except ValueError:
             continue  # a start that evaluates to NaN/inf: the others may still work
         if np.isfinite(result.cost) and (best is None or result.cost < best.cost):
             best = result
+    if best is not None and best.status == 0 and max_evaluations > SCREENING_EVALUATIONS:
+        best = solve(best.x, max_evaluations)
     if best is None:
         raise EISFitError(f"{spectrum.source}: circuit {circuit} could not be evaluated")
     values = coords.to_params(best.x)
@@ -577,3 +606,43 @@ def intercept_resistance(spectrum: EISSpectrum, n_tail_points: int = 6) -> Inter
         n_arc_points=int(arc.size),
         n_tail_points=int(tail.size) if method == "arc_tail" else 0,
     )
+
+
+def select_circuit(
+    spectrum: EISSpectrum, candidates: list[str] | None = None
+) -> tuple[CircuitFit, list[dict[str, Any]]]:
+    """Fit several pellet circuits and keep the one with the lowest BIC.
+
+    BIC = N ln(RSS / N) + k ln N on the |Z|-weighted residuals (N = 2 x points, k =
+    parameters), so an extra arc, tail or inductance must pay for its parameters.
+
+    Args:
+        spectrum: the data.
+        candidates: circuit strings; default every :func:`pellet_circuit` variant
+            (grain boundary or not, CPE/Warburg/no tail, inductance or not).
+
+    Returns:
+        (best fit, table of every candidate's circuit, BIC and relative residual).
+
+    Example:
+        >>> best, table = select_circuit(read_eis("cell.DTA"))  # doctest: +SKIP
+    """
+    if candidates is None:
+        candidates = [
+            pellet_circuit(gb, tail, ind)
+            for gb in (False, True)
+            for tail in TAILS
+            for ind in (False, True)
+        ]
+    fits, table = [], []
+    n = 2 * spectrum.n_points
+    for circuit in candidates:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EISFitWarning)
+            fit = fit_circuit(spectrum, circuit)
+        rss = 2 * spectrum.n_points * fit.relative_residual**2
+        bic = n * math.log(max(rss, 1e-300) / n) + len(fit.parameter_names) * math.log(n)
+        fits.append((bic, fit))
+        table.append({"circuit": circuit, "bic": bic, "relative_residual": fit.relative_residual})
+    best = min(fits, key=lambda item: item[0])[1]
+    return best, sorted(table, key=lambda row: row["bic"])

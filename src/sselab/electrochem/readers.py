@@ -195,9 +195,9 @@ _ROLES: dict[str, set[str]] = {
     "frequency": {"freq", "frequency", "f"},
     "z_real": {"zre", "zreal", "z'", "zr", "real", "re"},
     "z_imag": {"zim", "zimag", "zimg", "z''", 'z"', "zi", "imag", "im"},
-    "time": {"time", "testtime", "totaltime", "elapsedtime", "t", "totaltime(s)"},
+    "time": {"time", "testtime", "totaltime", "elapsedtime", "t"},
     "voltage": {"ewe", "ecell", "voltage", "potential", "v", "e", "<ewe>"},
-    "current": {"<i>", "i", "current", "control/v/ma"},
+    "current": {"<i>", "i", "current"},
     "cycle": {"cyclenumber", "cycle", "cycleid", "cycleindex", "cycleno", "cycle#"},
 }
 
@@ -330,12 +330,11 @@ def _read_lines(path: Path) -> list[str]:
         raw = path.read_bytes()
     except OSError as exc:
         raise EISFileError(f"{path}: cannot open ({exc.strerror})") from None
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            return raw.decode(encoding).splitlines()
-        except UnicodeDecodeError:
-            continue
-    raise EISFileError(f"{path}: not a text file")  # latin-1 decodes anything; defensive
+    try:
+        return raw.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        # EC-Lab and Gamry write Windows-1252/Latin-1 (µ, °, Ω in headers).
+        return raw.decode("latin-1").splitlines()
 
 
 def _sniff_delimiter(line: str) -> str | None:
