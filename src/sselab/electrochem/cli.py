@@ -31,6 +31,13 @@ def _write(out: Path, stem: str, result: dict[str, Any], figure: Any) -> None:
     typer.echo(f"wrote {out / f'{stem}.json'} and {out / f'{stem}.png'}")
 
 
+def _paper(table: str, *keys: str) -> dict[str, Any]:
+    """The paper's values for comparison in a JSON (never used as results)."""
+    from sselab.report import paper_value
+
+    return {"paper": {key: paper_value(table, key) for key in keys}}
+
+
 def _geometry(thickness: str | None, diameter: str | None) -> tuple[float | None, float | None]:
     from sselab.electrochem.conductivity import parse_length_cm
 
@@ -96,7 +103,8 @@ def eis_fit_command(
         typer.echo(f"sigma      {sigma.sigma_S_per_cm:.4g} ± {sigma.sigma_err_S_per_cm:.2g} S/cm")
     kk = analysis.kk
     typer.echo(f"lin-KK     rms {kk.rms_residual_pct:.2f} % of |Z| (valid: {kk.valid})")
-    _write(out, f"eis_{file.stem}", analysis.as_dict(), eis_figure(analysis))
+    paper = _paper("transport_measured", "sigma_RT_Li2.5N0.5S0.5_S_per_cm", "pellet_thickness_mm")
+    _write(out, f"eis_{file.stem}", analysis.as_dict() | paper, eis_figure(analysis))
 
 
 def _mass_g(text: str) -> float:
@@ -216,7 +224,8 @@ def dcpol_command(
             f"{result.orders_of_magnitude_err:.2f} (paper: 10^"
             f"{paper_value('transport_measured', 'electronic_vs_ionic_orders_of_magnitude')})"
         )
-    _write(out, f"dcpol_{file.stem}", result.as_dict(), dcpol_figure(result))
+    paper = _paper("transport_measured", "electronic_vs_ionic_orders_of_magnitude")
+    _write(out, f"dcpol_{file.stem}", result.as_dict() | paper, dcpol_figure(result))
 
 
 def cycling_command(
@@ -259,7 +268,11 @@ def cycling_command(
         staircase = len(ccd.steps_mA_per_cm2) > 2
         if staircase and ccd.ccd_mA_per_cm2 is not None:
             typer.echo(f"CCD   {ccd.ccd_mA_per_cm2:.3g} ± {ccd.ccd_err_mA_per_cm2:.2g} mA/cm²")
-        payload = result.as_dict() | {"critical_current_density": ccd.as_dict()}
+        payload = (
+            result.as_dict()
+            | {"critical_current_density": ccd.as_dict()}
+            | _paper("cells", "critical_current_density_mA_per_cm2", "symmetric_hours_stable")
+        )
         figure = (
             figures.ccd_figure(data, ccd, area)
             if staircase
@@ -274,7 +287,12 @@ def cycling_command(
         typer.echo(
             f"retention {100 * result.retention[-1]:.1f} % after {result.cycles[-1].cycle} cycles"
         )
-        payload = result.as_dict()
+        payload = result.as_dict() | _paper(
+            "cells",
+            "full_cell_initial_discharge_mAh_per_g_0.1C",
+            "full_cell_initial_coulombic_efficiency",
+            "long_cycling_retention",
+        )
         figure = figures.full_cell_figure(data, result)
     _write(out, f"cycling_{file.stem}", payload, figure)
 
