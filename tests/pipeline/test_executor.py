@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from sselab.pipeline.executor import dask_client, plan, run_tasks
+from sselab.pipeline.executor import dask_client, local_cluster, plan, run_tasks
 from sselab.pipeline.store import ResultStore
 from sselab.pipeline.tasks import Task, TaskContext
 
@@ -84,8 +84,15 @@ def gpu_job(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) 
 def test_gpu_tasks_run_one_at_a_time_on_the_gpu_worker(tmp_path: Path) -> None:
     # One worker owns "GPU 0" (a declared resource + CUDA_VISIBLE_DEVICES), one does not;
     # the placement logic is Dask's and needs no physical GPU to be exercised.
+    # Connecting by address is the --scheduler path (an existing cluster).
     jobs = [Task("md", {"k": k}, gpu_job, resources={"GPU": 1}) for k in range(4)]
-    with dask_client(workers=2, gpus=1) as client, ResultStore(tmp_path / "g.sqlite") as store:
+    with (
+        local_cluster(2, gpus=1) as cluster,
+        dask_client(scheduler=cluster.scheduler_address) as client,
+        ResultStore(tmp_path / "g.sqlite") as store,
+    ):
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        client.wait_for_workers(2)
         resources = {w["name"]: w["resources"] for w in client.scheduler_info()["workers"].values()}
         assert resources == {"gpu-0": {"GPU": 1}, "cpu-1": {}}
         summary = run_tasks(jobs, store, client, tmp_path, progress=False)

@@ -132,5 +132,25 @@ def test_cli_screen_and_results_export(baseline: Baseline, tmp_path: Path) -> No
     assert {Structure.from_file(p).composition.reduced_formula for p in relaxed} == {
         "Li5SN", "Li5NO"
     }  # fmt: skip
+    result = runner.invoke(
+        app,
+        ["results", "--store", str(baseline.store_path), "--kind", "relax_phase",
+         "--export", "json", "--structures", "extxyz", "--out", str(tmp_path / "x")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    from ase.io import read
+
+    phases = {r["inputs"]["inputs"]["name"]: r for r in json.loads(
+        (tmp_path / "x" / "results.json").read_text())}  # fmt: skip
+    assert sorted(phases) == ["Li2O", "Li2S", "alpha-Li3N"]
+    written = sorted((tmp_path / "x" / "structures").glob("*.extxyz"))
+    assert len(written) == 3
+    for path in written:
+        atoms = read(path)
+        row = phases[next(n for n, r in phases.items() if r["key"] == atoms.info["key"])]
+        assert atoms.info["energy_eV"] == pytest.approx(row["payload"]["energy_eV"])
+        assert atoms.get_volume() == pytest.approx(
+            Structure.from_dict(row["payload"]["structure"]).volume, rel=1e-6
+        )
     result = runner.invoke(app, ["results", "--store", str(baseline.store_path), "--export", "xml"])
     assert result.exit_code == 1 and "unknown export format 'xml'" in result.output
