@@ -168,6 +168,8 @@ def test_lengths_need_sane_units() -> None:
     assert parse_length_cm("0.1 cm") == parse_length_cm("1mm") == parse_length_cm("1000um")
     with pytest.raises(ValueError, match="unknown unit 'inch'"):
         parse_length_cm("1inch")
+    with pytest.raises(ValueError, match=r"--thickness: '1' has no unit; write e\.g\. 1mm or 1cm"):
+        parse_length_cm("1", "--thickness")
     with pytest.raises(ValueError, match="thickness = 10 cm is outside"):
         pellet_conductivity(100.0, 10.0, 1.0)  # "10" meant mm
     with pytest.raises(ValueError, match="resistance must be a positive"):

@@ -16,7 +16,7 @@ eis_app = typer.Typer(
     no_args_is_help=True,
 )
 
-LENGTH_HELP = "with a unit: 1mm, 0.1cm, 500um (a bare number is cm)"
+LENGTH_HELP = "with a unit: 1mm, 0.1cm, 500um"
 
 
 def _fail(message: str) -> None:

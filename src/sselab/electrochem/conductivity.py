@@ -15,10 +15,12 @@ DIAMETER_RANGE_CM = (0.05, 10.0)
 
 
 def parse_length_cm(text: str | float, name: str = "length") -> float:
-    """A length with its unit ("1mm", "0.1 cm", "500um") in cm; a bare number is cm.
+    """A length with its unit ("1mm", "0.1 cm", "500um") in cm; a float is taken as cm.
+
+    Text must carry a unit: "1" could mean 1 mm or 1 cm, a factor-10 error in sigma.
 
     Raises:
-        ValueError: naming ``name`` when the text is not a positive length.
+        ValueError: naming ``name`` when the text is not a positive length with a unit.
 
     Example:
         >>> parse_length_cm("1mm"), parse_length_cm("10 mm"), parse_length_cm("500um")
@@ -34,7 +36,9 @@ def parse_length_cm(text: str | float, name: str = "length") -> float:
             value = float(match.group(1))
         except ValueError:
             raise ValueError(f"{name}: '{match.group(1)}' is not a number") from None
-        unit = match.group(2) or "cm"
+        unit = match.group(2)
+        if not unit:
+            raise ValueError(f"{name}: '{text}' has no unit; write e.g. {text}mm or {text}cm")
     if unit not in _LENGTH_CM:
         raise ValueError(f"{name}: unknown unit '{unit}' (use one of {sorted(_LENGTH_CM)})")
     if not (math.isfinite(value) and value > 0):

@@ -37,6 +37,7 @@ from sselab.electrochem.readers import EISSpectrum
 
 TAILS = ("cpe", "warburg", "none")
 SCREENING_EVALUATIONS = 500  # per starting point, before the best start is polished
+MIN_CPE_EXPONENT = 0.3
 POOR_FIT_RESIDUAL = 0.05  # rms |Z_fit - Z| / |Z| above which a fit is reported as poor
 
 
@@ -160,7 +161,7 @@ class CircuitFit:
         return {
             "circuit": self.circuit,
             "parameters": {
-                name: {"value": float(v), "error": float(e)}
+                name: {"value": float(v), "error": float(e) if np.isfinite(e) else None}
                 for name, v, e in zip(self.parameter_names, self.values, self.errors, strict=True)
             },
             "resistance_ohm": self.resistance_ohm,
@@ -278,7 +279,7 @@ class _Coordinates:
     its time constant, log tau with Q = tau^n / R, bounded to two decades beyond the
     measured window: an arc above the window then collapses onto R0 (only R0 + R1 is
     determined, and that is what sigma needs) instead of running off to R1 -> inf,
-    Q -> inf. R0 stays linear so it can reach 0; exponents n lie in [0, 1].
+    Q -> inf. R0 stays linear so it can reach 0.
     """
 
     def __init__(self, circuit: str, names: list[str], spectrum: EISSpectrum) -> None:
@@ -300,8 +301,11 @@ class _Coordinates:
             "W": (low * math.sqrt(omega.min()), high * math.sqrt(omega.max())),
             "CPE": (1 / (high * max(omega.max(), 1.0)), 1 / (low * min(omega.min(), 1.0))),
         }
-        self.lower = np.where(self.logged, -np.inf, 0.0)
-        self.upper = np.array([1.0 if n.endswith("_n") else np.inf for n in names])
+        # CPE exponents in [MIN_CPE_EXPONENT, 1]: below, a CPE is a resistor in disguise
+        # and trades off against R0 (seen on a spectrum without tail: R0 ± 2400 Ω).
+        exponent = np.array([n.endswith("_n") for n in names])
+        self.lower = np.where(self.logged, -np.inf, np.where(exponent, MIN_CPE_EXPONENT, 0.0))
+        self.upper = np.where(exponent, 1.0, np.inf)
         for k, name in enumerate(names):
             if self.logged[k]:
                 lo, hi = ranges[re.match(r"[A-Z]+", name).group(0)]
@@ -345,8 +349,9 @@ def fit_circuit(
 
     Residuals are (Z_fit - Z) / |Z| (real and imaginary parts), so every decade of the
     spectrum counts and a 0.5 % proportional noise gives a residual rms of ~0.005.
-    Parameters are bounded (R, Q, W >= 0; 0 <= n <= 1); several starting points from
-    the spectrum are tried and the lowest cost kept.
+    Parameters are bounded (R, Q, W > 0 within a wide range; 0.3 <= n <= 1); several
+    starting points from the spectrum are tried and the lowest cost kept. A parameter
+    the data do not determine gets an infinite error.
 
     Args:
         spectrum: the data.
@@ -429,6 +434,10 @@ def fit_circuit(
     to_p = coords.derivative(best.x)
     covariance = to_p @ cov_u @ to_p.T
     errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    # A parameter the residuals do not depend on (an element parked at its
+    # "negligible" bound) is undetermined: infinite error, not the zero pinv gives.
+    sensitivity = np.linalg.norm(best.jac, axis=0)
+    errors[sensitivity <= 1e-10 * sensitivity.max()] = np.inf
     resistors = [k for k, name in enumerate(names) if re.fullmatch(r"R\d+", name)]
     r_ion = float(values[resistors].sum())
     r_ion_err = float(np.sqrt(covariance[np.ix_(resistors, resistors)].sum()))
