@@ -134,6 +134,9 @@ def lattice_point(
         seed=seed,
         fmax=fmax,
         store=store,
+        # the measured a(x) is that of the cubic solid solution: a small ordered cell
+        # must not shear into a layered compound (see sselab.calculators.relax)
+        keep_cell_shape=True,
     )
     a_values = np.array([pseudo_cubic_a(r.structure, n_anions) for r in relaxed])
     return LatticePoint(

@@ -137,7 +137,7 @@ def order_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskConte
 
 
 def relax_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
-    """MLIP cell + position relaxation of ordering ``index`` of the ``order`` payload.
+    """MLIP volume + position relaxation of ordering ``index`` of the ``order`` payload.
 
     Example:
         >>> out = relax_stage({"index": 0, "model": "chgnet:0.3.0", "fmax": 0.1, "max_steps": 50},
@@ -150,7 +150,11 @@ def relax_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskConte
     structure = _structure(deps["order"]["structures"][inputs["index"]])
     calculator = get_calculator(inputs["model"], device=context.device)
     result = relax(
-        structure, calculator, fmax=inputs["fmax"], max_steps=inputs["max_steps"]
+        structure,
+        calculator,
+        fmax=inputs["fmax"],
+        max_steps=inputs["max_steps"],
+        keep_cell_shape=inputs["keep_cell_shape"],
     ).as_dict()
     result["model"] = inputs["model"]
     return result
@@ -554,7 +558,9 @@ def relax_tasks(order: Task, settings: RelaxSettings) -> list[Task]:
     return [
         Task(
             "relax",
-            {"index": k, **settings.as_inputs()},
+            # ordered cells of a cubic solid solution relax at fixed shape, as in
+            # sselab.thermo (see sselab.calculators.relax, keep_cell_shape)
+            {"index": k, "keep_cell_shape": True, **settings.as_inputs()},
             relax_stage,
             {"order": order},
             label=order.label,

@@ -222,6 +222,7 @@ def lowest_energy_ordering(
     fmax: float = 0.02,
     max_steps: int = 500,
     store: Any | None = None,
+    keep_cell_shape: bool = False,
 ) -> tuple[Any, list[Any]]:
     """Relax the ``n_candidates`` lowest-Ewald orderings with an MLIP; keep the lowest energy.
 
@@ -234,6 +235,7 @@ def lowest_energy_ordering(
         fmax: force convergence in eV/Å.
         max_steps: optimiser step limit per relaxation.
         store: optional ResultStore; finished relaxations are reused on a rerun.
+        keep_cell_shape: relax volume only (see ``sselab.calculators.relax``).
 
     Returns:
         (best RelaxResult, all RelaxResults in candidate order).
@@ -250,7 +252,14 @@ def lowest_energy_ordering(
 
     candidates = enumerate_orderings(structure, supercell, n=n_candidates, seed=seed)
     results = [
-        relax(c, calculator, fmax=fmax, max_steps=max_steps, store=store)
+        relax(
+            c,
+            calculator,
+            fmax=fmax,
+            max_steps=max_steps,
+            store=store,
+            keep_cell_shape=keep_cell_shape,
+        )
         for c in tqdm(
             candidates,
             desc=f"relax {candidates[0].composition.reduced_formula}",

@@ -209,6 +209,8 @@ class FiniteTemperatureHull:
         g_vib_meV_per_atom: e0 + vibrational (ordered cell with phonons).
         g_total_meV_per_atom: e0 + vibrational + configurational (disordered limit).
         n_imaginary_modes: imaginary modes in the ordered cell's phonon mesh.
+        imaginary_mode_fraction: their share of all mesh modes; above ~1 % the ordered
+            cell is dynamically unstable and F_vib (real modes only) is not trustworthy.
     """
 
     x: float
@@ -219,6 +221,7 @@ class FiniteTemperatureHull:
     g_vib_meV_per_atom: float
     g_total_meV_per_atom: float
     n_imaginary_modes: int
+    imaginary_mode_fraction: float
 
 
 def finite_temperature_e_hull(
@@ -253,4 +256,5 @@ def finite_temperature_e_hull(
         g_vib_meV_per_atom=e0_meV_per_atom + vibrational,
         g_total_meV_per_atom=e0_meV_per_atom + vibrational + configurational,
         n_imaginary_modes=f_solution.n_imaginary_modes,
+        imaginary_mode_fraction=f_solution.n_imaginary_modes / max(f_solution.n_modes, 1),
     )

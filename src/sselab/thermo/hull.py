@@ -49,6 +49,9 @@ class HullSettings:
         fmax_eV_per_angstrom: force threshold.
         max_steps: optimiser step limit.
         seed: ordering sampler seed.
+        keep_cell_shape: relax the ordered Li(2+x)N(x)S(1-x) cells at fixed shape
+            (volume only), as a model of the cubic solid solution; False lets a small
+            ordered cell shear into whatever ordered compound the MLIP prefers.
     """
 
     model: str = "chgnet"
@@ -57,6 +60,7 @@ class HullSettings:
     fmax_eV_per_angstrom: float = 0.05
     max_steps: int = 300
     seed: int = 0
+    keep_cell_shape: bool = True
 
 
 QUICK = HullSettings()
@@ -190,6 +194,7 @@ def solid_solution_energies(
             fmax=settings.fmax_eV_per_angstrom,
             max_steps=settings.max_steps,
             store=store,
+            keep_cell_shape=settings.keep_cell_shape,
         )
         rows.append((actual_x(best.structure), cell, best, results))
     return rows

@@ -14,7 +14,7 @@ from typing import Any
 
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
-from sselab.calculators import model_label
+from sselab.calculators import model_label, relax
 from sselab.report import Comparison, Section, paper_value
 from sselab.structures import reference_phases
 from sselab.thermo.anodes import ANODE_SYSTEMS, REDUCIBLE_BUILDERS
@@ -32,6 +32,7 @@ from sselab.thermo.window import StabilityWindow, stability_window
 logger = logging.getLogger(__name__)
 
 WINDOW_X = 0.5
+PHONON_FMAX_EV_PER_ANGSTROM = 0.005
 ANODES: tuple[str, ...] = ("Li", "In", "LiIn", "Si", "Li15Si4", "C", "LiC6")
 
 
@@ -104,8 +105,19 @@ def finite_temperature_hulls(
     )
 
     def f_vib(structure: Structure):
+        # Finite displacements need a cell much closer to its minimum than the hull's
+        # relaxation threshold: residual forces of 0.05 eV/Å give spurious soft modes.
+        # The shape stays that of the hull relaxation (see HullSettings.keep_cell_shape).
+        tight = relax(
+            structure,
+            settings.model,
+            fmax=PHONON_FMAX_EV_PER_ANGSTROM,
+            max_steps=2 * settings.max_steps,
+            store=store,
+            keep_cell_shape=True,
+        ).structure
         return vibrational_free_energy(
-            structure, settings.model, temperatures, min_length_angstrom, store=store
+            tight, settings.model, temperatures, min_length_angstrom, store=store
         )
 
     f_li2s = f_vib(hull.references["Li2S"].structure)
@@ -273,7 +285,13 @@ def thermo_report_section(
             f05.g_vib_meV_per_atom,
             spread,
             paper_e_hull,
-            "harmonic phonons, ordered cell (no mixing entropy)",
+            "harmonic phonons, ordered cell (no mixing entropy)"
+            + (
+                f"; {100 * f05.imaginary_mode_fraction:.1f}% imaginary modes: the ordered "
+                "cell is dynamically unstable and F_vib (real modes only) is unreliable"
+                if f05.imaginary_mode_fraction > 0.01
+                else ""
+            ),
         ),
         Comparison(
             "Reaction energy with Li metal (eV/atom)",
