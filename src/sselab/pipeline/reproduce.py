@@ -39,6 +39,7 @@ class Profile:
         thermo_quick: thermodynamics with the quick settings (2 orderings, phonons at
             x = 0.5 only) instead of the full ones.
         second_model: MLIP whose E_hull(x = 0.5) is reported as the model spread.
+        bvse_resolution_angstrom: BVSE grid spacing (Å).
     """
 
     name: str
@@ -48,6 +49,7 @@ class Profile:
     fmax_eV_per_angstrom: float
     thermo_quick: bool
     second_model: str | None
+    bvse_resolution_angstrom: float
 
 
 def _paper_xs() -> tuple[float, ...]:
@@ -55,8 +57,8 @@ def _paper_xs() -> tuple[float, ...]:
 
 
 PROFILES: dict[str, Callable[[], Profile]] = {
-    "quick": lambda: Profile("quick", _paper_xs(), 2, 8, 0.05, True, "sevennet"),
-    "full": lambda: Profile("full", _paper_xs(), 5, 32, 0.02, False, "sevennet"),
+    "quick": lambda: Profile("quick", _paper_xs(), 2, 8, 0.05, True, "sevennet", 0.2),
+    "full": lambda: Profile("full", _paper_xs(), 5, 32, 0.02, False, "sevennet", 0.1),
 }
 
 
@@ -97,53 +99,39 @@ def _thermo_stage(context: StageContext) -> Section:
 
 
 def _diffraction_stage(context: StageContext) -> Section:
-    """Cu Kα series at the relaxed a(x) (Fig. 2c analogue), synchrotron and neutron at x = 0.5."""
-    from sselab.diffraction.simulate import cubic_with_a, series_figure, simulate_pattern
+    """Cu Kα series at the relaxed a(x) with the Vegard fit, plus synchrotron and neutron
+    patterns at x = 0.5 (Fig. 2c and 3a/3b analogues)."""
+    from sselab.diffraction.section import diffraction_section
+    from sselab.diffraction.simulate import simulate_pattern
     from sselab.structures import antifluorite
 
     points: Sequence[LatticePoint] = context.results.get("lattice") or []
     if not points:
-        raise RuntimeError("needs the lattice stage's a(x); run it first (--stages lattice,...)")
-    series = {
-        p.x_actual: simulate_pattern(cubic_with_a(antifluorite(p.x_actual), p.a_best_angstrom))
-        for p in points
-        if 0 < p.x_actual < 1
-    }
+        raise RuntimeError("needs the lattice stage's a(x); run it first (--stage lattice ...)")
+    section = diffraction_section(
+        [p.x_actual for p in points],
+        [p.a_best_angstrom for p in points],
+        [p.a_std_angstrom for p in points],
+    )
     half = min(points, key=lambda p: abs(p.x_actual - 0.5))
-    half_cell = cubic_with_a(antifluorite(half.x_actual), half.a_best_angstrom)
+    half_cell = antifluorite(half.x_actual, a=half.a_best_angstrom)
     wavelength = paper_value("diffraction", "synchrotron_wavelength_angstrom")
     others = {
-        f"synchrotron {wavelength} Å": simulate_pattern(half_cell, str(wavelength)),
-        "neutron 1.54 Å": simulate_pattern(half_cell, "neutron:1.54"),
-    }
-    rows = []
-    for x_value, sim in sorted(series.items()):
-        hkls = [tuple(h) for h in sim.hkl]
-        two_theta = {h: float(sim.position[i]) for i, h in enumerate(hkls)}
-        rows.append(
-            [x_value, round(float(sim.d_angstrom[0] * 3**0.5), 4)]
-            + [round(two_theta.get(h, float("nan")), 3) for h in ((1, 1, 1), (2, 0, 0), (2, 2, 0))]
-        )
-    strongest = {label: sim.strongest(3) for label, sim in others.items()}
-    return Section(
-        title="Diffraction: simulated X-ray, synchrotron and neutron patterns",
-        text=(
-            "Powder patterns of the disordered Fm-3m cell (4a S/N, 8c Li, 24e Li with "
-            "occupancy x/6) at the MLIP-relaxed lattice constant of each x: the peak shift "
-            "to higher angle with x is the lattice contraction of the Vegard plot. "
-            f"Strongest reflections at x = {half.x_actual:g}: "
-            + "; ".join(
-                f"{label}: " + ", ".join(f"{hkl} {i:.0f}" for hkl, i in lines)
-                for label, lines in strongest.items()
-            )
-            + ". In the neutron pattern Li (b < 0) weakens the reflections where it "
-            "scatters in phase with the anions."
+        f"x = {half.x_actual:g}, synchrotron {wavelength} Å": simulate_pattern(
+            half_cell, str(wavelength)
         ),
-        figures=[series_figure(series), _patterns_figure(others)],
-        table_header=["x", "a (Å)", "2θ(111) Cu Kα1 (°)", "2θ(200) (°)", "2θ(220) (°)"],
-        table_rows=rows,
-        settings={"profile": "pseudo-Voigt, default Caglioti", "Uiso (Å²)": "0.01 all sites"},
-    )
+        f"x = {half.x_actual:g}, neutron 1.54 Å (b_Li < 0)": simulate_pattern(
+            half_cell, "neutron:1.54"
+        ),
+    }
+    section.figures.append(_patterns_figure(others))
+    return section
+
+
+def _bvse_stage(context: StageContext) -> Section:
+    from sselab.transport.bvse import bvse_report_section
+
+    return bvse_report_section(context.profile.bvse_resolution_angstrom)
 
 
 def _patterns_figure(patterns: dict[str, Any]) -> Figure:
@@ -164,6 +152,7 @@ STAGES: dict[str, Stage] = {
     "lattice": _lattice_stage,
     "thermodynamics": _thermo_stage,
     "diffraction": _diffraction_stage,
+    "bvse": _bvse_stage,
 }
 
 
