@@ -165,6 +165,23 @@ def test_hop_geometry_follows_the_anion_sublattice(x: float) -> None:
     assert reverse.final == frenkel.initial
 
 
+def test_sites_survive_relaxation_sized_distortions() -> None:
+    """Random 0.3 Å displacements, like a relaxed N/S-ordered cell, keep the site count."""
+    ideal = enumerate_orderings(antifluorite(0.5), supercell=(2, 2, 2), n=1)[0]
+    shifts = np.random.default_rng(3).normal(0, 0.3 / 3**0.5, (len(ideal), 3))
+    cell = Structure(
+        ideal.lattice, ideal.species, ideal.cart_coords + shifts, coords_are_cartesian=True
+    )
+    voids, empty = octahedral_voids(cell)
+    assert (len(voids), int(empty.sum())) == (32, 16)
+    assert len(tetrahedral_ions(cell)) == 64
+    a = anion_lattice_constant(cell)
+    frenkel = hop_endpoints(cell, "8c-24e", supercell=(1, 1, 1))
+    assert frenkel.hop_distance_angstrom == pytest.approx(np.sqrt(3) / 4 * a, abs=0.3)
+    vacancy = hop_endpoints(cell, "vac-8c-8c", supercell=(1, 1, 1))
+    assert vacancy.hop_distance_angstrom == pytest.approx(a / 2, abs=0.3)
+
+
 def test_sites_found_in_any_cell_setting() -> None:
     """Li2O (a = 4.61 Å) given as its 3-atom rhombohedral primitive cell, 2x2x2."""
     li2o = antifluorite(0.0, anions=("O", "N")).get_primitive_structure()
