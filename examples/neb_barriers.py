@@ -103,7 +103,9 @@ def main() -> None:
                     rows.append({"system": system, "hop": hop, "error": str(exc)})
                     continue
                 stem = args.out / f"{system}_{hop}"
-                profile_figure(result, paper, "paper CI-NEB (DFT)").savefig(f"{stem}.png", dpi=120)
+                profile_figure(result, paper, "paper CI-NEB, Li2.5N0.5S0.5 (DFT)").savefig(
+                    f"{stem}.png", dpi=120
+                )
                 write_images(result, f"{stem}_images.extxyz")
                 row = {
                     "system": system,
@@ -116,7 +118,7 @@ def main() -> None:
                 rows.append(row)
                 print(
                     f"{system:14s} {hop:10s} barrier {result.barrier_eV:.3f} ± "
-                    f"{result.barrier_uncertainty_eV:.3f} eV (paper {paper:.2f}), dE "
+                    f"{result.barrier_uncertainty_eV:.2g} eV (paper {paper:.2f}), dE "
                     f"{result.reaction_energy_eV:+.3f} eV, {result.n_atoms} atoms, "
                     f"{result.n_steps} steps, converged {result.converged}, "
                     f"{row['wall_s_this_call']:.0f} s",

@@ -80,13 +80,13 @@ def neb_command(
         "paper_cineb_barrier_eV": paper,
     }
     Path(f"{stem}.json").write_text(json.dumps(summary, indent=2))
-    profile_figure(result, reference_eV=paper, reference_label="paper CI-NEB (DFT)").savefig(
-        f"{stem}.png", dpi=120, bbox_inches="tight"
-    )
+    profile_figure(
+        result, reference_eV=paper, reference_label="paper CI-NEB, Li2.5N0.5S0.5 (DFT)"
+    ).savefig(f"{stem}.png", dpi=120, bbox_inches="tight")
     write_images(result, f"{stem}_images.extxyz")
     typer.echo(f"{hop} in {structure.composition.reduced_formula} with {result.model}")
     typer.echo(
-        f"barrier      {result.barrier_eV:.3f} ± {result.barrier_uncertainty_eV:.3f} eV "
+        f"barrier      {result.barrier_eV:.3f} ± {result.barrier_uncertainty_eV:.2g} eV "
         f"(paper CI-NEB {paper:.2f} eV)"
     )
     typer.echo(f"reverse      {result.reverse_barrier_eV:.3f} eV")
