@@ -22,6 +22,10 @@ TINY = Profile(
     thermo_quick=True,
     second_model=None,
     bvse_resolution_angstrom=0.3,
+    md_supercell=(1, 1, 1),
+    md_temperatures_K=(1000.0,),
+    md_time_ps=0.1,
+    md_equilibration_ps=0.02,
 )
 
 

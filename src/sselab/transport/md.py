@@ -177,6 +177,7 @@ def prepare_md_cell(
     seed: int = 0,
     calculator: Calculator | str | None = None,
     fmax: float = 0.05,
+    store: Any | None = None,
 ) -> Structure:
     """Ordered MD cell: lowest-Ewald ordering of the supercell, optionally MLIP-relaxed.
 
@@ -184,9 +185,11 @@ def prepare_md_cell(
         structure: ordered or disordered (partial occupancies) structure.
         supercell: repetitions along a, b, c.
         seed: seed of the ordering sampler.
-        calculator: if given, relax positions and cell with it (NVT then runs at the
-            MLIP's 0 K lattice constant).
+        calculator: if given, relax positions and volume with it (NVT then runs at the
+            MLIP's 0 K lattice constant); the cell keeps its shape, as the disordered
+            cubic phase does (a small ordered cell would otherwise shear).
         fmax: relaxation force threshold in eV/Å.
+        store: optional ResultStore caching that relaxation.
 
     Example:
         >>> from sselab.structures import antifluorite
@@ -200,7 +203,7 @@ def prepare_md_cell(
         return ordered
     from sselab.calculators import relax
 
-    return relax(ordered, calculator, fmax=fmax).structure
+    return relax(ordered, calculator, fmax=fmax, keep_cell_shape=True, store=store).structure
 
 
 def _resolve_calculator(calculator: Calculator | str, device: str) -> tuple[Calculator, str]:
