@@ -63,7 +63,7 @@ class HullSettings:
     keep_cell_shape: bool = True
 
 
-QUICK = HullSettings()
+QUICK = HullSettings(n_orderings=4)
 FULL = HullSettings(n_orderings=6, max_anions=8, fmax_eV_per_angstrom=0.02, max_steps=800)
 
 
