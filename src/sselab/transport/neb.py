@@ -28,7 +28,10 @@ energies and tangential forces (``ase.utils.forcecurve.fit_raw``, what ``NEBTool
 uses). Its uncertainty is the larger of (a) the gap between that fit and the
 climbing image's energy and (b) ``F_res**2 / (2 |k|)``, the energy error of a saddle
 located with a residual force ``F_res`` on a path of curvature ``k`` (fit second
-derivative at the maximum). The MLIP's own error is not included.
+derivative at the maximum). The MLIP's own error and the supercell-size error are not
+included: with CHGNet 0.3.0 the Li2S vacancy barrier is 0.38 eV in the conventional
+cell (11 atoms, vacancy images 5.7 Å apart) but 0.25 eV in 2x2x2 (95 atoms), so use
+2x2x2 or larger for numbers and the conventional cell for quick checks only.
 
 Images share one calculator (``allow_shared_calculator=True``): the NEB evaluates
 images one after another, and ASE calculators (CHGNetCalculator, SevenNetCalculator,
