@@ -34,6 +34,7 @@ from sselab.report import paper_value
 from sselab.structures import antifluorite, lowest_energy_ordering
 from sselab.transport.neb import (
     EndpointError,
+    anion_lattice_constant,
     hop_barrier,
     profile_figure,
     write_images,
@@ -110,7 +111,7 @@ def main() -> None:
                 row = {
                     "system": system,
                     "hop": hop,
-                    "a_angstrom": cell.lattice.a / repeat[0],
+                    "anion_lattice_angstrom": anion_lattice_constant(cell),
                     "paper_cineb_barrier_eV": paper,
                     "wall_s_this_call": time.perf_counter() - start,
                     **result.summary(),
