@@ -193,6 +193,17 @@ def _transport_stage(context: StageContext) -> Section:
     return transport_report_section(study, maps)
 
 
+def _neb_stage(context: StageContext) -> Section:
+    from sselab.transport.neb import neb_report_section
+
+    return neb_report_section(
+        context.model,
+        store=context.store,
+        quick=context.profile.name == "quick",
+        out_dir=context.out_dir / "neb",
+    )
+
+
 def _patterns_figure(patterns: dict[str, Any]) -> Figure:
     """One panel per simulated pattern (different radiations have different x axes)."""
     fig = Figure(figsize=(10, 3.2 * len(patterns)))
@@ -212,6 +223,7 @@ STAGES: dict[str, Stage] = {
     "thermodynamics": _thermo_stage,
     "diffraction": _diffraction_stage,
     "bvse": _bvse_stage,
+    "neb": _neb_stage,
     "transport": _transport_stage,
 }
 
