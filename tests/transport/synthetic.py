@@ -1,8 +1,11 @@
-"""Synthetic trajectories with known transport for the analysis tests."""
+"""Synthetic trajectories with known transport, and a calculator that dies mid-run."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from ase.calculators.emt import EMT
 
 from sselab.transport.trajectory import Trajectory
 
@@ -36,3 +39,19 @@ def random_walk(
     return Trajectory(
         positions, box_angstrom * np.eye(3), symbols, frame_interval_fs, temperature_K
     )
+
+
+class CrashingEMT(EMT):
+    """EMT that dies after a number of force evaluations, like a killed job."""
+
+    sselab_label = "EMT"  # same cache/checkpoint key as the EMT that resumes it
+
+    def __init__(self, crash_after: int) -> None:
+        super().__init__()
+        self.remaining = crash_after
+
+    def calculate(self, *args: Any, **kwargs: Any) -> None:
+        self.remaining -= 1
+        if self.remaining < 0:
+            raise KeyboardInterrupt("simulated kill")
+        super().calculate(*args, **kwargs)

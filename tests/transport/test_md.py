@@ -15,6 +15,8 @@ from ase.calculators.emt import EMT
 from sselab.transport.md import ResumeError, run_md, run_md_temperatures
 from sselab.transport.trajectory import read_trajectory
 
+from .synthetic import CrashingEMT
+
 MD_ARGS: dict[str, Any] = {
     "time_ps": 0.4,
     "timestep_fs": 2.0,
@@ -28,20 +30,6 @@ MD_ARGS: dict[str, Any] = {
 
 def copper() -> Any:
     return bulk("Cu", "fcc", a=3.61, cubic=True) * (2, 2, 2)
-
-
-class CrashingEMT(EMT):
-    """EMT that dies after a number of force evaluations, like a killed job."""
-
-    def __init__(self, crash_after: int) -> None:
-        super().__init__()
-        self.remaining = crash_after
-
-    def calculate(self, *args: Any, **kwargs: Any) -> None:
-        self.remaining -= 1
-        if self.remaining < 0:
-            raise KeyboardInterrupt("simulated kill")
-        super().calculate(*args, **kwargs)
 
 
 def read_all(path: Path) -> dict[str, np.ndarray]:

@@ -33,6 +33,8 @@ from sselab.transport.neb import (
     write_images,
 )
 
+from .synthetic import CrashingEMT
+
 # ASE tutorial "Surface diffusion energy barriers using the NEB method": Au on Al(100),
 # hollow -> hollow over the bridge with EMT; its band plot reads 0.37 eV. A plain ASE
 # run of the tutorial (3 images, CI, BFGS to 0.01 eV/Å) gives 0.3740 eV.
@@ -48,22 +50,6 @@ def au_on_al100() -> tuple[Atoms, Atoms]:
     hopped = slab.copy()
     hopped[-1].x += slab.cell[0, 0] / 2
     return slab, hopped
-
-
-class CrashingEMT(EMT):
-    """EMT that dies after a number of evaluations, like a killed job."""
-
-    sselab_label = "EMT"  # same cache/checkpoint key as the EMT that resumes it
-
-    def __init__(self, crash_after: int) -> None:
-        super().__init__()
-        self.remaining = crash_after
-
-    def calculate(self, *args: Any, **kwargs: Any) -> None:
-        self.remaining -= 1
-        if self.remaining < 0:
-            raise KeyboardInterrupt("simulated kill")
-        super().calculate(*args, **kwargs)
 
 
 NEB_ARGS: dict[str, Any] = {"n_images": 3, "fmax": 0.01, "progress": False}
