@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from sselab.transport.analysis import analyze_diffusion
-from sselab.transport.trajectory import Trajectory
+from sselab.transport.trajectory import Trajectory, pymatgen_diffusion_analyzer
 
 N_FRAMES = 25_000
 N_LI = 80
@@ -62,20 +62,6 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, value
 
 
-def _pymatgen(traj: Trajectory, smoothed: bool | str) -> Any:
-    from pymatgen.analysis.diffusion.analyzer import DiffusionAnalyzer
-    from pymatgen.core import Lattice, Structure
-
-    first = traj.positions_angstrom[0]
-    structure = Structure(
-        Lattice(traj.cell_angstrom), traj.symbols, first, coords_are_cartesian=True
-    )
-    displacements = np.transpose(traj.positions_angstrom - first, (1, 0, 2))
-    return DiffusionAnalyzer(
-        structure, displacements, "Li", 1000.0, traj.frame_interval_fs, 1, smoothed=smoothed
-    )
-
-
 def _kinisi(traj: Trajectory) -> float:
     import scipp as sc
     from ase import Atoms
@@ -105,8 +91,8 @@ def main() -> dict[str, Any]:
     """Time the three analyses; return times (s), ratios and D values (cm^2/s)."""
     traj = synthetic_trajectory()
     ours_s, ours = _timed(lambda: analyze_diffusion(traj))
-    pmg_false_s, pmg_false = _timed(lambda: _pymatgen(traj, False))
-    pmg_max_s, pmg_max = _timed(lambda: _pymatgen(traj, "max"))
+    pmg_false_s, pmg_false = _timed(lambda: pymatgen_diffusion_analyzer(traj, smoothed=False))
+    pmg_max_s, pmg_max = _timed(lambda: pymatgen_diffusion_analyzer(traj, smoothed="max"))
     kinisi_frames = (1250, 2500)
     kinisi_s = []
     kinisi_d = []

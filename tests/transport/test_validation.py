@@ -18,41 +18,21 @@ import pytest
 from tests.transport.synthetic import random_walk
 
 from sselab.transport.analysis import analyze_diffusion
-from sselab.transport.trajectory import Trajectory
+from sselab.transport.trajectory import pymatgen_diffusion_analyzer
 
 D_TRUE_CM2_PER_S = 1e-5  # 0.1 Å^2/ps
-
-
-def pymatgen_analyzer(traj: Trajectory, smoothed: bool | str) -> object:
-    from pymatgen.analysis.diffusion.analyzer import DiffusionAnalyzer
-    from pymatgen.core import Lattice, Structure
-
-    first = traj.positions_angstrom[0]
-    structure = Structure(
-        Lattice(traj.cell_angstrom), traj.symbols, first, coords_are_cartesian=True
-    )
-    displacements = np.transpose(traj.positions_angstrom - first, (1, 0, 2))
-    return DiffusionAnalyzer(
-        structure,
-        displacements,
-        "Li",
-        traj.temperature_K,
-        time_step=traj.frame_interval_fs,
-        step_skip=1,
-        smoothed=smoothed,
-    )
 
 
 def test_msd_and_D_agree_with_pymatgen_analysis_diffusion() -> None:
     traj = random_walk((0.1, 0.1, 0.1), n_li=50, n_frames=2000, seed=0)
     ours = analyze_diffusion(traj)
-    windowed = pymatgen_analyzer(traj, smoothed="max")
+    windowed = pymatgen_diffusion_analyzer(traj, smoothed="max")
     lag_frames = np.round(windowed.dt / traj.frame_interval_fs).astype(int)
     inside = lag_frames < ours.msd_angstrom2.size
     np.testing.assert_allclose(
         ours.msd_angstrom2[lag_frames[inside]], windowed.msd[inside], rtol=1e-9, atol=1e-9
     )
-    traditional = pymatgen_analyzer(traj, smoothed=False)
+    traditional = pymatgen_diffusion_analyzer(traj, smoothed=False)
     d = ours.D_cm2_per_s
     assert abs(traditional.diffusivity - d.value) < 3 * d.error
     # the trap: pymatgen's stated errors do not describe its own scatter around the truth
