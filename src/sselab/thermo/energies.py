@@ -128,13 +128,24 @@ def to_entry(
     """
     if scheme not in SCHEMES:
         raise ValueError(f"unknown energy scheme '{scheme}'; choose from {SCHEMES}")
+    data: dict[str, Any] = {"name": name}
+    oxidation_states = {
+        sp.symbol: float(sp.oxi_state)
+        for sp in structure.composition
+        if getattr(sp, "oxi_state", None) is not None
+    }
+    if oxidation_states:
+        # Known charges (Li+, S2-, N3- of the ordered cells): pymatgen's guess gives up on
+        # 25+ atom cells and then corrects only the most electronegative anion, which
+        # breaks the cancellation of corrections on the Li2S-Li3N tie line.
+        data["oxidation_states"] = oxidation_states
     plain = structure.copy()
     plain.remove_oxidation_states()
     entry = ComputedStructureEntry(
         plain,
         energy_eV,
         parameters={"run_type": "GGA", "hubbards": {}, "is_hubbard": False},
-        data={"name": name},
+        data=data,
         entry_id=name,
     )
     if scheme == "mp2020":
