@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import warnings
 
 import typer
 
@@ -25,6 +26,10 @@ def main(
 ) -> None:
     """sselab: from candidate solid electrolyte to evidence."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    if not verbose:
+        # ASE's FrechetCellFilter calls scipy's logm every step and scipy warns about
+        # a 1e-13 inaccuracy each time, burying the progress bars
+        warnings.filterwarnings("ignore", message="logm result may be inaccurate")
 
 
 @app.command()
