@@ -18,8 +18,8 @@ from typing import Any
 
 from sselab.pipeline.executor import dask_client
 from sselab.pipeline.screen import screen
-from sselab.pipeline.store import ResultStore
 from sselab.pipeline.study import parse_study
+from sselab.store import ResultStore
 
 STUDY = {
     "name": "bench",

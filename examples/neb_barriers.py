@@ -29,12 +29,12 @@ from typing import Any
 from pymatgen.core import Structure
 
 from sselab.calculators import get_calculator, relax
-from sselab.pipeline.store import ResultStore
 from sselab.report import paper_value
+from sselab.store import ResultStore
 from sselab.structures import antifluorite, lowest_energy_ordering
+from sselab.structures.cells import pseudo_cubic_a
 from sselab.transport.neb import (
     EndpointError,
-    anion_lattice_constant,
     hop_barrier,
     profile_figure,
     write_images,
@@ -111,7 +111,7 @@ def main() -> None:
                 row = {
                     "system": system,
                     "hop": hop,
-                    "anion_lattice_angstrom": anion_lattice_constant(cell),
+                    "anion_lattice_angstrom": pseudo_cubic_a(cell),
                     "paper_cineb_barrier_eV": paper,
                     "wall_s_this_call": time.perf_counter() - start,
                     **result.summary(),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sselab.pipeline.store import ResultStore
+from sselab.store import ResultStore
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from sselab.pipeline.lattice import LatticePoint, lattice_report_section, supercell_for_x
-from sselab.pipeline.store import ResultStore, input_key
+from sselab.pipeline.lattice import LatticePoint, lattice_report_section
 from sselab.report import Section, paper_value, write_report
+from sselab.store import ResultStore, input_key
 from sselab.structures import antifluorite
+from sselab.structures.cells import supercell_for_x
 
 
 def test_input_key_is_stable_for_equal_structures() -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from sselab.pipeline.screen import ScreenResult, screen
-from sselab.pipeline.store import ResultStore
 from sselab.pipeline.study import load_study
+from sselab.store import ResultStore
 
 # Li5NS and Li5NO in one conventional cell (14 atoms), a few loose relaxation steps:
 # enough to exercise every cheap stage with real CHGNet numbers in seconds.

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from sselab.pipeline.executor import dask_client, local_cluster, plan, run_tasks
-from sselab.pipeline.store import ResultStore
 from sselab.pipeline.tasks import Task, TaskContext
+from sselab.store import ResultStore
 
 
 def square(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> float:

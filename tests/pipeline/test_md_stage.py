@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from sselab.pipeline.screen import screen
-from sselab.pipeline.store import ResultStore
 from sselab.pipeline.study import parse_study
+from sselab.store import ResultStore
 
 
 @pytest.mark.slow

@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from sselab.cli import app
 from sselab.pipeline.executor import dask_client
 from sselab.pipeline.screen import screen
-from sselab.pipeline.store import ResultStore
 from sselab.pipeline.study import load_study
 from sselab.report import paper_value
+from sselab.store import ResultStore
 
 from .conftest import Baseline, assert_same
 

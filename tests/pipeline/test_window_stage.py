@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from sselab.pipeline.screen import screen
-from sselab.pipeline.store import ResultStore
 from sselab.pipeline.study import parse_study
 from sselab.report import paper_value
+from sselab.store import ResultStore
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sselab.pipeline.store import ResultStore
+from sselab.store import ResultStore
 from sselab.thermo.hull import HullSettings
 
 # Loose settings: the physics asserted below (which phases are on the hull, tie-line

@@ -285,7 +285,7 @@ def test_cli_reports_bad_input_cleanly(tmp_path):
 
 
 def test_store_makes_a_repeat_a_lookup(tmp_path):
-    from sselab.pipeline.store import ResultStore
+    from sselab.store import ResultStore
 
     cell = antifluorite(0.0, a=A_ICSD)
     with ResultStore(tmp_path / "store.sqlite") as store:

@@ -17,12 +17,12 @@ from pymatgen.core import Lattice, Structure
 from typer.testing import CliRunner
 
 from sselab.cli import app
-from sselab.pipeline.store import ResultStore
 from sselab.report import paper_value
+from sselab.store import ResultStore
 from sselab.structures import antifluorite, enumerate_orderings
+from sselab.structures.cells import pseudo_cubic_a
 from sselab.transport.neb import (
     EndpointError,
-    anion_lattice_constant,
     hop_barrier,
     hop_endpoints,
     neb_report_section,
@@ -128,7 +128,7 @@ def test_bad_endpoints_and_arguments_are_named() -> None:
 @pytest.mark.parametrize("x", [0.0, 0.5])
 def test_hop_geometry_follows_the_anion_sublattice(x: float) -> None:
     cell = enumerate_orderings(antifluorite(x), supercell=(2, 2, 2), n=1)[0]
-    a = anion_lattice_constant(cell)
+    a = pseudo_cubic_a(cell)
     assert a == pytest.approx(cell.lattice.a / 2, rel=1e-9)
     voids, empty = octahedral_voids(cell)
     n_anions = 32
@@ -161,7 +161,7 @@ def test_sites_survive_relaxation_sized_distortions() -> None:
     voids, empty = octahedral_voids(cell)
     assert (len(voids), int(empty.sum())) == (32, 16)
     assert len(tetrahedral_ions(cell)) == 64
-    a = anion_lattice_constant(cell)
+    a = pseudo_cubic_a(cell)
     frenkel = hop_endpoints(cell, "8c-24e", supercell=(1, 1, 1))
     assert frenkel.hop_distance_angstrom == pytest.approx(np.sqrt(3) / 4 * a, abs=0.3)
     vacancy = hop_endpoints(cell, "vac-8c-8c", supercell=(1, 1, 1))

@@ -219,8 +219,9 @@ def get_calculator(name: str = DEFAULT_MODEL, device: str = "auto") -> Calculato
     Example:
         >>> from ase.build import bulk
         >>> atoms = bulk("Li", "bcc", a=3.44)
-        >>> atoms.calc = get_calculator("chgnet", device="cpu")
-        >>> round(atoms.get_potential_energy(), 0)
+        >>> atoms.calc = get_calculator("chgnet", device="cpu")  # doctest: +ELLIPSIS
+        CHGNet...
+        >>> round(float(atoms.get_potential_energy()), 0)
         -2.0
     """
     model_name, variant = parse_model(name)

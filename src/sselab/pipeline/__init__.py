@@ -1,5 +1,5 @@
 """Orchestration: results store, studies over x, reproduce the paper."""
 
-from sselab.pipeline.store import DEFAULT_STORE_PATH, ResultStore, input_key
+from sselab.store import DEFAULT_STORE_PATH, ResultStore, input_key
 
 __all__ = ["DEFAULT_STORE_PATH", "ResultStore", "input_key"]

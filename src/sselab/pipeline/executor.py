@@ -35,8 +35,8 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from sselab.pipeline.store import ResultStore, _json_default
 from sselab.pipeline.tasks import Task, TaskContext, TaskFunction
+from sselab.store import ResultStore, _json_default
 
 logger = logging.getLogger(__name__)
 

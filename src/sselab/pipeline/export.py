@@ -17,7 +17,7 @@ from typing import Any
 
 from pymatgen.core import Structure
 
-from sselab.pipeline.store import ResultStore, StoredResult
+from sselab.store import ResultStore, StoredResult
 
 EXPORT_FORMATS = ("csv", "json")
 STRUCTURE_FORMATS = ("cif", "extxyz")

@@ -17,60 +17,14 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
-from pymatgen.core import Structure
 from tqdm.auto import tqdm
 
 from sselab.calculators.registry import model_label
 from sselab.report import Comparison, Section, paper_value
 from sselab.structures import actual_x, antifluorite, lowest_energy_ordering
+from sselab.structures.cells import pseudo_cubic_a, supercell_for_x
 
 logger = logging.getLogger(__name__)
-
-# Diagonal supercells of the conventional cell, by number of anion (4a) sites.
-SUPERCELLS: tuple[tuple[int, int, int], ...] = ((1, 1, 1), (2, 1, 1), (2, 2, 1), (2, 2, 2))
-
-
-def supercell_for_x(
-    x: float, max_anions: int = 16, tolerance: float = 0.03
-) -> tuple[tuple[int, int, int], float]:
-    """Smallest supercell whose anion count makes x an integer fraction within ``tolerance``.
-
-    Returns (supercell, realised x). Falls back to the closest realisable x among the
-    allowed supercells when none is within tolerance.
-
-    Example:
-        >>> supercell_for_x(0.5)
-        ((1, 1, 1), 0.5)
-        >>> supercell_for_x(0.4)
-        ((2, 1, 1), 0.375)
-    """
-    allowed = [s for s in SUPERCELLS if 4 * int(np.prod(s)) <= max_anions]
-    if not allowed:
-        raise ValueError(f"max_anions = {max_anions} allows no supercell (minimum 4)")
-    options = []
-    for cell in allowed:
-        n_anions = 4 * int(np.prod(cell))
-        realised = round(x * n_anions) / n_anions
-        options.append((abs(realised - x), cell, realised))
-        if abs(realised - x) <= tolerance and (x == 0 or realised > 0):
-            return cell, realised
-    _, cell, realised = min(options, key=lambda o: o[0])
-    return cell, realised
-
-
-def pseudo_cubic_a(structure: Structure, n_anions: int | None = None) -> float:
-    """Edge in Å of the cubic antifluorite cell with the same volume per anion.
-
-    Example:
-        >>> from sselab.structures import antifluorite
-        >>> round(pseudo_cubic_a(antifluorite(0.0, a=5.7) * (2, 1, 1)), 3)
-        5.7
-    """
-    if n_anions is None:
-        n_anions = sum(1 for site in structure if getattr(site.specie, "oxi_state", 0) < 0)
-        if n_anions == 0:
-            raise ValueError("cannot count anions: pass n_anions or add oxidation states")
-    return float((4 * structure.volume / n_anions) ** (1 / 3))
 
 
 @dataclass
@@ -138,14 +92,14 @@ def lattice_point(
         # must not shear into a layered compound (see sselab.calculators.relax)
         keep_cell_shape=True,
     )
-    a_values = np.array([pseudo_cubic_a(r.structure, n_anions) for r in relaxed])
+    a_values = np.array([pseudo_cubic_a(r.structure, n_anions=n_anions) for r in relaxed])
     return LatticePoint(
         x_target=x,
         x_actual=actual_x(best.structure, dopant=anions[1], host=anions[0]),
         supercell=cell,
         n_atoms=len(best.structure),
         n_orderings=len(relaxed),
-        a_best_angstrom=pseudo_cubic_a(best.structure, n_anions),
+        a_best_angstrom=pseudo_cubic_a(best.structure, n_anions=n_anions),
         a_mean_angstrom=float(a_values.mean()),
         a_std_angstrom=float(a_values.std(ddof=1)) if len(a_values) > 1 else 0.0,
         energy_per_atom_best_eV=best.energy_per_atom_eV,

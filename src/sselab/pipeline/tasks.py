@@ -28,7 +28,7 @@ import numpy as np
 from pymatgen.core import Lattice, Structure
 
 from sselab.calculators import model_label
-from sselab.pipeline.store import input_key
+from sselab.store import input_key
 
 TaskFunction = Callable[[dict[str, Any], dict[str, Any], "TaskContext"], Any]
 
@@ -267,13 +267,13 @@ def window_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskCont
 
 def _average_cell(inputs: dict[str, Any], deps: dict[str, Any]) -> Structure:
     """Disordered Fm-3m M(2+x)A'(x)A(1-x) at the pseudo-cubic a of the best relaxed ordering."""
-    from sselab.pipeline.lattice import pseudo_cubic_a
     from sselab.structures import antifluorite
+    from sselab.structures.cells import pseudo_cubic_a
 
     relaxed = _structure(best_relaxed(deps)["structure"])
     host, dopant = inputs["anions"]
     n_anions = sum(1 for site in relaxed if site.specie.symbol in (host, dopant))
-    a = pseudo_cubic_a(relaxed, n_anions)
+    a = pseudo_cubic_a(relaxed, n_anions=n_anions)
     return antifluorite(inputs["x"], anions=(host, dopant), cation=inputs["cation"], a=a)
 
 

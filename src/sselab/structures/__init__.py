@@ -6,6 +6,12 @@ from sselab.structures.antifluorite import (
     antifluorite,
     nominal_composition,
 )
+from sselab.structures.cells import (
+    SUPERCELLS,
+    anion_indices,
+    pseudo_cubic_a,
+    supercell_for_x,
+)
 from sselab.structures.io import StructureFileError, read_structure
 from sselab.structures.orderings import (
     actual_x,
@@ -19,13 +25,17 @@ __all__ = [
     "PAPER_INTERSTITIAL_U",
     "PARENT_A_ANGSTROM",
     "REFERENCE_BUILDERS",
+    "SUPERCELLS",
     "StructureFileError",
     "actual_x",
+    "anion_indices",
     "antifluorite",
     "enumerate_orderings",
     "ewald_energy_per_atom",
     "lowest_energy_ordering",
     "nominal_composition",
+    "pseudo_cubic_a",
     "read_structure",
     "reference_phases",
+    "supercell_for_x",
 ]

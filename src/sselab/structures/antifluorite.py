@@ -84,8 +84,8 @@ def antifluorite(
 
     Example:
         >>> s = antifluorite(0.5)
-        >>> s.composition.reduced_formula
-        'Li5NS'
+        >>> s.composition.reduced_composition.alphabetical_formula
+        'Li5 N1 S1'
         >>> round(s.composition["Li"] / (s.composition["N"] + s.composition["S"]), 3)
         2.5
     """

@@ -124,7 +124,7 @@ def ewald_energy_per_atom(structure: Structure) -> float:
 
     Example:
         >>> from sselab.structures import antifluorite
-        >>> round(ewald_energy_per_atom(antifluorite(0.0)), 2) < 0
+        >>> bool(ewald_energy_per_atom(antifluorite(0.0)) < 0)
         True
     """
     return EwaldSummation(structure).total_energy / len(structure)
@@ -242,9 +242,10 @@ def lowest_energy_ordering(
 
     Example:
         >>> from sselab.structures import antifluorite
-        >>> best, relaxed = lowest_energy_ordering(antifluorite(0.5), (1, 1, 1), n_candidates=2)
-        >>> best.energy_per_atom_eV <= max(r.energy_per_atom_eV for r in relaxed)
-        True
+        >>> # two CHGNet relaxations, ~30 s on 2 cores: tests/thermo covers this
+        >>> best, relaxed = lowest_energy_ordering(
+        ...     antifluorite(0.5), (1, 1, 1), n_candidates=2
+        ... )  # doctest: +SKIP
     """
     from tqdm.auto import tqdm
 

@@ -19,8 +19,8 @@ from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition
 
 from sselab.calculators import model_label
-from sselab.pipeline.lattice import supercell_for_x
 from sselab.structures import actual_x, antifluorite, lowest_energy_ordering, reference_phases
+from sselab.structures.cells import supercell_for_x
 from sselab.thermo.energies import PhaseEnergy, entries_from_energies, relax_phases, to_entry
 
 logger = logging.getLogger(__name__)
@@ -305,8 +305,8 @@ def composition_of(x: float) -> Composition:
     """Composition Li(2+x)N(x)S(1-x).
 
     Example:
-        >>> composition_of(0.5).reduced_formula
-        'Li5NS'
+        >>> composition_of(0.5).alphabetical_formula
+        'Li2.5 N0.5 S0.5'
     """
     return Composition({"Li": 2 + x, "N": x, "S": 1 - x})
 

@@ -90,7 +90,8 @@ def stability_window(
         >>> from pymatgen.analysis.phase_diagram import PDEntry
         >>> entries = [PDEntry("Li", -1.9), PDEntry("S", -4.1), PDEntry("Li2S", -13.6)]
         >>> w = stability_window("Li2S", PhaseDiagram(entries))
-        >>> w.reduction_limit_V, round(w.oxidation_limit_V, 2)  # (1.9*2 + 4.1 - 13.6) / 2
+        >>> # oxidation limit: (1.9*2 + 4.1 - 13.6) / 2
+        >>> float(w.reduction_limit_V), round(float(w.oxidation_limit_V), 2)
         (0.0, 2.85)
     """
     comp = Composition(composition)

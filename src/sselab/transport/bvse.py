@@ -712,7 +712,7 @@ def percolation_barriers(
         convention: "softbv" (default) or "paper" (see the module docstring).
         cutoff_angstrom: interaction cutoff in Å.
         progress: show a progress bar while the grid is computed.
-        store: optional ``sselab.pipeline.store.ResultStore``; a repeated call is a
+        store: optional ``sselab.store.ResultStore``; a repeated call is a
             lookup and then returns no landscape (``landscape=None``).
 
     Returns:

@@ -62,7 +62,8 @@ from matplotlib.figure import Figure
 from pymatgen.core import Structure
 from tqdm.auto import tqdm
 
-from sselab.pipeline.store import input_key
+from sselab.store import input_key
+from sselab.structures.cells import anion_indices, pseudo_cubic_a
 
 logger = logging.getLogger(__name__)
 
@@ -634,27 +635,6 @@ class HopEndpoints:
         return data
 
 
-def _anion_indices(structure: Structure, mobile: str) -> np.ndarray:
-    indices = np.array([i for i, site in enumerate(structure) if site.specie.symbol != mobile])
-    if indices.size == 0:
-        raise ValueError(f"{structure.composition.reduced_formula} has no anions besides {mobile}")
-    return indices
-
-
-def anion_lattice_constant(structure: Structure, mobile: str = "Li") -> float:
-    """Cubic constant (Å) of the fcc anion sublattice: 4 anions per a^3.
-
-    Every species other than ``mobile`` counts as an anion (antifluorite M2A / M3A').
-
-    Example:
-        >>> from sselab.structures import antifluorite
-        >>> round(anion_lattice_constant(antifluorite(0.0).copy() * 2), 3)
-        5.7
-    """
-    n_anions = len(_anion_indices(structure, mobile))
-    return float((4 * structure.volume / n_anions) ** (1 / 3))
-
-
 def octahedral_voids(structure: Structure, mobile: str = "Li") -> tuple[np.ndarray, np.ndarray]:
     """Octahedral voids of the anion fcc sublattice (4b; the 24e Li sit in them).
 
@@ -680,8 +660,8 @@ def octahedral_voids(structure: Structure, mobile: str = "Li") -> tuple[np.ndarr
         >>> len(voids), int(empty.sum())
         (4, 4)
     """
-    anion_idx = _anion_indices(structure, mobile)
-    a = anion_lattice_constant(structure, mobile)
+    anion_idx = anion_indices(structure, mobile)
+    a = pseudo_cubic_a(structure, mobile)
     anions = Structure.from_sites([structure[i] for i in anion_idx])
     lattice = anions.lattice
     centres, points, offsets, distances = anions.get_neighbor_list(1.2 * a)
@@ -732,8 +712,8 @@ def tetrahedral_ions(structure: Structure, mobile: str = "Li") -> list[int]:
         >>> len(tetrahedral_ions(antifluorite(0.0)))
         8
     """
-    anion_set = set(_anion_indices(structure, mobile).tolist())
-    a = anion_lattice_constant(structure, mobile)
+    anion_set = set(anion_indices(structure, mobile).tolist())
+    a = pseudo_cubic_a(structure, mobile)
     centres, points, _, _ = structure.get_neighbor_list(0.65 * a)
     counts = np.zeros(len(structure), dtype=int)
     for centre, point in zip(centres, points, strict=True):
@@ -790,7 +770,7 @@ def hop_endpoints(
     cell = enumerate_orderings(
         structure, supercell=tuple(int(n) for n in supercell), n=1, seed=seed
     )[0]
-    a = anion_lattice_constant(cell, mobile)
+    a = pseudo_cubic_a(cell, mobile)
     tetra = tetrahedral_ions(cell, mobile)
     if not tetra:
         raise ValueError(f"{cell.composition.reduced_formula}: no {mobile} on tetrahedral sites")

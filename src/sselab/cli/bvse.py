@@ -7,12 +7,8 @@ from pathlib import Path
 
 import typer
 
+from sselab.cli.errors import fail
 from sselab.structures import StructureFileError
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
 
 
 def bvse_command(
@@ -54,7 +50,7 @@ def bvse_command(
             for h in hop
         ]
     except (StructureFileError, BVSEParameterError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"{result.formula}: {mobile} BVSE ({convention}), grid {result.grid_shape}")
     for dim in ("1d", "2d", "3d"):
         value = getattr(result, f"barrier_{dim}_eV")

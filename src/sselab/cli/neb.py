@@ -8,8 +8,9 @@ from pathlib import Path
 import typer
 
 from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
-from sselab.pipeline.cli import MODEL_HELP, _fail
-from sselab.pipeline.store import DEFAULT_STORE_PATH, ResultStore
+from sselab.cli.errors import fail
+from sselab.cli.options import MODEL_HELP
+from sselab.store import DEFAULT_STORE_PATH, ResultStore
 from sselab.structures import StructureFileError
 from sselab.transport.neb import HOPS, EndpointError, ResumeError
 
@@ -42,7 +43,7 @@ def neb_command(
     from sselab.transport.neb import hop_barrier, profile_figure, write_images
 
     if hop not in HOPS:
-        _fail(f"--hop '{hop}' unknown; choose from {', '.join(HOPS)}")
+        fail(f"--hop '{hop}' unknown; choose from {', '.join(HOPS)}")
     try:
         structure = read_structure(file)
         calculator = get_calculator(model, device=device)
@@ -69,7 +70,7 @@ def neb_command(
         ResumeError,
         ValueError,
     ) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     paper = float(paper_value("transport_computed", "cineb_barrier_eV"))
     stem = out / f"neb_{hop}"
     out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """The ``sselab`` command: a thin typer layer over the Python API.
 
 Each stage adds its commands through a ``register(app)`` function in its own
-``sselab.<stage>.cli`` module, listed in STAGE_CLI_MODULES.
+``sselab.cli.<stage>`` module, listed in STAGE_CLI_MODULES.
 """
 
 from __future__ import annotations
@@ -45,13 +45,13 @@ def models() -> None:
 
 
 STAGE_CLI_MODULES: tuple[str, ...] = (
-    "sselab.pipeline.cli",
-    "sselab.thermo.cli",
-    "sselab.diffraction.cli",
-    "sselab.transport.cli",
-    "sselab.transport.neb_cli",
-    "sselab.transport.bvse_cli",
-    "sselab.electrochem.cli",
+    "sselab.cli.pipeline",
+    "sselab.cli.thermo",
+    "sselab.cli.diffraction",
+    "sselab.cli.md",
+    "sselab.cli.neb",
+    "sselab.cli.bvse",
+    "sselab.cli.electrochem",
 )
 
 for _module in STAGE_CLI_MODULES:

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
+from sselab.cli.errors import fail
 from sselab.diffraction.pattern import PatternFileError
 from sselab.diffraction.radiation import RadiationSpecError
 from sselab.diffraction.vegard import VegardInputError
@@ -19,11 +20,6 @@ RADIATION_HELP = (
     "(unpolarised), neutron:λ (CW neutrons, Å) or tof:BANKFILE (DIFC/DIFA/ZERO in µs)"
 )
 _INPUT_ERRORS = (PatternFileError, RadiationSpecError, StructureFileError, VegardInputError)
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
 
 
 def xrd_command(
@@ -42,14 +38,14 @@ def xrd_command(
     from sselab.structures import read_structure
 
     if (x_min is None) != (x_max is None):
-        _fail("give both --x-min and --x-max, or neither")
+        fail("give both --x-min and --x-max, or neither")
     try:
         structure = read_structure(file)
         beam = parse_radiation(radiation)
         x_range = None if x_min is None else (x_min, x_max)
         sim = simulate_pattern(structure, beam, x_range=x_range, step=step, uiso_A2=uiso)
     except (*_INPUT_ERRORS, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     out.mkdir(parents=True, exist_ok=True)
     stem = out / file.stem
     write_pattern(sim.pattern, stem.with_suffix(".xy"))
@@ -95,7 +91,7 @@ def refine_command(
     from sselab.structures import read_structure
 
     if len(neutron_radiation) not in (1, len(neutron)):
-        _fail(f"{len(neutron)} --neutron patterns need 1 or {len(neutron)} --neutron-radiation")
+        fail(f"{len(neutron)} --neutron patterns need 1 or {len(neutron)} --neutron-radiation")
     one_for_all = len(neutron_radiation) != len(neutron)
     specs = [radiation, *(neutron_radiation * len(neutron) if one_for_all else neutron_radiation)]
     try:
@@ -119,7 +115,7 @@ def refine_command(
             progress=True,
         )
     except (*_INPUT_ERRORS, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     out.mkdir(parents=True, exist_ok=True)
     (out / "refine.json").write_text(json.dumps(result.as_dict(), indent=2))
     difference_figure(result).savefig(out / "refine.png", dpi=120, bbox_inches="tight")
@@ -150,7 +146,7 @@ def vegard_command(
         x, a, a_err = read_vegard_csv(file)
         fit = fit_vegard(x, a, a_err, source=str(file))
     except _INPUT_ERRORS as exc:
-        _fail(str(exc))
+        fail(str(exc))
     out.mkdir(parents=True, exist_ok=True)
     (out / "vegard.json").write_text(json.dumps(fit.as_dict(), indent=2))
     vegard_figure(fit).savefig(out / "vegard.png", dpi=120, bbox_inches="tight")

@@ -9,18 +9,13 @@ from typing import TYPE_CHECKING
 import typer
 
 from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
-from sselab.pipeline.store import DEFAULT_STORE_PATH, ResultStore
+from sselab.cli.errors import fail
+from sselab.cli.options import MODEL_HELP
+from sselab.store import DEFAULT_STORE_PATH, ResultStore
 from sselab.structures import StructureFileError
 
 if TYPE_CHECKING:  # the thermo modules import pymatgen's phase-diagram stack: keep --help fast
     from sselab.thermo.hull import HullSettings
-
-MODEL_HELP = "MLIP: chgnet, sevennet, chgnet:0.2.0, or NAME:/local/weights"
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
 
 
 def _write(out: Path, stem: str, data: dict, figure: object | None) -> None:
@@ -64,7 +59,7 @@ def hull_command(
         with ResultStore(store) as results:
             hull = li_n_s_hull(x, _settings(model, full), scheme, results)
     except (ModelUnavailableError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(f"stable phases ({hull.model}, {hull.scheme}): {', '.join(hull.stable_phases)}")
     typer.echo(f"{'x':>6} {'cell':>12} {'E-tie':>8} {'E_hull':>8}  decomposition (meV/atom)")
     for p in hull.points:
@@ -109,7 +104,7 @@ def window_command(
             )
             window = stability_window(comp, diagram)
     except (StructureFileError, ModelUnavailableError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(
         f"{window.composition}: reduction limit {window.reduction_limit_V:.3f} V, "
         f"oxidation limit {window.oxidation_limit_V:.3f} V vs Li+/Li"
@@ -152,7 +147,7 @@ def interface_command(
             )
             reaction = interface_reaction(comp, anode, diagram)
     except (StructureFileError, ModelUnavailableError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     typer.echo(
         f"{reaction.electrolyte} + {reaction.anode}: most negative reaction energy "
         f"{1000 * reaction.min_energy_eV_per_atom:.1f} meV/atom at electrolyte fraction "

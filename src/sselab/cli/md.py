@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import typer
 
 from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
+from sselab.cli.errors import fail
+from sselab.cli.options import MODEL_HELP
 from sselab.structures import StructureFileError
 from sselab.transport.md import ResumeError
 from sselab.transport.trajectory import TrajectoryError
@@ -17,13 +19,7 @@ from sselab.transport.trajectory import TrajectoryError
 if TYPE_CHECKING:
     from sselab.transport.report import TransportStudy
 
-MODEL_HELP = "MLIP: chgnet, chgnet:0.2.0, sevennet, sevennet:7net-l3i5, or NAME:/local/weights"
 _TIME_UNITS_PS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3}
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
 
 
 def parse_time_ps(text: str) -> float:
@@ -52,9 +48,9 @@ def _temperatures(first: list[float], extra: list[str]) -> list[float]:
         try:
             temps.append(float(item))
         except ValueError:
-            _fail(f"unexpected argument '{item}' (temperatures must be numbers in K)")
+            fail(f"unexpected argument '{item}' (temperatures must be numbers in K)")
     if any(t <= 0 for t in temps):
-        _fail(f"temperatures must be positive, got {temps}")
+        fail(f"temperatures must be positive, got {temps}")
     return temps
 
 
@@ -141,7 +137,7 @@ def md_command(
         FileExistsError,
         ValueError,
     ) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for run in runs:
         typer.echo(
             f"{run.temperature_K:g} K: {run.n_frames} frames, {run.ps_per_day:.1f} ps/day, "
@@ -176,7 +172,7 @@ def diffusion_command(
     from sselab.transport.trajectory import read_trajectory
 
     if temperature and len(temperature) != len(trajectories):
-        _fail(f"{len(temperature)} --temperature values for {len(trajectories)} trajectories")
+        fail(f"{len(temperature)} --temperature values for {len(trajectories)} trajectories")
     try:
         loaded = [
             read_trajectory(
@@ -199,7 +195,7 @@ def diffusion_command(
             require_diffusive=not keep_subdiffusive,
         )
     except (TrajectoryError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _echo_study(study, out)
 
 

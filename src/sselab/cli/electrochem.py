@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from sselab.cli.errors import fail
 from sselab.electrochem.readers import INSTRUMENTS, EISFileError
 
 eis_app = typer.Typer(
@@ -17,11 +18,6 @@ eis_app = typer.Typer(
 )
 
 LENGTH_HELP = "with a unit: 1mm, 0.1cm, 500um"
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
 
 
 def _write(out: Path, stem: str, result: dict[str, Any], figure: Any) -> None:
@@ -86,7 +82,7 @@ def eis_fit_command(
             circuit = pellet_circuit(grain_boundary, tail, inductance)
             analysis = analyze_spectrum(spectrum, thickness_cm, diameter_cm, circuit, select=select)
     except (EISFileError, EISFitError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _echo_warnings(caught)
     fit = analysis.fit
     typer.echo(f"{spectrum.source}: {spectrum.n_points} points ({spectrum.instrument})")
@@ -143,7 +139,7 @@ def eis_arrhenius_command(
                     arrhenius_series(series, thickness_cm, diameter_cm, material=folder.name)
                 )
     except (EISFileError, EISFitError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _echo_warnings(caught)
     paper = {
         "Li2.5N0.5S0.5": paper_value("transport_measured", "activation_energy_Li2.5N0.5S0.5_eV")
@@ -173,13 +169,13 @@ def eis_aging_command(
 
     files = sorted(p for p in folder.glob("*") if p.suffix.lower() in EIS_SUFFIXES)
     if not files:
-        _fail(f"{folder}: no impedance files")
+        fail(f"{folder}: no impedance files")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             result = aging_series(files, material=folder.name)
     except (EISFileError, EISFitError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _echo_warnings(caught)
     value, error = result.final_retention
     typer.echo(
@@ -213,7 +209,7 @@ def dcpol_command(
             voltage, current, error = read_dc_polarisation(file)
         result = dc_polarisation(voltage, current, error, thickness_cm, diameter_cm, sigma_ion)
     except (EISFileError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _echo_warnings(caught)
     typer.echo(f"R_e   {result.resistance_ohm:.4g} ± {result.resistance_err_ohm:.2g} Ω")
     if result.conductivity is not None:
@@ -243,7 +239,7 @@ def cycling_command(
     from sselab.electrochem.readers import read_cycling
 
     if cell not in ("symmetric", "full"):
-        _fail(f"--cell must be symmetric or full, got '{cell}'")
+        fail(f"--cell must be symmetric or full, got '{cell}'")
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -256,7 +252,7 @@ def cycling_command(
                 raise ValueError("a full cell needs --active-mass (e.g. 4.9mg)")
             result = cycling.full_cell(data, _mass_g(active_mass), area, one_c)
     except (EISFileError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _echo_warnings(caught)
     if cell == "symmetric":
         typer.echo(f"{len(result.half_cycles)} half-cycles, stable for {result.stable_hours:.1f} h")

@@ -8,15 +8,10 @@ from pathlib import Path
 import typer
 
 from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
-from sselab.pipeline.store import DEFAULT_STORE_PATH, ResultStore
+from sselab.cli.errors import fail
+from sselab.cli.options import MODEL_HELP
+from sselab.store import DEFAULT_STORE_PATH, ResultStore
 from sselab.structures import StructureFileError
-
-MODEL_HELP = "MLIP: chgnet, chgnet:0.2.0, sevennet, sevennet:7net-l3i5, or NAME:/local/weights"
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
 
 
 def relax_command(
@@ -46,7 +41,7 @@ def relax_command(
                 store=results,
             )
     except (StructureFileError, ModelUnavailableError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     a, b, c = result.abc_angstrom
     alpha, beta, gamma = result.angles_deg
     typer.echo(f"{result.structure.composition.reduced_formula} with {result.model}")
@@ -87,7 +82,7 @@ def lattice_command(
                 store=results,
             )
     except (ModelUnavailableError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     header, rows = lattice_table(points)
     typer.echo("  ".join(f"{h:>12s}" for h in header))
     for row in rows:
@@ -111,17 +106,17 @@ def reproduce_command(
     from sselab.pipeline.reproduce import reproduce
 
     if quick == full:
-        _fail("choose exactly one of --quick and --full")
+        fail("choose exactly one of --quick and --full")
     try:
         run = reproduce("quick" if quick else "full", out, model=model, stages=stages or None)
     except (ModelUnavailableError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for stage, seconds in run.timings_s.items():
         status = "FAILED: " + run.failed[stage] if stage in run.failed else "ok"
         typer.echo(f"{stage:16s} {seconds:8.1f} s  {status}")
     typer.echo(f"wrote {run.report}")
     if run.failed:
-        _fail(f"{len(run.failed)} stage(s) failed; see {run.report}")
+        fail(f"{len(run.failed)} stage(s) failed; see {run.report}")
 
 
 def results_command(
@@ -139,7 +134,7 @@ def results_command(
     from sselab.pipeline.export import export_results, export_structures
 
     if not store.exists():
-        _fail(f"{store}: no such results store")
+        fail(f"{store}: no such results store")
     with ResultStore(store) as results:
         counts = results.execution_counts()
         for row in results.rows(kind):
@@ -155,7 +150,7 @@ def results_command(
                 written = export_structures(results, out / "structures", structures, kind)
                 typer.echo(f"wrote {len(written)} structures to {out / 'structures'}")
         except ValueError as exc:
-            _fail(str(exc))
+            fail(str(exc))
         summary = {
             "store": str(store),
             "rows": len(results),
@@ -197,7 +192,7 @@ def screen_command(
         ):
             result = screen(parsed, results, client, out / "work", device, progress)
     except (StudyError, ModelUnavailableError, ValueError, OSError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     for row in result.rows:
         e_tie = row.e_above_tie_meV_per_atom
         typer.echo(
@@ -209,7 +204,7 @@ def screen_command(
     paths = write_screen(result, out)
     typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
     if result.run["failed"]:
-        _fail(f"{len(result.run['failed'])} task(s) failed; see {paths['json']}")
+        fail(f"{len(result.run['failed'])} task(s) failed; see {paths['json']}")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,21 @@
+"""Option types shared by every command (janus-core style): one definition, one help text.
+
+Use them as annotations, e.g. ``model: ModelOption = DEFAULT_MODEL``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+MODEL_HELP = (
+    "Model: chgnet, chgnet:0.2.0, chgnet:r2scan, sevennet, sevennet:7net-l3i5, "
+    "sevennet:7net-mf-0, or NAME:/local/weights (mace, mattersim, orb, fairchem)"
+)
+
+ModelOption = Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)]
+DeviceOption = Annotated[str, typer.Option("--device", help="Torch device: auto, cpu or cuda.")]
+StoreOption = Annotated[Path, typer.Option("--store", help="SQLite results store.")]
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
