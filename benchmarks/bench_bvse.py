@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sselab.report import paper_value
+from sselab.reference import paper_value
 from sselab.structures import antifluorite, enumerate_orderings
 from sselab.transport.bvse import percolation_barriers
 

@@ -29,7 +29,7 @@ from typing import Any
 from pymatgen.core import Structure
 
 from sselab.calculators import get_calculator, relax
-from sselab.report import paper_value
+from sselab.reference import paper_value
 from sselab.store import ResultStore
 from sselab.structures import antifluorite, lowest_energy_ordering
 from sselab.structures.cells import pseudo_cubic_a

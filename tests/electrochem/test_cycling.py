@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from sselab.cli import app
 from sselab.electrochem import cycling
 from sselab.electrochem.readers import CyclingData, EISFileError, read_cycling
-from sselab.report import paper_value
+from sselab.reference import paper_value
 
 AREA_CM2 = 0.785
 

@@ -19,7 +19,7 @@ from sselab.electrochem.arrhenius import (
 )
 from sselab.electrochem.dcpol import dc_polarisation, steady_currents
 from sselab.electrochem.readers import EISFileError, EISSpectrum
-from sselab.report import paper_value
+from sselab.reference import paper_value
 
 TEMPERATURES_C = (25, 40, 55, 70, 85, 100)
 

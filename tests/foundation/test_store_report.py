@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from sselab.pipeline.lattice import LatticePoint, lattice_report_section
-from sselab.report import Section, paper_value, write_report
+from sselab.reference import paper_value
+from sselab.report import Section, write_report
 from sselab.store import ResultStore, input_key
 from sselab.structures import antifluorite
 from sselab.structures.cells import supercell_for_x
@@ -88,7 +89,7 @@ def test_report_is_self_contained_and_compares_with_paper(tmp_path: Path) -> Non
 def test_paper_values_copy_matches_shared(shared_dir: Path) -> None:
     import tomllib
 
-    from sselab.report import paper_values
+    from sselab.reference import paper_values
 
     shared = tomllib.loads((shared_dir / "reference" / "paper_values.toml").read_text())
     assert paper_values() == shared

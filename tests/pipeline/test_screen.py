@@ -18,7 +18,7 @@ from sselab.cli import app
 from sselab.pipeline.executor import dask_client
 from sselab.pipeline.screen import screen
 from sselab.pipeline.study import load_study
-from sselab.report import paper_value
+from sselab.reference import paper_value
 from sselab.store import ResultStore
 
 from .conftest import Baseline, assert_same

@@ -8,7 +8,7 @@ import pytest
 
 from sselab.pipeline.screen import screen
 from sselab.pipeline.study import parse_study
-from sselab.report import paper_value
+from sselab.reference import paper_value
 from sselab.store import ResultStore
 
 

@@ -141,7 +141,8 @@ def test_unwrap_restores_continuous_paths() -> None:
 
 
 def test_study_and_report_section_compare_with_the_paper() -> None:
-    from sselab.report import paper_value
+
+    from sselab.reference import paper_value
     from sselab.transport.report import study_from_results, transport_report_section
 
     temps = (600.0, 900.0, 1200.0)

@@ -17,7 +17,7 @@ from pymatgen.core import Lattice, Structure
 from typer.testing import CliRunner
 
 from sselab.cli import app
-from sselab.report import paper_value
+from sselab.reference import paper_value
 from sselab.store import ResultStore
 from sselab.structures import antifluorite, enumerate_orderings
 from sselab.structures.cells import pseudo_cubic_a

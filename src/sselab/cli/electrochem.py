@@ -29,7 +29,7 @@ def _write(out: Path, stem: str, result: dict[str, Any], figure: Any) -> None:
 
 def _paper(table: str, *keys: str) -> dict[str, Any]:
     """The paper's values for comparison in a JSON (never used as results)."""
-    from sselab.report import paper_value
+    from sselab.reference import paper_value
 
     return {"paper": {key: paper_value(table, key) for key in keys}}
 
@@ -126,7 +126,7 @@ def eis_arrhenius_command(
     from sselab.electrochem.arrhenius import arrhenius_series, find_series
     from sselab.electrochem.figures import arrhenius_figure
     from sselab.electrochem.fit import EISFitError
-    from sselab.report import paper_value
+    from sselab.reference import paper_value
 
     results = []
     try:
@@ -197,7 +197,7 @@ def dcpol_command(
     """DC polarisation: electronic resistance (Ω) and conductivity (S/cm) from a U-I fit."""
     from sselab.electrochem.dcpol import dc_polarisation, read_dc_polarisation
     from sselab.electrochem.figures import dcpol_figure
-    from sselab.report import paper_value
+    from sselab.reference import paper_value
 
     try:
         thickness_cm, diameter_cm = _geometry(thickness, diameter)

@@ -38,7 +38,7 @@ def neb_command(
 ) -> None:
     """CI-NEB migration barrier of a Li hop; writes neb_HOP.json, .png and _images.extxyz."""
     from sselab.calculators import get_calculator
-    from sselab.report import paper_value
+    from sselab.reference import paper_value
     from sselab.structures import read_structure
     from sselab.transport.neb import hop_barrier, profile_figure, write_images
 

@@ -47,7 +47,8 @@ def hull_command(
     out: Path = typer.Option(Path("out"), help="Folder for hull.json and hull.png."),
 ) -> None:
     """Li–N–S convex hull and E_hull(x) of Li(2+x)N(x)S(1-x) at 0 K."""
-    from sselab.report import paper_value
+
+    from sselab.reference import paper_value
     from sselab.thermo.figures import ternary_figure
     from sselab.thermo.hull import li_n_s_hull
 

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 from sselab.diffraction.simulate import series_figure, simulate_pattern
 from sselab.diffraction.vegard import fit_vegard, vegard_figure
-from sselab.report import Comparison, Section, paper_value
+from sselab.reference import paper_value
+from sselab.report import Comparison, Section
 from sselab.structures import antifluorite
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
-from sselab.report import paper_value
+from sselab.reference import paper_value
 
 
 class VegardInputError(ValueError):

@@ -148,6 +148,6 @@ def paper_retention() -> dict[str, float]:
         >>> paper_retention()["Li2.5N0.5S0.5"]
         0.965
     """
-    from sselab.report import paper_value
+    from sselab.reference import paper_value
 
     return {m: paper_value("interface_aging", f"retention_{m}") for m in PAPER_AGING_MATERIALS}

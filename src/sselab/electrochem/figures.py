@@ -18,7 +18,7 @@ from sselab.electrochem.cycling import (
 from sselab.electrochem.dcpol import DCPolarisation
 from sselab.electrochem.eis import EISAnalysis
 from sselab.electrochem.readers import CyclingData
-from sselab.report import paper_value
+from sselab.reference import paper_value
 
 
 def eis_figure(analysis: EISAnalysis) -> Figure:

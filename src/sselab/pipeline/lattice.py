@@ -20,7 +20,8 @@ from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
 from sselab.calculators.registry import model_label
-from sselab.report import Comparison, Section, paper_value
+from sselab.reference import paper_value
+from sselab.report import Comparison, Section
 from sselab.structures import actual_x, antifluorite, lowest_energy_ordering
 from sselab.structures.cells import pseudo_cubic_a, supercell_for_x
 

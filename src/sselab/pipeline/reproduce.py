@@ -20,7 +20,8 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from sselab.pipeline.lattice import LatticePoint, lattice_report_section, lattice_vs_x
-from sselab.report import Section, paper_value, write_report
+from sselab.reference import paper_value
+from sselab.report import Section, write_report
 from sselab.store import ResultStore
 
 logger = logging.getLogger(__name__)

@@ -30,7 +30,8 @@ from sselab.calculators import model_label
 from sselab.pipeline.executor import RunSummary, run_tasks
 from sselab.pipeline.study import Study, StudyPlan, study_plan
 from sselab.pipeline.tasks import finite_or_none
-from sselab.report import Comparison, Section, paper_value
+from sselab.reference import paper_value
+from sselab.report import Comparison, Section
 from sselab.store import ResultStore
 
 E_HULL_RESOLUTION_MEV = 5.0

@@ -15,7 +15,8 @@ from typing import Any
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
 from sselab.calculators import model_label, relax
-from sselab.report import Comparison, Section, paper_value
+from sselab.reference import paper_value
+from sselab.report import Comparison, Section
 from sselab.structures import reference_phases
 from sselab.thermo.anodes import ANODE_SYSTEMS, REDUCIBLE_BUILDERS
 from sselab.thermo.energies import relax_phases, to_entry

@@ -1090,7 +1090,8 @@ def bvse_report_section(resolution_angstrom: float = 0.1):  # -> sselab.report.S
         >>> len(section.comparisons)  # doctest: +SKIP
         12
     """
-    from sselab.report import Comparison, Section, paper_value
+    from sselab.reference import paper_value
+    from sselab.report import Comparison, Section
     from sselab.structures import antifluorite
 
     comparisons = []

@@ -919,7 +919,8 @@ def neb_report_section(
         >>> section.comparisons[0].quantity  # doctest: +SKIP
         'CI-NEB barrier, Li2S 8c-8c vacancy hop (eV)'
     """
-    from sselab.report import Comparison, Section, paper_value
+    from sselab.reference import paper_value
+    from sselab.report import Comparison, Section
     from sselab.structures import antifluorite, lowest_energy_ordering
 
     paper = float(paper_value("transport_computed", "cineb_barrier_eV"))

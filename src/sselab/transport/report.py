@@ -22,7 +22,8 @@ from ase.calculators.calculator import Calculator
 from matplotlib.figure import Figure
 from pymatgen.core import Structure
 
-from sselab.report import Comparison, Section, paper_value
+from sselab.reference import paper_value
+from sselab.report import Comparison, Section
 from sselab.transport.analysis import (
     BOLTZMANN_EV_PER_K,
     ROOM_TEMPERATURE_K,
