@@ -20,13 +20,20 @@ from sselab.structures.orderings import (
     lowest_energy_ordering,
 )
 from sselab.structures.references import REFERENCE_BUILDERS, reference_phases
+from sselab.structures.validate import (
+    MIN_DISTANCE_ANGSTROM,
+    StructureValidationError,
+    validate_structure,
+)
 
 __all__ = [
+    "MIN_DISTANCE_ANGSTROM",
     "PAPER_INTERSTITIAL_U",
     "PARENT_A_ANGSTROM",
     "REFERENCE_BUILDERS",
     "SUPERCELLS",
     "StructureFileError",
+    "StructureValidationError",
     "actual_x",
     "anion_indices",
     "antifluorite",
@@ -38,4 +45,5 @@ __all__ = [
     "read_structure",
     "reference_phases",
     "supercell_for_x",
+    "validate_structure",
 ]

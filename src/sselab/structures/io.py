@@ -8,6 +8,12 @@ from pathlib import Path
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
+from sselab.structures.validate import (
+    MIN_DISTANCE_ANGSTROM,
+    StructureValidationError,
+    validate_structure,
+)
+
 
 class StructureFileError(ValueError):
     """A structure file is missing, empty or malformed; the message names file and problem."""
@@ -24,13 +30,32 @@ def _parse(path: Path, name: str) -> Structure:
     return Structure.from_file(path)
 
 
-def read_structure(path: str | Path) -> Structure:
+def _explain(exc: Exception) -> str:
+    """Parser internals in words a user can act on (pymatgen's CIF errors are terse)."""
+    text = str(exc).strip()
+    if isinstance(exc, ZeroDivisionError) or "is not a multiple of" in text:
+        return f"a CIF loop has a value count that does not fit its columns ({text}): truncated?"
+    if isinstance(exc, KeyError):
+        return f"required field {text} is missing: truncated or incomplete file?"
+    if "zip() argument" in text:
+        return f"a CIF loop is incomplete ({text}): truncated?"
+    return f"{type(exc).__name__}: {text}"
+
+
+def read_structure(
+    path: str | Path, min_distance_angstrom: float = MIN_DISTANCE_ANGSTROM
+) -> Structure:
     """Read a periodic structure from CIF, POSCAR/CONTCAR/vasp, extxyz/xyz or JSON.
 
-    CIFs keep partial occupancies (disordered solid solutions stay disordered).
+    CIFs keep partial occupancies (disordered solid solutions stay disordered). Every
+    structure passes :func:`sselab.structures.validate.validate_structure` (finite
+    cell, finite coordinates, occupancies in (0, 1], no overlapping atoms); a CIF
+    whose atoms disagree with its own ``_chemical_formula_sum`` (a truncated atom
+    loop reads as a smaller structure) is refused.
 
     Args:
         path: file path; the format is inferred from name and extension.
+        min_distance_angstrom: closest allowed distance between atoms (Å).
 
     Returns:
         pymatgen Structure.
@@ -60,13 +85,24 @@ def read_structure(path: str | Path) -> Structure:
         except StructureFileError:
             raise
         except Exception as exc:  # pymatgen/ASE raise many exception types for bad input
-            detail = f"{type(exc).__name__}: {exc}".strip()
-            parser_notes = "; ".join(str(w.message) for w in caught[:2])
+            detail = _explain(exc)
+            parser_notes = "; ".join(
+                " ".join(str(w.message).split()) for w in caught[:2] if "'" not in str(w.message)
+            )
             if parser_notes:
                 detail += f" (parser: {parser_notes})"
             raise StructureFileError(f"{path}: cannot read structure: {detail}") from exc
+    for warning in caught:
+        message = " ".join(str(warning.message).split())
+        if message.startswith(("Incorrect stoichiometry", "Missing elements")):
+            raise StructureFileError(
+                f"{path}: the atoms read do not match the file's _chemical_formula_sum "
+                f"(truncated atom list or missing sites): {message}"
+            )
     if len(structure) == 0:
         raise StructureFileError(f"{path}: no atoms found")
-    if structure.volume <= 1e-6:
-        raise StructureFileError(f"{path}: cell volume is zero")
+    try:
+        validate_structure(structure, str(path), min_distance_angstrom)
+    except StructureValidationError as exc:
+        raise StructureFileError(str(exc)) from exc
     return structure

@@ -1,0 +1,104 @@
+"""The structure validation gate: every reader and command refuses unphysical structures.
+
+Each case below once passed silently or crashed: a NaN lattice constant made
+``sselab xrd`` die with a segmentation fault, a Li 0.005 Å from S relaxed into a
+collapsed cell reported as converged, and a truncated CIF either read as a smaller
+structure or failed with a bare parser key.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pymatgen.core import Structure
+
+from sselab.structures import (
+    StructureFileError,
+    StructureValidationError,
+    antifluorite,
+    read_structure,
+    validate_structure,
+)
+
+
+@pytest.fixture
+def li2s_cif(tmp_path: Path) -> Path:
+    path = tmp_path / "Li2S.cif"
+    antifluorite(0.0).to(filename=str(path))
+    return path
+
+
+def _nan_cell(li2s_cif: Path) -> Path:
+    text = li2s_cif.read_text()
+    bad = li2s_cif.with_name("nan_cell.cif")
+    lines = [
+        "_cell_length_a   nan" if line.startswith("_cell_length_a") else line
+        for line in text.splitlines()
+    ]
+    bad.write_text("\n".join(lines) + "\n")
+    return bad
+
+
+def _overlap(li2s_cif: Path) -> Path:
+    structure = Structure.from_file(li2s_cif)
+    structure.append("Li", structure[0].coords + [0.005, 0.0, 0.0], coords_are_cartesian=True)
+    bad = li2s_cif.with_name("overlap.cif")
+    structure.to(filename=str(bad))
+    return bad
+
+
+def test_nan_lattice_is_refused_naming_the_file(li2s_cif: Path) -> None:
+    bad = _nan_cell(li2s_cif)
+    with pytest.raises(StructureFileError, match=r"nan_cell\.cif: lattice is not finite"):
+        read_structure(bad)
+
+
+def test_overlapping_atoms_are_refused_naming_both_sites(li2s_cif: Path) -> None:
+    with pytest.raises(StructureFileError, match=r"overlap\.cif: site 0 .* 0\.005 Å apart"):
+        read_structure(_overlap(li2s_cif))
+
+
+def test_split_sites_of_a_disordered_cif_are_alternatives_not_overlaps() -> None:
+    structure = antifluorite(0.0)
+    a = structure.lattice.a
+    # a Li split over two positions 0.3 Å apart, each half occupied: a common CIF idiom
+    structure.append({"Li": 0.5}, [0.5, 0.5, 0.5])
+    structure.append({"Li": 0.5}, [0.5 + 0.3 / a, 0.5, 0.5])
+    assert validate_structure(structure).num_sites == 14
+    structure.replace(13, {"Li": 0.8}, [0.5 + 0.3 / a, 0.5, 0.5])
+    with pytest.raises(StructureValidationError, match="closer than"):
+        validate_structure(structure)
+
+
+@pytest.mark.parametrize("keep_chars", [419, 566, 783, 1000, 1217])
+def test_truncated_cif_says_so_and_never_reads_a_smaller_structure(
+    li2s_cif: Path, keep_chars: int
+) -> None:
+    bad = li2s_cif.with_name("truncated.cif")
+    bad.write_text(li2s_cif.read_text()[:keep_chars])
+    with pytest.raises(StructureFileError) as caught:
+        read_structure(bad)
+    message = str(caught.value)
+    assert message.startswith(f"{bad}:")
+    assert "truncated" in message
+    assert not message.rstrip().endswith("')")  # no bare parser key as the last word
+
+
+@pytest.mark.parametrize("command", ["xrd", "relax", "bvse"])
+@pytest.mark.parametrize("case", ["nan", "overlap"])
+def test_commands_exit_with_one_line_not_a_crash(li2s_cif: Path, command: str, case: str) -> None:
+    bad = _nan_cell(li2s_cif) if case == "nan" else _overlap(li2s_cif)
+    # a subprocess: the NaN cell once killed the interpreter with SIGSEGV
+    run = subprocess.run(
+        [sys.executable, "-c", "from sselab.cli import app; app()", command, str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=li2s_cif.parent,
+    )
+    assert run.returncode == 1, run.stderr
+    assert "Traceback" not in run.stderr
+    assert f"error: {bad}" in run.stderr
