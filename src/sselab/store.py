@@ -223,7 +223,7 @@ class ResultStore:
             >>> store.keys() == {key}, store.keys("cube")
             (True, set())
         """
-        query, args = "SELECT key FROM results", ()
+        query, args = "SELECT key FROM results", tuple[str, ...]()
         if kind is not None:
             query, args = query + " WHERE kind = ?", (kind,)
         return {row[0] for row in self._connection.execute(query, args)}
@@ -238,7 +238,7 @@ class ResultStore:
             >>> list(store.execution_counts().values())
             [1]
         """
-        query, args = "SELECT key, COUNT(*) FROM executions", ()
+        query, args = "SELECT key, COUNT(*) FROM executions", tuple[str, ...]()
         if kind is not None:
             query, args = query + " WHERE kind = ?", (kind,)
         return dict(self._connection.execute(query + " GROUP BY key", args).fetchall())

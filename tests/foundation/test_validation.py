@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pymatgen.core import Structure
 
@@ -44,7 +45,8 @@ def _nan_cell(li2s_cif: Path) -> Path:
 
 def _overlap(li2s_cif: Path) -> Path:
     structure = Structure.from_file(li2s_cif)
-    structure.append("Li", structure[0].coords + [0.005, 0.0, 0.0], coords_are_cartesian=True)
+    shifted = structure[0].coords + np.array([0.005, 0.0, 0.0])
+    structure.append("Li", shifted, coords_are_cartesian=True)
     bad = li2s_cif.with_name("overlap.cif")
     structure.to(filename=str(bad))
     return bad

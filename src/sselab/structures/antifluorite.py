@@ -17,6 +17,7 @@ sets where they start.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pymatgen.core import Composition, Lattice, Species, Structure
 
@@ -106,16 +107,16 @@ def antifluorite(
     if a <= 0:
         raise ValueError(f"lattice constant a = {a} Å must be positive")
 
-    anion_site = {Species(host, -2): 1 - x}
+    anion_site: dict[Species, float] = {Species(host, -2): 1 - x}
     if x > 0:
         anion_site[Species(dopant, -3)] = x
-    species = [anion_site, {Species(cation, 1): 1.0}]
-    coords = [[0, 0, 0], [0.25, 0.25, 0.25]]
+    species: list[Any] = [anion_site, {Species(cation, 1): 1.0}]
+    coords: list[list[float]] = [[0, 0, 0], [0.25, 0.25, 0.25]]
     if x > 0:
         species.append({Species(cation, 1): x / 6})
         coords.append([u, 0, 0])
     structure = Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), species, coords)
-    charge = sum(sp.oxi_state * n for sp, n in structure.composition.items())
+    charge = sum(getattr(sp, "oxi_state", 0) * n for sp, n in structure.composition.items())
     if abs(charge) > 1e-8:
         raise AssertionError(f"antifluorite({x}) has charge {charge}")
     return structure

@@ -23,7 +23,8 @@ def _parse(path: Path, name: str) -> Structure:
     if name.endswith((".xyz", ".extxyz")):
         from ase.io import read
 
-        atoms = read(path, format="extxyz")
+        atoms = read(path, format="extxyz", index=-1)
+        assert not isinstance(atoms, list)  # index=-1 reads one frame
         if not atoms.pbc.any() or atoms.cell.rank < 3:
             raise StructureFileError(f"{path}: extxyz frame has no periodic cell (Lattice=)")
         return AseAtomsAdaptor.get_structure(atoms)

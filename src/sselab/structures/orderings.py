@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from pymatgen.analysis.ewald import EwaldSummation
 from pymatgen.analysis.structure_matcher import StructureMatcher
-from pymatgen.core import Species, Structure
+from pymatgen.core import Element, Species, Structure
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def _decorate(
     min_distance: float,
     max_tries: int = 200,
 ) -> Structure | None:
-    species_at: dict[int, Species] = {i: supercell[i].specie for i in full}
+    species_at: dict[int, Species | Element] = {i: supercell[i].specie for i in full}
     for sub in sublattices:
         if len(sub.species) > 1 or sum(sub.counts) == len(sub.indices):
             order = rng.permutation(sub.indices)
@@ -182,7 +182,7 @@ def enumerate_orderings(
     if n < 1:
         raise ValueError(f"n = {n}: ask for at least one ordering")
     if structure.is_ordered:
-        return [structure.copy() * supercell]
+        return [structure.copy().make_supercell(supercell)]
     if not all(hasattr(sp, "oxi_state") for sp in structure.composition):
         raise ValueError("the structure needs oxidation states (Structure.add_oxidation_state_...)")
     scaled = structure.copy()
