@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -105,7 +106,10 @@ def test_vegard_command_finds_the_solubility_limit(tmp_path: Path) -> None:
     result = runner.invoke(app, ["vegard", str(tmp_path / "a.csv"), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "vegard.json").read_text())
-    assert summary["solubility_limit_x"] == pytest.approx(0.5, abs=0.05)
-    assert abs(summary["breakpoint_x"] - 0.5) < 4 * summary["breakpoint_error_x"]
+    assert summary["solubility_limit_x"]["value"] == pytest.approx(0.5, abs=0.05)
+    breakpoint = summary["breakpoint_x"]
+    assert abs(breakpoint["value"] - 0.5) < 4 * breakpoint["error"]
+    assert breakpoint["ci95"][0] <= breakpoint["value"] <= breakpoint["ci95"][1]
+    assert re.search(r"solubility limit: x = 0\.4\d+ ± 0\.0\d+", result.output)
     result = runner.invoke(app, ["vegard", str(tmp_path / "missing.csv")])
     assert result.exit_code == 1 and "missing.csv: no such file" in result.output

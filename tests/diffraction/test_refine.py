@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 import numpy as np
@@ -57,15 +58,16 @@ def xray_fit(xray: Pattern) -> RefinementResult:
 
 
 def _within(fit: RefinementResult, name: str, truth: float, n_sigma: float = 3.0) -> None:
-    value, error = fit.value(name), fit.error(name)
-    assert np.isfinite(error) and error > 0, name
+    estimate = fit.estimate(name)
+    value, error = estimate.value, estimate.error
+    assert error is not None and np.isfinite(error) and error > 0, name
     assert abs(value - truth) < n_sigma * error, f"{name} = {value} ± {error}, truth {truth}"
 
 
 def test_xray_rietveld_recovers_lattice_uiso_profile(xray_fit: RefinementResult) -> None:
     fit = xray_fit
     assert fit.datasets[0].x.size == 7001
-    assert abs(fit.value("a") - A_TRUE) < 1e-4
+    assert abs(fit.estimate("a").value - A_TRUE) < 1e-4
     for name, truth in (
         ("a", A_TRUE),
         ("Uiso[Li]", UISO_TRUE["Li"]),
@@ -81,8 +83,12 @@ def test_xray_rietveld_recovers_lattice_uiso_profile(xray_fit: RefinementResult)
     assert [stage for stage, _ in fit.stages][-1] == "structure"
     assert fit.stages[-1][1] < fit.stages[0][1]
     occupancy = fit.site_occupancies["Li 24e"]
-    assert occupancy["Li"] == pytest.approx(occupancy["factor"] * 0.5 / 6)
-    assert fit.structure.lattice.a == pytest.approx(fit.value("a"))
+    assert occupancy["Li"].value == pytest.approx(occupancy["factor"].value * 0.5 / 6)
+    assert occupancy["Li"].error == pytest.approx(occupancy["factor"].error * 0.5 / 6)
+    assert fit.estimate("a").unit == "Å" and fit.estimate("Uiso[Li]").unit == "Å²"
+    # a fixed parameter's error is unknown, not 0
+    assert not fit.parameters["xray.Y"].refined and fit.estimate("xray.Y").error is None
+    assert fit.structure.lattice.a == pytest.approx(fit.estimate("a").value)
 
 
 def test_neutron_rietveld_pins_24e_occupancy() -> None:
@@ -90,8 +96,8 @@ def test_neutron_rietveld_pins_24e_occupancy() -> None:
     sim = simulate_pattern(_truth(), neutron, uiso_A2=UISO_TRUE, background=[20, -5])
     data = add_counting_noise(sim.pattern, 1e5, seed=5)
     fit = refine(_start(), Dataset(data, neutron, "neutron"), occupancies=["Li 24e"])
-    assert abs(fit.value("a") - A_TRUE) < 1e-4
-    assert abs(fit.value("occ[Li 24e]") - OCC_FACTOR_TRUE) < 0.02
+    assert abs(fit.estimate("a").value - A_TRUE) < 1e-4
+    assert abs(fit.estimate("occ[Li 24e]").value - OCC_FACTOR_TRUE) < 0.02
     _within(fit, "occ[Li 24e]", OCC_FACTOR_TRUE)
     _within(fit, "Uiso[Li]", UISO_TRUE["Li"])
     assert fit.gof == pytest.approx(1.0, abs=0.05)
@@ -107,8 +113,8 @@ def test_joint_xray_tof_pins_li_occupancy_better_than_xray_alone(
         [Dataset(xray, XRay(), "xray"), Dataset(tof, TOF, "tof")],
         occupancies=["Li 24e"],
     )
-    assert joint.error("occ[Li 24e]") < 0.8 * xray_fit.error("occ[Li 24e]")
-    assert abs(joint.value("occ[Li 24e]") - OCC_FACTOR_TRUE) < 0.02
+    assert joint.estimate("occ[Li 24e]").error < 0.8 * xray_fit.estimate("occ[Li 24e]").error
+    assert abs(joint.estimate("occ[Li 24e]").value - OCC_FACTOR_TRUE) < 0.02
     _within(joint, "occ[Li 24e]", OCC_FACTOR_TRUE)
     _within(joint, "a", A_TRUE)
     # Each pattern keeps its own scale, zero and profile; the structure is shared.
@@ -123,8 +129,8 @@ def test_le_bail_fits_as_well_as_rietveld_without_structure(
 ) -> None:
     fit = refine(_start(), Dataset(xray, XRay(), "xray"), method="lebail")
     _within(fit, "a", A_TRUE)
-    assert abs(fit.value("a") - A_TRUE) < 1e-4
-    assert not fit.parameters["Uiso[Li]"].refined
+    assert abs(fit.estimate("a").value - A_TRUE) < 1e-4
+    assert not fit.parameters["Uiso[Li]"].refined and fit.estimate("Uiso[Li]").error is None
     # Free intensities fit at least as well as the true structure model.
     assert fit.rwp <= xray_fit.rwp * 1.0005
     assert fit.gof == pytest.approx(1.0, abs=0.04)
@@ -160,3 +166,14 @@ def test_bad_input_gives_clear_errors(xray: Pattern) -> None:
         refine(_start(), Dataset(xray, XRay(), "xray"), method="pawley")
     with pytest.raises(ValueError, match="names must be unique"):
         refine(_start(), [Dataset(xray, XRay(), "d"), Dataset(xray, XRay(), "d")])
+
+
+def test_refinement_result_round_trips_through_json(xray_fit: RefinementResult) -> None:
+    again = RefinementResult.from_dict(json.loads(json.dumps(xray_fit.as_dict())))
+    assert again.as_dict() == xray_fit.as_dict()
+    assert again.estimate("occ[Li 24e]") == xray_fit.estimate("occ[Li 24e]")
+    np.testing.assert_array_equal(again.datasets[0].y_calc, xray_fit.datasets[0].y_calc)
+    assert again.structure == xray_fit.structure
+    summary = json.loads(json.dumps(xray_fit.summary()))
+    assert summary["parameters"]["a"]["unit"] == "Å"
+    assert "y_calc" not in summary["datasets"][0]

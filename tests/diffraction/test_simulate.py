@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from sselab.diffraction import (
     CWNeutron,
     PatternFileError,
     RadiationSpecError,
+    SimulatedPattern,
     TOFBank,
     TOFNeutron,
     XRay,
@@ -125,3 +127,15 @@ def test_parse_radiation_specs(tmp_path: Path) -> None:
     for bad in ("MoKb", "neutron:abc", "tof:/nonexistent/bank.txt", "99"):
         with pytest.raises(RadiationSpecError):
             parse_radiation(bad)
+
+
+@pytest.mark.parametrize(
+    "radiation", [XRay(), CWNeutron(1.54), TOFNeutron(TOFBank(tof_min_us=6000.0))]
+)
+def test_simulated_pattern_round_trips_through_json(radiation) -> None:
+    sim = simulate_pattern(antifluorite(0.0, a=5.719), radiation)
+    again = SimulatedPattern.from_dict(json.loads(json.dumps(sim.as_dict())))
+    assert again.radiation == radiation  # the union field decodes to the right kind
+    assert again.as_dict() == sim.as_dict()
+    np.testing.assert_array_equal(again.hkl, sim.hkl)
+    assert again.summary() == sim.summary()

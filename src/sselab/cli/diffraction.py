@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import typer
 
 from sselab.cli.errors import fail
+from sselab.cli.options import OutOption
 from sselab.diffraction.pattern import PatternFileError
 from sselab.diffraction.radiation import RadiationSpecError
 from sselab.diffraction.vegard import VegardInputError
@@ -29,9 +31,10 @@ def xrd_command(
     x_max: float | None = typer.Option(None, help="Range end: 2θ (deg) or TOF (µs)."),
     step: float | None = typer.Option(None, help="2θ step (deg), or Δt/t for TOF."),
     uiso: float = typer.Option(0.01, help="Isotropic displacement Uiso for all sites (Å²)."),
-    out: Path = typer.Option(Path("out/xrd"), help="Folder for NAME.xy, NAME.png, NAME.json."),
+    out: OutOption = Path("out/xrd"),
 ) -> None:
-    """Simulate a powder pattern (X-ray, synchrotron, CW or TOF neutron) of a structure."""
+    """Simulate a powder pattern (X-ray, synchrotron, CW or TOF neutron) of a structure;
+    writes NAME.xy, NAME.png and NAME.json to the output folder."""
     from sselab.diffraction.pattern import write_pattern
     from sselab.diffraction.radiation import parse_radiation
     from sselab.diffraction.simulate import pattern_figure, simulate_pattern
@@ -42,7 +45,7 @@ def xrd_command(
     try:
         structure = read_structure(file)
         beam = parse_radiation(radiation)
-        x_range = None if x_min is None else (x_min, x_max)
+        x_range = None if x_min is None or x_max is None else (x_min, x_max)
         sim = simulate_pattern(structure, beam, x_range=x_range, step=step, uiso_A2=uiso)
     except (*_INPUT_ERRORS, ValueError) as exc:
         fail(str(exc))
@@ -53,7 +56,7 @@ def xrd_command(
     pattern_figure(sim, f"{formula}, {beam.label}").savefig(
         stem.with_suffix(".png"), dpi=120, bbox_inches="tight"
     )
-    summary = {"structure": str(file), "formula": formula, "uiso_A2": uiso, **sim.as_dict()}
+    summary = {"structure": str(file), "formula": formula, "uiso_A2": uiso, **sim.summary()}
     stem.with_suffix(".json").write_text(json.dumps(summary, indent=2))
     typer.echo(f"{formula}, {beam.label}: {sim.intensity.size} reflections")
     for hkl, intensity in sim.strongest(5):
@@ -82,9 +85,10 @@ def refine_command(
     lattice_search: float = typer.Option(
         0.02, help="Relative half-width of the start lattice grid search (0 = none)."
     ),
-    out: Path = typer.Option(Path("out/refine"), help="Folder for refine.json/.png and fits."),
+    out: OutOption = Path("out/refine"),
 ) -> None:
-    """Rietveld or Le Bail refinement of a pattern, or joint X-ray + neutron refinement."""
+    """Rietveld or Le Bail refinement of a pattern, or joint X-ray + neutron refinement;
+    writes refine.json, refine.png and fit_<dataset>.csv to the output folder."""
     from sselab.diffraction.pattern import read_pattern
     from sselab.diffraction.radiation import parse_radiation
     from sselab.diffraction.refine import Dataset, difference_figure, refine
@@ -96,7 +100,7 @@ def refine_command(
     specs = [radiation, *(neutron_radiation * len(neutron) if one_for_all else neutron_radiation)]
     try:
         structure = read_structure(model)
-        datasets = []
+        datasets: list[Dataset] = []
         for path, spec in zip([pattern, *neutron], specs, strict=True):
             beam = parse_radiation(spec)
             # Parameter prefixes: xray., neutron., tof. (tof2., ... when kinds repeat).
@@ -117,7 +121,7 @@ def refine_command(
     except (*_INPUT_ERRORS, ValueError) as exc:
         fail(str(exc))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "refine.json").write_text(json.dumps(result.as_dict(), indent=2))
+    (out / "refine.json").write_text(json.dumps(result.summary(), indent=2))
     difference_figure(result).savefig(out / "refine.png", dpi=120, bbox_inches="tight")
     for fit in result.datasets:
         columns = np.column_stack(
@@ -131,16 +135,18 @@ def refine_command(
     )
     for name, parameter in result.parameters.items():
         if parameter.refined and parameter.kind != "background":
-            typer.echo(f"  {name:18s} {parameter.value:12.6g} ± {parameter.error:.2g}")
+            typer.echo(f"  {name:18s} {parameter.estimate}")
     typer.echo(f"wrote {out / 'refine.json'}, {out / 'refine.png'} and fit_*.csv")
 
 
 def vegard_command(
     file: Path = typer.Argument(..., help="CSV with columns x, a (Å)[, a_err (Å)]."),
-    out: Path = typer.Option(Path("out/vegard"), help="Folder for vegard.json and vegard.png."),
+    out: OutOption = Path("out/vegard"),
 ) -> None:
-    """Vegard fit of a(x) and the solubility limit where the slope changes."""
+    """Vegard fit of a(x) and the solubility limit where the slope changes; writes
+    vegard.json and vegard.png (marking the paper's limit and a(x = 0.5))."""
     from sselab.diffraction.vegard import fit_vegard, read_vegard_csv, vegard_figure
+    from sselab.reference import paper_value
 
     try:
         x, a, a_err = read_vegard_csv(file)
@@ -149,20 +155,23 @@ def vegard_command(
         fail(str(exc))
     out.mkdir(parents=True, exist_ok=True)
     (out / "vegard.json").write_text(json.dumps(fit.as_dict(), indent=2))
-    vegard_figure(fit).savefig(out / "vegard.png", dpi=120, bbox_inches="tight")
-    typer.echo(
-        f"one line: da/dx = {fit.slope_angstrom:.4f} ± {fit.slope_error_angstrom:.4f} Å, "
-        f"a(0) = {fit.intercept_angstrom:.4f} ± {fit.intercept_error_angstrom:.4f} Å"
+    figure = vegard_figure(
+        fit,
+        reference_limit_x=paper_value("structure", "solubility_limit_x"),
+        reference_points={0.5: paper_value("structure", "a_Li2.5N0.5S0.5_angstrom")},
+        reference_label="paper",
     )
+    figure.savefig(out / "vegard.png", dpi=120, bbox_inches="tight")
+    typer.echo(f"one line: da/dx = {fit.slope_angstrom}, a(0) = {fit.intercept_angstrom}")
+    low, high = fit.breakpoint_x.ci95 or (math.nan, math.nan)
     typer.echo(
-        f"two segments: x_b = {fit.breakpoint_x:.3f} "
-        f"[{fit.breakpoint_low_x:.3f}, {fit.breakpoint_high_x:.3f}], "
-        f"da/dx = {fit.slope_below_angstrom:.4f} below, {fit.slope_above_angstrom:.4f} above, "
+        f"two segments: x_b = {fit.breakpoint_x.value:.3f} (95 %: [{low:.3f}, {high:.3f}]), "
+        f"da/dx = {fit.slope_below_angstrom} below, {fit.slope_above_angstrom} above, "
         f"p = {fit.p_value:.2g}"
     )
     limit = fit.solubility_limit_x
     typer.echo(
-        f"solubility limit: x = {limit:.3f} ± {fit.breakpoint_error_x:.3f}"
+        f"solubility limit: x = {limit}"
         if limit is not None
         else "solubility limit: none detected (slope change not significant)"
     )

@@ -22,7 +22,6 @@ from sselab.diffraction.refine import (
     difference_figure,
     refine,
 )
-from sselab.diffraction.section import diffraction_section
 from sselab.diffraction.simulate import (
     SimulatedPattern,
     add_counting_noise,
@@ -57,7 +56,6 @@ __all__ = [
     "add_counting_noise",
     "agreement",
     "difference_figure",
-    "diffraction_section",
     "fit_vegard",
     "orbits_from_structure",
     "parse_radiation",

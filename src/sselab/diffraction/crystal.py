@@ -81,7 +81,7 @@ def orbits_from_structure(
         symmetrized.equivalent_indices, symmetrized.wyckoff_symbols, strict=True
     ):
         site = structure[indices[0]]
-        composition = {}
+        composition: dict[str, float] = {}
         for species, occupancy in site.species.items():
             symbol = species.symbol
             if symbol not in ATOMIC_SCATTERING_PARAMS or symbol not in ATOMIC_SCATTERING_LEN:

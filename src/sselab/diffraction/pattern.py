@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sselab.roundtrip import RoundTrip
+
 PATTERN_SUFFIXES = (".xy", ".xye", ".csv")
 
 
@@ -16,7 +18,7 @@ class PatternFileError(ValueError):
 
 
 @dataclass
-class Pattern:
+class Pattern(RoundTrip):
     """A measured or simulated powder pattern.
 
     Attributes:
@@ -94,8 +96,8 @@ def write_pattern(pattern: Pattern, path: str | Path) -> Path:
         raise PatternFileError(f"{path}: can only write .xy, .xye or .csv")
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
-        columns = np.column_stack([pattern.x, pattern.y, pattern.sigma])
-        np.savetxt(path, columns, delimiter=",", header="x,y,sigma", comments="", fmt="%.6f")
+        table = np.column_stack([pattern.x, pattern.y, pattern.sigma])
+        np.savetxt(path, table, delimiter=",", header="x,y,sigma", comments="", fmt="%.6f")
     else:
         columns = [pattern.x, pattern.y] + ([pattern.sigma] if suffix == ".xye" else [])
         np.savetxt(path, np.column_stack(columns), fmt="%.6f", header=pattern.x_label)

@@ -8,6 +8,7 @@ the TOF back-to-back exponentials are not modelled.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -231,7 +232,7 @@ def chebyshev_basis(x: np.ndarray, n_terms: int) -> np.ndarray:
     return chebyshev.chebvander(t, n_terms - 1) if n_terms else np.zeros((x.size, 0))
 
 
-def chebyshev_background(x: np.ndarray, coefficients: np.ndarray | list[float]) -> np.ndarray:
+def chebyshev_background(x: np.ndarray, coefficients: np.ndarray | Sequence[float]) -> np.ndarray:
     """Background Σ c_k T_k(t) with t the data range mapped onto [-1, 1] (counts).
 
     Example:

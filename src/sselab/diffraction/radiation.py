@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
+
+from sselab.roundtrip import RoundTrip
 
 # Cu K-alpha1 / K-alpha2 (Å), Hoelzer et al., Phys. Rev. A 56, 4554 (1997); the 2:1 intensity
 # ratio is the usual lab-diffractometer value.
@@ -22,8 +25,29 @@ class RadiationSpecError(ValueError):
     """A radiation string or TOF bank file cannot be understood; the message says why."""
 
 
+B = TypeVar("B", bound="_KindTagged")
+
+
+class _KindTagged(RoundTrip):
+    """RoundTrip that writes the radiation ``kind``, so a ``Radiation`` field (a union)
+    decodes to the class it was written from."""
+
+    kind: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Fields plus ``kind``."""
+        return {"kind": self.kind, **super().as_dict()}
+
+    @classmethod
+    def from_dict(cls: type[B], data: dict[str, Any]) -> B:
+        """Inverse of :meth:`as_dict`; ValueError when ``kind`` belongs to another class."""
+        if data.get("kind") != cls.kind:
+            raise ValueError(f"radiation kind {data.get('kind')!r} is not {cls.kind!r}")
+        return super().from_dict(data)
+
+
 @dataclass(frozen=True)
-class XRay:
+class XRay(_KindTagged):
     """Angle-dispersive X-rays (lab tube or synchrotron).
 
     Attributes:
@@ -50,7 +74,7 @@ class XRay:
 
 
 @dataclass(frozen=True)
-class CWNeutron:
+class CWNeutron(_KindTagged):
     """Constant-wavelength neutrons (Lorentz factor only, no polarisation)."""
 
     wavelength_angstrom: float = 1.54
@@ -69,7 +93,7 @@ class CWNeutron:
 
 
 @dataclass(frozen=True)
-class TOFBank:
+class TOFBank(RoundTrip):
     """One time-of-flight detector bank: TOF (µs) = ZERO + DIFC d + DIFA d² (d in Å).
 
     Attributes:
@@ -89,8 +113,14 @@ class TOFBank:
 
 
 @dataclass(frozen=True)
-class TOFNeutron:
-    """Time-of-flight neutrons in one bank."""
+class TOFNeutron(_KindTagged):
+    """Time-of-flight neutrons in one bank.
+
+    Example:
+        >>> beam = TOFNeutron(TOFBank(difc_us_per_angstrom=9300.0))
+        >>> TOFNeutron.from_dict(beam.as_dict()) == beam
+        True
+    """
 
     bank: TOFBank = field(default_factory=TOFBank)
     kind: str = field(default="tof", init=False)

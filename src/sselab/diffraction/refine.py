@@ -18,7 +18,9 @@ Conventions:
   (2θ degrees, or µs for TOF), ``xray.U`` ... (see :func:`default_profile`),
   ``xray.bkg0`` ... (Chebyshev coefficients, counts).
 * Standard errors are sqrt(diag((JᵀJ)⁻¹))·GoF with J the Jacobian of the weighted
-  residuals, i.e. scaled by the goodness of fit as GSAS-II and TOPAS do.
+  residuals, i.e. scaled by the goodness of fit as GSAS-II and TOPAS do. Every parameter
+  is an :class:`~sselab.estimate.Estimate` with its unit; 95 % intervals use Student t
+  with N - P degrees of freedom; fixed parameters have error None.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ from sselab.diffraction.profile import (
 )
 from sselab.diffraction.radiation import Radiation, TOFNeutron, XRay
 from sselab.diffraction.simulate import D_MIN_MARGIN
+from sselab.estimate import Estimate
+from sselab.roundtrip import RoundTrip
 
 METHODS = ("rietveld", "lebail")
 UISO_MODES = ("element", "site", "fixed")
@@ -102,32 +106,47 @@ class Dataset:
     n_background: int = 6
 
 
+# Units of the profile terms (see :func:`sselab.diffraction.profile.default_profile`).
+_PROFILE_UNITS = {
+    "U": "deg²",
+    "V": "deg²",
+    "W": "deg²",
+    "X": "deg",
+    "Y": "deg",
+    "sig0": "µs²",
+    "sig1": "µs²/Å²",
+    "sig2": "µs²/Å⁴",
+    "gam0": "µs",
+    "gam1": "µs/Å",
+}
+
+
 @dataclass
-class Parameter:
+class Parameter(RoundTrip):
     """One refinement parameter.
 
     Attributes:
         name: e.g. 'a', 'occ[Li 24e]', 'xray.zero'.
-        value: refined (or fixed) value, units as in the module docstring.
-        error: one-sigma standard error (NaN when the parameter was fixed).
+        estimate: refined (or fixed) value with its unit (see the module docstring) and,
+            when refined, its standard error and 95 % interval; a fixed parameter has
+            error None.
         refined: whether it was refined.
-        kind: lattice, zero, scale, background, profile, uiso or occupancy.
+        kind: lattice, zero, scale, background, profile, uiso, occupancy or fixed.
+
+    Example:
+        >>> p = Parameter("a", Estimate.normal(5.458, 2e-5, "Å"), True, "lattice")
+        >>> print(p.estimate)
+        5.458000 ± 0.000020 Å
     """
 
     name: str
-    value: float
-    error: float
+    estimate: Estimate
     refined: bool
     kind: str
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able dict (NaN errors become None)."""
-        error = None if not np.isfinite(self.error) else float(self.error)
-        return {"value": float(self.value), "error": error, "refined": self.refined}
-
 
 @dataclass
-class DatasetFit:
+class DatasetFit(RoundTrip):
     """Observed and calculated pattern of one dataset after refinement.
 
     Attributes:
@@ -154,8 +173,8 @@ class DatasetFit:
     gof: float
     x_label: str
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able summary with the reflection list (the curves are left out)."""
+    def summary(self) -> dict[str, Any]:
+        """JSON-able agreement and reflection list (the curves are left out)."""
         return {
             "name": self.name,
             "radiation": self.radiation,
@@ -173,8 +192,11 @@ class DatasetFit:
 
 
 @dataclass
-class RefinementResult:
+class RefinementResult(RoundTrip):
     """Outcome of a Le Bail or Rietveld refinement.
+
+    ``as_dict``/``from_dict`` keep everything (curves included); :meth:`summary` is the
+    readable JSON of the numbers.
 
     Attributes:
         method: 'rietveld' or 'lebail'.
@@ -185,7 +207,8 @@ class RefinementResult:
         structure: the model with refined lattice, occupancies and Uiso (site property
             'uiso', Å²).
         crystal_system: of the model.
-        site_occupancies: {site label: {'factor', 'factor_error', element: occupancy, ...}}.
+        site_occupancies: {site label: {'factor': occupancy factor, element: occupancy}},
+            each an Estimate (dimensionless).
         stages: (stage name, Rwp after it).
         n_evaluations: pattern evaluations used.
         wall_s: wall time (s).
@@ -201,41 +224,31 @@ class RefinementResult:
     n_refined: int
     structure: Structure
     crystal_system: str
-    site_occupancies: dict[str, dict[str, float]]
+    site_occupancies: dict[str, dict[str, Estimate]]
     stages: list[tuple[str, float]]
     n_evaluations: int
     wall_s: float
 
-    def value(self, name: str) -> float:
-        """Refined value of a parameter (KeyError lists the names).
+    def estimate(self, name: str) -> Estimate:
+        """Refined value, standard error and 95 % interval of a parameter (KeyError lists
+        the names).
 
         Example:
-            >>> fit.value("a"), fit.value("occ[Li 24e]")  # doctest: +SKIP
-            (5.45798, 0.953)
+            >>> print(fit.estimate("a"))  # doctest: +SKIP
+            5.457980 ± 0.000017 Å
         """
-        return self._get(name).value
-
-    def error(self, name: str) -> float:
-        """Standard error of a parameter (NaN if fixed).
-
-        Example:
-            >>> fit.error("a")  # doctest: +SKIP
-            1.7e-05
-        """
-        return self._get(name).error
-
-    def _get(self, name: str) -> Parameter:
         if name not in self.parameters:
             raise KeyError(f"no parameter '{name}'; parameters: {sorted(self.parameters)}")
-        return self.parameters[name]
+        return self.parameters[name].estimate
 
     @property
     def lattice_abc_angstrom(self) -> tuple[float, float, float]:
         """Refined a, b, c (Å)."""
         return self.structure.lattice.abc
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able dict of the numbers (no arrays, structure as a pymatgen dict)."""
+    def summary(self) -> dict[str, Any]:
+        """JSON-able numbers: agreement, parameters, occupancies, stages, reflection lists
+        and the refined structure (no curves: those go to the fit CSV files)."""
         return {
             "method": self.method,
             "crystal_system": self.crystal_system,
@@ -245,10 +258,16 @@ class RefinementResult:
             "n_points": self.n_points,
             "n_refined": self.n_refined,
             "lattice_abc_angstrom": list(self.lattice_abc_angstrom),
-            "parameters": {name: p.as_dict() for name, p in self.parameters.items()},
-            "site_occupancies": self.site_occupancies,
+            "parameters": {
+                name: {**p.estimate.as_dict(), "refined": p.refined, "kind": p.kind}
+                for name, p in self.parameters.items()
+            },
+            "site_occupancies": {
+                site: {key: value.as_dict() for key, value in entry.items()}
+                for site, entry in self.site_occupancies.items()
+            },
             "stages": [{"stage": s, "rwp": r} for s, r in self.stages],
-            "datasets": [d.as_dict() for d in self.datasets],
+            "datasets": [d.summary() for d in self.datasets],
             "n_evaluations": self.n_evaluations,
             "wall_s": self.wall_s,
             "structure": self.structure.as_dict(),
@@ -321,22 +340,27 @@ class _Model:
         values: list[float] = []
         bounds: list[tuple[float, float]] = []
         kinds: list[str] = []
+        units: list[str] = []
 
-        def add(name: str, value: float, bound: tuple[float, float], kind: str) -> None:
+        def add(
+            name: str, value: float, bound: tuple[float, float], kind: str, unit: str = ""
+        ) -> None:
             names.append(name)
             values.append(float(value))
             bounds.append(bound)
             kinds.append(kind)
+            units.append(unit)
 
         for key in self.free_lattice:
             value = getattr(structure.lattice, key)
-            add(key, value, (0.95 * value, 1.05 * value), "lattice")
+            add(key, value, (0.95 * value, 1.05 * value), "lattice", "Å")
         self.uiso_index = []
         for orbit in self.orbits:
             key = orbit.label if uiso == "site" else "/".join(orbit.elements)
             name = f"Uiso[{key}]"
             if name not in names:
-                add(name, orbit.uiso_A2, (0.0, 0.2), "uiso" if uiso != "fixed" else "fixed")
+                kind = "uiso" if uiso != "fixed" else "fixed"
+                add(name, orbit.uiso_A2, (0.0, 0.2), kind, "Å²")
             self.uiso_index.append(names.index(name))
         self.occ_index = {}
         for orbit in self.orbits:
@@ -352,15 +376,19 @@ class _Model:
             index: dict[str, Any] = {"scale": len(names)}
             add(f"{d.name}.scale", 1.0, (0.0, np.inf), "scale")
             index["zero"] = len(names)
-            add(f"{d.name}.zero", 0.0, (-100.0, 100.0) if family == "tof" else (-1, 1), "zero")
+            zero_bounds, zero_unit = (
+                ((-100.0, 100.0), "µs") if family == "tof" else ((-1, 1), "deg")
+            )
+            add(f"{d.name}.zero", 0.0, zero_bounds, "zero", zero_unit)
             index["profile"] = {}
             for key in _ALL_PROFILE[family]:
                 index["profile"][key] = len(names)
                 kind = "profile" if key in _REFINED_PROFILE[family] else "fixed"
-                add(f"{d.name}.{key}", profile.get(key, 0.0), _PROFILE_BOUNDS[key], kind)
+                value, bound = profile.get(key, 0.0), _PROFILE_BOUNDS[key]
+                add(f"{d.name}.{key}", value, bound, kind, _PROFILE_UNITS[key])
             index["background"] = len(names)
             for k in range(d.n_background):
-                add(f"{d.name}.bkg{k}", 0.0, (-np.inf, np.inf), "background")
+                add(f"{d.name}.bkg{k}", 0.0, (-np.inf, np.inf), "background", "counts")
             x = np.asarray(d.pattern.x, dtype=float)
             d_min = d_min_for_range(radiation, x.max(), x.min()) * D_MIN_MARGIN
             reflections = build_reflections(structure.lattice, self.orbits, self.system, d_min)
@@ -371,6 +399,7 @@ class _Model:
         if unknown:
             raise ValueError(f"cannot fix unknown parameters {unknown}; parameters: {names}")
         self.names = names
+        self.units = units
         self.values = np.array(values)
         self.lower = np.array([b[0] for b in bounds], dtype=float)
         self.upper = np.array([b[1] for b in bounds], dtype=float)
@@ -459,7 +488,7 @@ class _Model:
         """Grid search of an isotropic lattice factor (then scale, background linear): a
         start 0.5 % off puts high-angle peaks several widths away from the data, where
         least squares cannot see them, so a global 1-D scan comes first."""
-        factors = [1.0]
+        factors = np.array([1.0])
         if window > 0:
             coarse = np.arange(1 - window, 1 + window + 1e-12, 5e-4)
             best = coarse[np.argmin([self.linear_start(f)[0] for f in coarse])]
@@ -550,13 +579,18 @@ def agreement(y_obs: np.ndarray, y_calc: np.ndarray, sigma: np.ndarray, n_refine
 
 
 def _standard_errors(jacobian: np.ndarray, gof: float) -> np.ndarray:
+    """Standard errors of the refined parameters; inf for a parameter the pattern does not
+    depend on (undetermined: its Estimate gets error None, not the 0 pinv would give)."""
     # Columns are normalised before inversion: lattice (Å) and background (counts)
     # derivatives differ by many orders of magnitude.
     norms = np.linalg.norm(jacobian, axis=0)
-    norms[norms == 0] = 1.0
+    undetermined = norms <= 1e-12 * max(float(norms.max()), 1e-300)
+    norms[undetermined] = 1.0
     scaled = jacobian / norms
     covariance = np.linalg.pinv(scaled.T @ scaled, rcond=1e-12, hermitian=True)
-    return np.sqrt(np.clip(np.diag(covariance), 0, None)) / norms * gof
+    errors = np.sqrt(np.clip(np.diag(covariance), 0, None)) / norms * gof
+    errors[undetermined] = np.inf
+    return errors
 
 
 def _refined_structure(model: _Model, values: np.ndarray) -> Structure:
@@ -614,8 +648,8 @@ def refine(
         >>> truth = antifluorite(0.5, a=5.458)
         >>> data = add_counting_noise(simulate_pattern(truth).pattern, 1e4, background_counts=50)
         >>> fit = refine(antifluorite(0.5, a=5.48), Dataset(data, XRay(), "xray"))
-        >>> round(fit.value("a"), 3)
-        5.458
+        >>> round(fit.estimate("a").value, 3), fit.estimate("a").unit
+        (5.458, 'Å')
     """
     start_time = time.perf_counter()
     if method not in METHODS:
@@ -659,24 +693,32 @@ def refine(
     y_calc = model_.calculate(model_.values)
     n_refined = free.size
     rwp, rexp, gof = agreement(model_.y_obs, y_calc, model_.sigma, n_refined)
+    if result is None:
+        raise ValueError("no refinement stage ran")
     errors = np.full(model_.values.size, np.nan)
     errors[free] = _standard_errors(result.jac, gof)
     refined = set(free.tolist())
+    dof = max(int(model_.y_obs.size) - int(n_refined), 1)
+
+    def estimate(i: int, factor: float = 1.0, unit: str | None = None) -> Estimate:
+        value = factor * float(model_.values[i])
+        unit = model_.units[i] if unit is None else unit
+        if i not in refined:
+            return Estimate.exact(value, unit)
+        return Estimate.normal(value, factor * float(errors[i]), unit, dof=dof)
+
     parameters = {
-        name: Parameter(name, float(v), float(e), i in refined, str(k))
-        for i, (name, v, e, k) in enumerate(
-            zip(model_.names, model_.values, errors, model_.kinds, strict=True)
-        )
+        name: Parameter(name, estimate(i), i in refined, str(kind))
+        for i, (name, kind) in enumerate(zip(model_.names, model_.kinds, strict=True))
     }
     fits = _dataset_fits(model_, y_calc, n_refined)
     occupancies_out = {}
     for orbit in model_.orbits:
         if orbit.label in model_.occ_index:
             j = model_.occ_index[orbit.label]
-            entry = {"factor": float(model_.values[j]), "factor_error": float(errors[j])}
+            entry = {"factor": estimate(j)}
             for element, occ in zip(orbit.elements, orbit.occupancies, strict=True):
-                entry[element] = float(occ * model_.values[j])
-                entry[f"{element}_error"] = float(occ * errors[j])
+                entry[element] = estimate(j, factor=float(occ), unit="")
             occupancies_out[orbit.label] = entry
     return RefinementResult(
         method=method,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -25,6 +26,7 @@ from sselab.diffraction.profile import (
     group_profile_matrix,
 )
 from sselab.diffraction.radiation import Radiation, TOFNeutron, XRay, parse_radiation
+from sselab.roundtrip import RoundTrip
 
 # Reflections are generated a little beyond the data range so refined lattices never lose
 # a peak at the high-angle / short-TOF end.
@@ -84,8 +86,11 @@ def calculate_profile(
 
 
 @dataclass
-class SimulatedPattern:
+class SimulatedPattern(RoundTrip):
     """A simulated powder pattern with its reflection list.
+
+    ``as_dict``/``from_dict`` keep the whole pattern; :meth:`summary` is the readable
+    reflection list.
 
     Attributes:
         pattern: x, y (scaled: strongest peak 100 unless a scale was given), σ = sqrt(y).
@@ -107,12 +112,12 @@ class SimulatedPattern:
     f_squared: np.ndarray
     intensity: np.ndarray
 
-    def as_dict(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """JSON-able reflection list and radiation (the pattern itself goes to .xy files).
 
         Example:
             >>> from sselab.structures import antifluorite
-            >>> simulate_pattern(antifluorite(0.0, a=5.719)).as_dict()["reflections"][0]["hkl"]
+            >>> simulate_pattern(antifluorite(0.0, a=5.719)).summary()["reflections"][0]["hkl"]
             '111'
         """
         return {

@@ -13,15 +13,18 @@ breakpoint interval is read off the χ² profile instead of a curvature-based co
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
-from sselab.reference import paper_value
+from sselab.estimate import Estimate
+from sselab.roundtrip import RoundTrip
+
+# Δχ² of a 95 % profile interval for one parameter (chi2.ppf(0.95, 1)).
+DELTA_CHI2_95 = float(stats.chi2.ppf(0.95, 1))
 
 
 class VegardInputError(ValueError):
@@ -29,53 +32,57 @@ class VegardInputError(ValueError):
 
 
 @dataclass
-class VegardFit:
+class VegardFit(RoundTrip):
     """Straight-line and two-segment fits of a(x).
 
+    Errors of the line and segment coefficients are standard errors from the weighted
+    least-squares covariance: with absolute errors of a given, 95 % intervals use the
+    normal quantile; without, the covariance is scaled by the residual scatter and the
+    intervals use Student t (n - 2 dof for the line, n - 4 for the two segments).
+
     Attributes:
-        x, a_angstrom, a_error_angstrom: the data (errors None when not given).
-        slope_angstrom: da/dx of the single line (Å per unit x) and its error.
-        intercept_angstrom: a(0) of the single line and its error.
-        breakpoint_x: x_b of the best two-segment fit; breakpoint_low_x / _high_x bound
-            its Δχ² = s² profile interval (s² = 1 with given errors, else the reduced χ²),
-            breakpoint_error_x is half that interval.
-        slope_below_angstrom / slope_above_angstrom: da/dx below and above x_b, with errors
-            at fixed x_b.
-        a_at_breakpoint_angstrom: a(x_b) and its error.
+        x: compositions (dimensionless), sorted.
+        a_angstrom: the lattice constants (Å) with their given errors (``error`` None
+            when no errors were given).
+        slope_angstrom: da/dx of the single line (Å per unit x).
+        intercept_angstrom: a(0) of the single line (Å).
+        breakpoint_x: x_b of the best two-segment fit. Its interval is a profile-χ²
+            interval, not a curvature one: ``ci95`` is where χ²(x_b) stays within
+            3.84 s² of the minimum (s² = 1 with given errors, else the reduced χ²),
+            ``error`` is half the Δχ² = s² (68 %) interval ``breakpoint_interval_x``.
+        breakpoint_interval_x: (low, high) Δχ² = s² profile interval of x_b (68 %).
+        slope_below_angstrom / slope_above_angstrom: da/dx below and above x_b (Å),
+            errors at fixed x_b.
+        a_at_breakpoint_angstrom: a(x_b) (Å).
         chi2_line / chi2_segments: weighted χ² of the two models.
         p_value: probability of a χ² improvement this large if a(x) were one line (χ² test
             with 2 dof when errors are given, F-test otherwise).
-        solubility_limit_x: x_b when the hinge is significant (p < 0.05) and the slope
-            flattens above it, else None.
+        solubility_limit_x: ``breakpoint_x`` when the hinge is significant (p < 0.05) and
+            the slope flattens above it, else None.
+
+    Example:
+        >>> fit = fit_vegard([0, 0.1, 0.2, 0.3, 0.4], [5.7, 5.66, 5.6, 5.55, 5.5])
+        >>> print(fit.slope_angstrom)
+        -0.510 ± 0.015 Å
+        >>> VegardFit.from_dict(fit.as_dict()) == fit
+        True
     """
 
     x: list[float]
-    a_angstrom: list[float]
-    a_error_angstrom: list[float] | None
-    slope_angstrom: float
-    slope_error_angstrom: float
-    intercept_angstrom: float
-    intercept_error_angstrom: float
-    breakpoint_x: float
-    breakpoint_error_x: float
-    breakpoint_low_x: float
-    breakpoint_high_x: float
-    slope_below_angstrom: float
-    slope_below_error_angstrom: float
-    slope_above_angstrom: float
-    slope_above_error_angstrom: float
-    a_at_breakpoint_angstrom: float
-    a_at_breakpoint_error_angstrom: float
+    a_angstrom: list[Estimate]
+    slope_angstrom: Estimate
+    intercept_angstrom: Estimate
+    breakpoint_x: Estimate
+    breakpoint_interval_x: tuple[float, float]
+    slope_below_angstrom: Estimate
+    slope_above_angstrom: Estimate
+    a_at_breakpoint_angstrom: Estimate
     chi2_line: float
     chi2_segments: float
     p_value: float
-    solubility_limit_x: float | None
+    solubility_limit_x: Estimate | None
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able dict of all fields."""
-        return asdict(self)
-
-    def line(self, x: np.ndarray) -> np.ndarray:
+    def line(self, x: np.ndarray | float) -> np.ndarray:
         """Single-line a(x) (Å).
 
         Example:
@@ -83,21 +90,20 @@ class VegardFit:
             >>> round(float(fit.line(0.5)), 6)
             5.45
         """
-        return self.intercept_angstrom + self.slope_angstrom * np.asarray(x)
+        return self.intercept_angstrom.value + self.slope_angstrom.value * np.asarray(x)
 
-    def segments(self, x: np.ndarray) -> np.ndarray:
+    def segments(self, x: np.ndarray | float) -> np.ndarray:
         """Two-segment a(x) (Å).
 
         Example:
             >>> fit = fit_vegard([0, 0.2, 0.4, 0.6, 0.8], [5.7, 5.6, 5.5, 5.49, 5.48])
-            >>> round(fit.breakpoint_x, 3), round(float(fit.segments(0.4)), 6)
+            >>> round(fit.breakpoint_x.value, 3), round(float(fit.segments(0.4)), 6)
             (0.4, 5.5)
         """
         x = np.asarray(x, dtype=float)
-        slope = np.where(
-            x < self.breakpoint_x, self.slope_below_angstrom, self.slope_above_angstrom
-        )
-        return self.a_at_breakpoint_angstrom + slope * (x - self.breakpoint_x)
+        x_b = self.breakpoint_x.value
+        slope = np.where(x < x_b, self.slope_below_angstrom.value, self.slope_above_angstrom.value)
+        return self.a_at_breakpoint_angstrom.value + slope * (x - x_b)
 
 
 def _weighted_lstsq(design: np.ndarray, a: np.ndarray, sigma: np.ndarray):
@@ -164,8 +170,10 @@ def fit_vegard(
         >>> x = [0.0, 0.1, 0.25, 0.4, 0.5, 0.6, 0.7]
         >>> a = [5.7190, 5.6668, 5.5885, 5.5102, 5.4580, 5.4530, 5.4480]
         >>> fit = fit_vegard(x, a, [5e-4] * 7)
-        >>> round(fit.breakpoint_x, 2), fit.solubility_limit_x is not None
+        >>> round(fit.breakpoint_x.value, 2), fit.solubility_limit_x is not None
         (0.5, True)
+        >>> print(fit.slope_below_angstrom)
+        -0.5220 ± 0.0012 Å
     """
     x = np.asarray(x, dtype=float)
     a = np.asarray(a_angstrom, dtype=float)
@@ -195,34 +203,43 @@ def fit_vegard(
     else:
         threshold = 1.0
         p_value = float(stats.chi2.sf(chi2_line - chi2_hinge, 2))
-    inside = grid[chi2_grid <= chi2_grid[best] + threshold]
-    low, high = float(inside.min()), float(inside.max())
+    low, high = _profile_interval(grid, chi2_grid, threshold)
+    low95, high95 = _profile_interval(grid, chi2_grid, DELTA_CHI2_95 * threshold)
     line_err = np.sqrt(np.diag(line_cov))
     hinge_err = np.sqrt(np.diag(hinge_cov))
+    # known errors: normal quantile; errors scaled by the scatter: Student t
+    line_dof = None if errors is not None else dof_line
+    hinge_dof = None if errors is not None else max(dof_hinge, 1)
+
+    def angstrom(value: float, error: float, dof: int | None) -> Estimate:
+        return Estimate.normal(float(value), float(error), "Å", dof=dof)
+
+    breakpoint_x = Estimate(x_b, 0.5 * (high - low), (low95, high95))
     flattens = abs(hinge_coef[2]) < abs(hinge_coef[1])
     return VegardFit(
         x=x.tolist(),
-        a_angstrom=a.tolist(),
-        a_error_angstrom=None if errors is None else errors.tolist(),
-        slope_angstrom=float(line_coef[1]),
-        slope_error_angstrom=float(line_err[1]),
-        intercept_angstrom=float(line_coef[0]),
-        intercept_error_angstrom=float(line_err[0]),
-        breakpoint_x=x_b,
-        breakpoint_error_x=0.5 * (high - low),
-        breakpoint_low_x=low,
-        breakpoint_high_x=high,
-        slope_below_angstrom=float(hinge_coef[1]),
-        slope_below_error_angstrom=float(hinge_err[1]),
-        slope_above_angstrom=float(hinge_coef[2]),
-        slope_above_error_angstrom=float(hinge_err[2]),
-        a_at_breakpoint_angstrom=float(hinge_coef[0]),
-        a_at_breakpoint_error_angstrom=float(hinge_err[0]),
+        a_angstrom=[
+            Estimate.exact(value, "Å") if errors is None else Estimate.normal(value, error, "Å")
+            for value, error in zip(a.tolist(), sigma.tolist(), strict=True)
+        ],
+        slope_angstrom=angstrom(line_coef[1], line_err[1], line_dof),
+        intercept_angstrom=angstrom(line_coef[0], line_err[0], line_dof),
+        breakpoint_x=breakpoint_x,
+        breakpoint_interval_x=(low, high),
+        slope_below_angstrom=angstrom(hinge_coef[1], hinge_err[1], hinge_dof),
+        slope_above_angstrom=angstrom(hinge_coef[2], hinge_err[2], hinge_dof),
+        a_at_breakpoint_angstrom=angstrom(hinge_coef[0], hinge_err[0], hinge_dof),
         chi2_line=chi2_line,
         chi2_segments=chi2_hinge,
         p_value=p_value,
-        solubility_limit_x=x_b if p_value < 0.05 and flattens else None,
+        solubility_limit_x=breakpoint_x if p_value < 0.05 and flattens else None,
     )
+
+
+def _profile_interval(grid: np.ndarray, chi2_grid: np.ndarray, delta: float) -> tuple[float, float]:
+    """Smallest and largest x_b whose χ² lies within ``delta`` of the minimum."""
+    inside = grid[chi2_grid <= chi2_grid.min() + delta]
+    return float(inside.min()), float(inside.max())
 
 
 def read_vegard_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -257,39 +274,58 @@ def read_vegard_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return data[:, 0], data[:, 1], data[:, 2] if data.shape[1] == 3 else None
 
 
-def vegard_figure(fit: VegardFit, title: str = "Vegard analysis") -> Figure:
-    """a(x) with the straight line, the two-segment fit, x_b ± interval and the paper's
-    solubility limit and a(0.5).
+def vegard_figure(
+    fit: VegardFit,
+    title: str = "Vegard analysis",
+    reference_limit_x: float | None = None,
+    reference_points: dict[float, float] | None = None,
+    reference_label: str = "reference",
+) -> Figure:
+    """a(x) with the straight line, the two-segment fit and x_b with its 68 % interval;
+    optionally a reference solubility limit and reference a(x) points to compare with.
+
+    Args:
+        fit: the Vegard fit.
+        title: figure title (the verdict is appended).
+        reference_limit_x: a solubility limit from elsewhere (e.g. a paper), drawn dotted.
+        reference_points: {x: a (Å)} from elsewhere, drawn as stars.
+        reference_label: legend text of the reference values.
 
     Example:
         >>> x = [0.0, 0.1, 0.25, 0.4, 0.5, 0.6, 0.7]
         >>> a = [5.7190, 5.6668, 5.5885, 5.5102, 5.4580, 5.4530, 5.4480]
-        >>> vegard_figure(fit_vegard(x, a)).axes[0].get_ylabel()
+        >>> vegard_figure(fit_vegard(x, a), reference_limit_x=0.5).axes[0].get_ylabel()
         'a (Å)'
     """
     fig = Figure(figsize=(5.8, 4.2))
     ax = fig.add_subplot()
     x = np.asarray(fit.x)
-    ax.errorbar(x, fit.a_angstrom, yerr=fit.a_error_angstrom, fmt="o", capsize=3, label="data")
+    a = [point.value for point in fit.a_angstrom]
+    known = all(point.error is not None for point in fit.a_angstrom)
+    errors = [point.error or 0.0 for point in fit.a_angstrom] if known else None
+    ax.errorbar(x, a, yerr=errors, fmt="o", capsize=3, label="data")
     grid = np.linspace(x.min(), x.max(), 200)
     ax.plot(grid, fit.line(grid), "--", color="grey", lw=1, label="one line")
     ax.plot(grid, fit.segments(grid), "-", color="tab:red", lw=1.2, label="two segments")
-    ax.axvspan(fit.breakpoint_low_x, fit.breakpoint_high_x, color="tab:red", alpha=0.12)
-    ax.axvline(fit.breakpoint_x, color="tab:red", lw=0.8, label=f"x_b = {fit.breakpoint_x:.2f}")
-    ax.axvline(
-        paper_value("structure", "solubility_limit_x"),
-        color="k",
-        ls=":",
-        lw=1,
-        label="paper: solubility limit",
-    )
-    ax.plot(
-        [0.5], [paper_value("structure", "a_Li2.5N0.5S0.5_angstrom")], "k*", ms=10, label="paper a"
-    )
+    ax.axvspan(*fit.breakpoint_interval_x, color="tab:red", alpha=0.12)
+    x_b = fit.breakpoint_x.value
+    ax.axvline(x_b, color="tab:red", lw=0.8, label=f"x_b = {x_b:.2f}")
+    if reference_limit_x is not None:
+        ax.axvline(
+            reference_limit_x, color="k", ls=":", lw=1, label=f"{reference_label}: solubility limit"
+        )
+    if reference_points:
+        ax.plot(
+            list(reference_points),
+            list(reference_points.values()),
+            "k*",
+            ms=10,
+            label=f"{reference_label} a",
+        )
     ax.set_xlabel("x in Li$_{2+x}$N$_x$S$_{1-x}$")
     ax.set_ylabel("a (Å)")
     verdict = (
-        f"limit at x = {fit.solubility_limit_x:.2f} ± {fit.breakpoint_error_x:.2f}"
+        f"limit at x = {fit.solubility_limit_x.value:.2f} ± {fit.breakpoint_x.error:.2f}"
         if fit.solubility_limit_x is not None
         else "no significant slope change"
     )

@@ -1,4 +1,5 @@
-"""Report section for `sselab reproduce`: simulated PXRD x-series and Vegard analysis."""
+"""Report section of the diffraction stage: simulated PXRD x-series and the Vegard analysis,
+compared with the paper's lattice constants and solubility limit."""
 
 from __future__ import annotations
 
@@ -6,15 +7,15 @@ from collections.abc import Sequence
 
 from sselab.diffraction.simulate import series_figure, simulate_pattern
 from sselab.diffraction.vegard import fit_vegard, vegard_figure
+from sselab.estimate import Estimate
 from sselab.reference import paper_value
-from sselab.report import Comparison, Section
+from sselab.report.html import Comparison, Section
 from sselab.structures import antifluorite
 
 
 def diffraction_section(
     x: Sequence[float],
-    a_angstrom: Sequence[float],
-    a_error_angstrom: Sequence[float] | None = None,
+    a_angstrom: Sequence[Estimate],
     radiation: str = "CuKa",
     uiso_A2: float = 0.01,
 ) -> Section:
@@ -23,22 +24,31 @@ def diffraction_section(
 
     Args:
         x: compositions, at least 5 (e.g. the lattice stage's x_actual).
-        a_angstrom: lattice constant at each x (Å), computed or refined.
-        a_error_angstrom: one-sigma errors (Å), optional; zeros are treated as unknown.
+        a_angstrom: lattice constant at each x (Å), computed or refined; their errors
+            weight the Vegard fit when every one is known and positive.
         radiation: radiation spec, default Cu Kα (the paper's lab PXRD).
         uiso_A2: Uiso of all sites (Å²).
 
     Example:
         >>> xs = [0.0, 0.1, 0.25, 0.4, 0.5]
-        >>> section = diffraction_section(xs, [5.70, 5.66, 5.60, 5.54, 5.50])  # doctest: +SKIP
+        >>> a = [Estimate.exact(v, "Å") for v in (5.70, 5.66, 5.60, 5.54, 5.50)]
+        >>> section = diffraction_section(xs, a)  # doctest: +SKIP
         >>> section.title  # doctest: +SKIP
         'Diffraction: simulated PXRD series and Vegard analysis'
+
+    The skipped example simulates five patterns (seconds); tests/diffraction/test_section.py
+    runs it.
     """
-    errors = None
-    if a_error_angstrom is not None and all(e > 0 for e in a_error_angstrom):
-        errors = list(a_error_angstrom)
-    fit = fit_vegard(x, a_angstrom, errors, source="diffraction_section a(x)")
-    points = sorted(zip((float(v) for v in x), (float(v) for v in a_angstrom), strict=True))
+    values = [float(a.value) for a in a_angstrom]
+    errors = [a.error for a in a_angstrom]
+    weights = [e for e in errors if e is not None and e > 0]
+    fit = fit_vegard(
+        list(x),
+        values,
+        weights if len(weights) == len(errors) else None,
+        source="diffraction_section a(x)",
+    )
+    points = sorted(zip((float(v) for v in x), values, strict=True))
     sims = {
         xi: simulate_pattern(antifluorite(xi, a=ai), radiation, uiso_A2=uiso_A2)
         for xi, ai in points
@@ -57,16 +67,16 @@ def diffraction_section(
     comparisons = [
         Comparison(
             "Vegard breakpoint x_b",
-            fit.breakpoint_x,
-            fit.breakpoint_error_x,
+            fit.breakpoint_x.value,
+            fit.breakpoint_x.error,
             limit,
             f"two-segment fit, slope change {significant} (p = {fit.p_value:.2g}); the paper "
             "saw the peak shift flatten above x = 0.5",
         ),
         Comparison(
             "da/dx below x_b (Å)",
-            fit.slope_below_angstrom,
-            fit.slope_below_error_angstrom,
+            fit.slope_below_angstrom.value,
+            fit.slope_below_angstrom.error,
             (paper_a_half - paper_a0) / 0.5,
             "paper value from a(Li2S, ICSD) and a(x = 0.5, Rietveld)",
         ),
@@ -79,17 +89,25 @@ def diffraction_section(
         "for single-phase cells only shows one if the input a(x) came from experiment or "
         "phase-aware modelling."
     )
+    low, high = fit.breakpoint_interval_x
+    figure = vegard_figure(
+        fit,
+        reference_limit_x=limit,
+        reference_points={0.5: paper_a_half},
+        reference_label="paper",
+    )
     return Section(
         title="Diffraction: simulated PXRD series and Vegard analysis",
         text=text,
-        figures=[series_figure(sims), vegard_figure(fit)],
+        figures=[series_figure(sims), figure],
         table_header=["x", "a (Å)", "2θ(111) (°)", "2θ(220) (°)"],
         table_rows=rows,
         comparisons=comparisons,
         settings={
             "radiation": radiation,
             "Uiso (Å²)": uiso_A2,
-            "breakpoint interval x": f"[{fit.breakpoint_low_x:.3f}, {fit.breakpoint_high_x:.3f}]",
+            "Vegard weights": "the a(x) errors" if fit.a_angstrom[0].known else "equal",
+            "breakpoint interval x (68 %)": f"[{low:.3f}, {high:.3f}]",
         },
     )
 
