@@ -20,7 +20,8 @@ from impedance.models.circuits import CustomCircuit
 from tests.electrochem.synthetic import pellet_spectrum
 
 from sselab.electrochem.fit import _initial_guesses, fit_circuit, pellet_circuit
-from sselab.electrochem.readers import EISDataWarning, EISFileError, read_eis
+from sselab.electrochem.readers import read_eis
+from sselab.electrochem.records import EISDataWarning, EISFileError
 
 N_SPECTRA = 10
 NAIVE_START = np.array([1.0, 100.0, 1e-6, 0.8, 1e-4, 0.5])  # R0, R1, Q1, n1, Q2, n2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sselab.electrochem.readers import CyclingData, EISSpectrum
+from sselab.electrochem.records import CyclingData, EISSpectrum
 
 BOLTZMANN_EV_PER_K = 8.617333262e-5
 

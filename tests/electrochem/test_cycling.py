@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from sselab.cli import app
 from sselab.electrochem import cycling
-from sselab.electrochem.readers import CyclingData, EISFileError, read_cycling
+from sselab.electrochem.readers import read_cycling
+from sselab.electrochem.records import CyclingData, EISFileError
 from sselab.reference import paper_value
 
 AREA_CM2 = 0.785
@@ -144,6 +145,10 @@ def test_biologic_gcpl_constant_current_symmetric_cell_through_the_cli(tmp_path:
     path.write_text(_biologic_gcpl(data), encoding="latin-1")
     read = read_cycling(path)
     np.testing.assert_allclose(read.voltage_V, data.voltage_V, atol=1e-6)
+    # the same export under a .txt name is recognised by its EC-Lab header
+    text = tmp_path / "li_lns_li.txt"
+    text.write_text(_biologic_gcpl(data), encoding="latin-1")
+    np.testing.assert_allclose(read_cycling(text).current_mA, read.current_mA)
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app, ["cycling", str(path), "--cell", "symmetric", "--out", str(out)]

@@ -22,7 +22,8 @@ from sselab.electrochem.fit import (
     pellet_circuit,
     select_circuit,
 )
-from sselab.electrochem.readers import EISDataWarning, EISFileError, EISSpectrum, read_eis
+from sselab.electrochem.readers import INSTRUMENTS, find_format, read_eis
+from sselab.electrochem.records import EISDataWarning, EISFileError, EISSpectrum
 from sselab.electrochem.validity import lin_kk
 
 # file -> impedance.py's instrument name (its readers are the cross-check on good files)
@@ -55,6 +56,21 @@ def test_reader_matches_impedance_py_on_every_good_file(shared_dir: Path, name: 
     np.testing.assert_allclose(spectrum.z_ohm, z_ref[order], rtol=1e-12)
     # Sign convention: Im(Z) < 0 for the capacitive part of every real spectrum.
     assert np.median(spectrum.z_imag_ohm) < 0
+
+
+def test_format_table_chooses_by_name_suffix_then_head(shared_dir: Path) -> None:
+    folder = shared_dir / "data" / "eis"
+    # .txt says nothing: the head decides
+    assert find_format(folder / "exampleDataAutolab.txt").name == "autolab"
+    assert find_format(folder / "exampleDataCHInstruments.txt").name == "chinstruments"
+    assert find_format(folder / "exampleDataPowersuite.txt").name == "powersuite"
+    # the suffix decides without opening the file; cycling files have their own formats
+    assert find_format(folder / "absent.par").name == "versastudio"
+    assert find_format(folder / "absent.mpr", "cycling").name == "biologic"
+    assert find_format(folder / "exampleDataParstat.txt", "eis", "csv").name == "csv"
+    assert len(INSTRUMENTS) == len(set(INSTRUMENTS)) == 9
+    with pytest.raises(EISFileError, match=r"unknown instrument 'solartron'; choose one of"):
+        read_eis(folder / "exampleData.csv", "solartron")
 
 
 def test_missing_frequency_column_is_a_clear_error(shared_dir: Path) -> None:

@@ -18,7 +18,7 @@ from sselab.electrochem.arrhenius import (
     temperature_from_name,
 )
 from sselab.electrochem.dcpol import dc_polarisation, steady_currents
-from sselab.electrochem.readers import EISFileError, EISSpectrum
+from sselab.electrochem.records import EISFileError, EISSpectrum
 from sselab.reference import paper_value
 
 TEMPERATURES_C = (25, 40, 55, 70, 85, 100)

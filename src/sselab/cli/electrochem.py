@@ -10,7 +10,8 @@ from typing import Any
 import typer
 
 from sselab.cli.errors import fail
-from sselab.electrochem.readers import INSTRUMENTS, EISFileError
+from sselab.electrochem.readers import INSTRUMENTS
+from sselab.electrochem.records import EISFileError
 
 eis_app = typer.Typer(
     help="Impedance spectra: circuit fit, conductivity, Arrhenius series.",

@@ -36,17 +36,20 @@ from sselab.electrochem.fit import (
     select_circuit,
 )
 from sselab.electrochem.readers import (
-    CyclingData,
-    EISDataWarning,
-    EISFileError,
-    EISSpectrum,
+    FORMATS,
+    INSTRUMENTS,
+    InstrumentFormat,
+    detect_instrument,
     read_columns,
     read_cycling,
     read_eis,
 )
+from sselab.electrochem.records import CyclingData, EISDataWarning, EISFileError, EISSpectrum
 from sselab.electrochem.validity import KKResult, lin_kk
 
 __all__ = [
+    "FORMATS",
+    "INSTRUMENTS",
     "AgingResult",
     "ArrheniusResult",
     "CircuitFit",
@@ -59,6 +62,7 @@ __all__ = [
     "EISFitError",
     "EISFitWarning",
     "EISSpectrum",
+    "InstrumentFormat",
     "KKResult",
     "aging_series",
     "analyze_spectrum",
@@ -67,6 +71,7 @@ __all__ = [
     "conductivity_retention",
     "critical_current_density",
     "dc_polarisation",
+    "detect_instrument",
     "drt",
     "find_series",
     "fit_circuit",

@@ -21,7 +21,8 @@ from tqdm.auto import tqdm
 
 from sselab.electrochem.conductivity import pellet_conductivity
 from sselab.electrochem.fit import fit_circuit
-from sselab.electrochem.readers import EISFileError, read_eis
+from sselab.electrochem.readers import read_eis
+from sselab.electrochem.records import EISFileError
 from sselab.transport.analysis import BOLTZMANN_EV_PER_K, arrhenius_fit
 
 ROOM_TEMPERATURE_K = 298.15

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from sselab.electrochem.readers import CyclingData
+from sselab.electrochem.records import CyclingData
 
 
 @dataclass

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from sselab.electrochem.conductivity import Conductivity, pellet_conductivity
-from sselab.electrochem.readers import EISFileError, read_columns
+from sselab.electrochem.readers import read_columns
+from sselab.electrochem.records import EISFileError
 
 
 @dataclass

@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import nnls
 from scipy.signal import find_peaks
 
-from sselab.electrochem.readers import EISSpectrum
+from sselab.electrochem.records import EISSpectrum
 
 
 @dataclass

@@ -16,7 +16,7 @@ from sselab.electrochem.fit import (
     intercept_resistance,
     select_circuit,
 )
-from sselab.electrochem.readers import EISSpectrum
+from sselab.electrochem.records import EISSpectrum
 from sselab.electrochem.validity import KKResult, lin_kk
 
 log = logging.getLogger(__name__)

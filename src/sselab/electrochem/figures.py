@@ -17,7 +17,7 @@ from sselab.electrochem.cycling import (
 )
 from sselab.electrochem.dcpol import DCPolarisation
 from sselab.electrochem.eis import EISAnalysis
-from sselab.electrochem.readers import CyclingData
+from sselab.electrochem.records import CyclingData
 from sselab.reference import paper_value
 
 

@@ -33,7 +33,7 @@ from impedance.models.circuits.fitting import buildCircuit
 from scipy.optimize import least_squares
 
 from sselab.electrochem.drt import drt
-from sselab.electrochem.readers import EISSpectrum
+from sselab.electrochem.records import EISSpectrum
 
 TAILS = ("cpe", "warburg", "none")
 SCREENING_EVALUATIONS = 500  # per starting point, before the best start is polished

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sselab.electrochem.readers import EISSpectrum
+from sselab.electrochem.records import EISSpectrum
 
 
 @dataclass
