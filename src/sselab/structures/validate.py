@@ -65,6 +65,14 @@ def validate_structure(
         raise StructureValidationError(f"{source}: cell volume is {volume:g} Å^3, not positive")
     if len(structure) == 0:
         raise StructureValidationError(f"{source}: no atoms")
+    # an atom closer than the minimum to its own periodic image is an overlap too; checking
+    # the cell heights first also bounds the neighbour search on a degenerate cell
+    heights = volume / np.linalg.norm(np.cross(lattice[[1, 2, 0]], lattice[[2, 0, 1]]), axis=1)
+    if heights.min() < min_distance_angstrom:
+        raise StructureValidationError(
+            f"{source}: the cell is {heights.min():.3g} Å thick along one axis, so every atom "
+            f"is closer than {min_distance_angstrom} Å to its own periodic image"
+        )
     frac = np.array([site.frac_coords for site in structure])
     bad = np.flatnonzero(~np.all(np.isfinite(frac), axis=1))
     if bad.size:

@@ -1,0 +1,138 @@
+"""Fuzzing the structure readers (CIF, POSCAR, extxyz, JSON): refuse with one line, or read.
+
+Property, for every mutated file: ``read_structure`` either raises
+``StructureFileError`` whose message starts with the file's path, or returns a
+structure that passes the validation gate (finite cell, finite coordinates, no
+overlapping atoms) — never another exception, a hang or a NaN. Mutations: random
+truncation, byte flips, a number replaced by nan/inf/negative/huge/zero, and the
+text re-encoded (UTF-16, Latin-1 with non-ASCII bytes).
+
+CI runs a short profile; ``SSELAB_FUZZ_EXAMPLES=2000 pytest -m slow tests/fuzz`` the long one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sselab.structures import StructureFileError, antifluorite, read_structure, validate_structure
+
+FORMATS = {"cif": "Li2S.cif", "poscar": "POSCAR", "extxyz": "Li2S.extxyz", "json": "Li2S.json"}
+SECONDS_PER_FILE = 20
+NUMBER = re.compile(rb"-?\d+\.\d+(?:[eE][-+]?\d+)?")
+INJECTED = [b"nan", b"inf", b"-inf", b"-5.7", b"1e300", b"0.0", b"1e-300", b"NaN"]
+
+
+def _seed_files(folder: Path) -> dict[str, bytes]:
+    ordered = antifluorite(0.0)
+    texts = {}
+    for kind, name in FORMATS.items():
+        path = folder / name
+        if kind == "extxyz":
+            from ase.io import write
+            from pymatgen.io.ase import AseAtomsAdaptor
+
+            write(path, AseAtomsAdaptor.get_atoms(ordered), format="extxyz")
+        elif kind == "cif":
+            antifluorite(0.5).to(filename=str(path))  # partial occupancies
+        else:
+            ordered.to(filename=str(path), fmt="poscar" if kind == "poscar" else "json")
+        texts[kind] = path.read_bytes()
+    return texts
+
+
+@pytest.fixture(scope="module")
+def seeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    return _seed_files(tmp_path_factory.mktemp("seeds"))
+
+
+@contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    def _raise(signum: int, frame: object) -> None:
+        raise TimeoutError(f"reader did not return within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@st.composite
+def mutations(draw: st.DrawFn, text: bytes) -> bytes:
+    kind = draw(st.sampled_from(["truncate", "flip", "inject", "encode"]))
+    if kind == "truncate":
+        return text[: draw(st.integers(0, len(text)))]
+    if kind == "flip":
+        data = bytearray(text)
+        for _ in range(draw(st.integers(1, 8))):
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+        return bytes(data)
+    if kind == "inject":
+        numbers = list(NUMBER.finditer(text))
+        match = numbers[draw(st.integers(0, len(numbers) - 1))]
+        value = draw(st.sampled_from(INJECTED))
+        return text[: match.start()] + value + text[match.end() :]
+    encoding = draw(st.sampled_from(["utf-16", "latin-1-accents"]))
+    if encoding == "utf-16":
+        return text.decode().encode("utf-16")
+    return text.replace(b"Li", "Lí".encode("latin-1"))
+
+
+def _check(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+    try:
+        with _time_limit(SECONDS_PER_FILE):
+            structure = read_structure(path)
+    except StructureFileError as exc:
+        message = str(exc)
+        assert message.startswith(f"{path}:"), message
+        assert "\n" not in message.strip() or "Traceback" not in message
+        return
+    validate_structure(structure, str(path))
+    assert np.all(np.isfinite(structure.lattice.matrix))
+    assert np.all(np.isfinite(structure.cart_coords))
+
+
+EXAMPLES = int(os.environ.get("SSELAB_FUZZ_EXAMPLES", "25"))
+
+
+@pytest.mark.parametrize("kind", sorted(FORMATS))
+def test_structure_readers_refuse_or_read_finite(
+    kind: str, seeds: dict[str, bytes], tmp_path: Path
+) -> None:
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,  # the same examples on every CI run
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(data=mutations(seeds[kind]))
+    def run(data: bytes) -> None:
+        _check(tmp_path / FORMATS[kind], data)
+
+    run()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", sorted(FORMATS))
+def test_structure_readers_long_profile(kind: str, seeds: dict[str, bytes], tmp_path: Path) -> None:
+    @settings(
+        max_examples=max(EXAMPLES, 500), deadline=None, suppress_health_check=list(HealthCheck)
+    )
+    @given(data=mutations(seeds[kind]))
+    def run(data: bytes) -> None:
+        _check(tmp_path / FORMATS[kind], data)
+
+    run()
