@@ -1,13 +1,21 @@
-"""One interface, many MLIP backends (in the spirit of ASE's Calculator protocol).
+"""One interface, many backends (in the spirit of ASE's Calculator protocol).
 
 `get_calculator(name, device)` returns a ready ASE calculator. Backends whose
 weights ship inside their PyPI wheel (CHGNet, SevenNet) load offline; the rest
 (MACE, MatterSim, ORB, fairchem) load only from a local weights file the user
-passes, so that nothing in sselab ever blocks on a download.
+passes, so that nothing in sselab ever blocks on a download. ``gpaw`` is
+first-principles DFT (plane-wave PAW, PBE; see :mod:`sselab.calculators.paw`),
+whose setups ship in the ``gpaw-data`` wheel.
+
+The label of a model (:func:`model_label`, the results-store key of everything
+computed with it) names its weights: for a local file, its path and a hash of its
+content, so replacing the file invalidates the cached results; for GPAW, the
+numerical settings.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import os
@@ -17,6 +25,8 @@ from functools import cache
 from pathlib import Path
 
 from ase.calculators.calculator import Calculator
+
+from sselab.calculators.paw import GPAW_VARIANTS, PawSettings, load_gpaw
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +48,8 @@ class ModelSpec:
         variants: named weights; the first is the default.
         bundled_weights: True when weights ship inside the wheel (offline).
         loader: builds the calculator from (variant or weights path, torch device).
+        describe: variant -> label text, where the variant name alone does not say
+            what is computed (GPAW: the numerical settings).
     """
 
     name: str
@@ -46,6 +58,7 @@ class ModelSpec:
     variants: tuple[str, ...]
     bundled_weights: bool
     loader: Callable[[str, str], Calculator]
+    describe: Callable[[str], str] | None = None
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -135,8 +148,47 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec("mattersim", "mattersim", "mattersim", (), False, _load_mattersim),
         ModelSpec("orb", "orb_models", "orb", (), False, _load_orb),
         ModelSpec("fairchem", "fairchem", "fairchem", (), False, _load_fairchem),
+        ModelSpec(
+            "gpaw",
+            "gpaw",
+            "dft",
+            tuple(GPAW_VARIANTS),
+            True,
+            load_gpaw,
+            describe=lambda variant: PawSettings(xc=GPAW_VARIANTS[variant]).label(),
+        ),
     )
 }
+
+
+@cache
+def _file_digest(path: str, size: int, mtime_ns: int) -> str:
+    """sha256 of a file's content, memoised on (path, size, mtime) so it is read once."""
+    del size, mtime_ns  # part of the memo key only
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_digest(path: str | Path) -> str:
+    """First 16 hex digits of the sha256 of a weights file's content.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.NamedTemporaryFile(suffix=".model") as handle:
+        ...     _ = handle.write(b"weights")
+        ...     handle.flush()
+        ...     weights_digest(handle.name)
+        '9a129038d9a00aed'
+    """
+    stat = Path(path).stat()
+    return _file_digest(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)[:16]
+
+
+def _is_local_file(spec: ModelSpec, variant: str) -> bool:
+    return variant not in spec.variants and Path(variant).is_file()
 
 
 def parse_model(model: str) -> tuple[str, str]:
@@ -183,7 +235,8 @@ def available_models() -> dict[str, bool]:
 
 
 @cache
-def _cached_calculator(name: str, variant: str, device: str) -> Calculator:
+def _cached_calculator(name: str, variant: str, device: str, label: str) -> Calculator:
+    """One instance per (model, device, label): a replaced weights file has a new label."""
     spec = REGISTRY[name]
     if importlib.util.find_spec(spec.package) is None:
         hint = f"pip install 'sselab[{spec.extra or spec.package}]'"
@@ -196,18 +249,21 @@ def _cached_calculator(name: str, variant: str, device: str) -> Calculator:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     logger.info("loading %s (%s) on %s", name, variant, device)
     calculator = spec.loader(variant, device)
-    calculator.sselab_label = f"{name}:{variant}"  # cache key for results computed with it
+    calculator.sselab_label = label  # type: ignore[attr-defined]  # store key of its results
     return calculator
 
 
 def get_calculator(name: str = DEFAULT_MODEL, device: str = "auto") -> Calculator:
-    """Return an ASE calculator for a registered MLIP.
+    """Return an ASE calculator for a registered MLIP or for GPAW.
 
     Args:
         name: ``'chgnet'`` (default, weights 0.3.0), ``'chgnet:0.2.0'``,
-            ``'sevennet'`` (7net-0), ``'sevennet:7net-l3i5'``, or a backend with a
-            local weights file, e.g. ``'mace:/models/mace-mp-0.model'``.
-        device: ``'auto'`` (CUDA when present), ``'cpu'`` or ``'cuda[:N]'``.
+            ``'sevennet'`` (7net-0), ``'sevennet:7net-l3i5'``, a backend with a
+            local weights file, e.g. ``'mace:/models/mace-mp-0.model'``, or
+            ``'gpaw'`` (DFT, PBE with the default :class:`~sselab.calculators.paw.PawSettings`;
+            ``'gpaw:gllbsc'`` for gap-corrected eigenvalues).
+        device: ``'auto'`` (CUDA when present), ``'cpu'`` or ``'cuda[:N]'``; GPAW
+            always runs on the CPU.
 
     Returns:
         An ASE calculator giving energy (eV), forces (eV/Å) and stress (eV/Å^3).
@@ -225,15 +281,31 @@ def get_calculator(name: str = DEFAULT_MODEL, device: str = "auto") -> Calculato
         -2.0
     """
     model_name, variant = parse_model(name)
-    return _cached_calculator(model_name, variant, resolve_device(device))
+    return _cached_calculator(
+        model_name, variant, resolve_device(device), _label(model_name, variant)
+    )
+
+
+def _label(name: str, variant: str) -> str:
+    spec = REGISTRY[name]
+    if _is_local_file(spec, variant):
+        return f"{name}:{variant}@sha256:{weights_digest(variant)}"
+    if spec.describe is not None:
+        return f"{name}:{spec.describe(variant)}"
+    return f"{name}:{variant}"
 
 
 def model_label(name: str) -> str:
     """Canonical ``'name:variant'`` string used as a cache key and in reports.
 
+    A local weights file is named by its path and the hash of its content
+    (``'mace:/m/x.model@sha256:0123456789abcdef'``); GPAW by its settings.
+
     Example:
         >>> model_label("chgnet")
         'chgnet:0.3.0'
+        >>> model_label("gpaw")
+        'gpaw:PBE-pw900-k3.5-fd0.01'
     """
     model_name, variant = parse_model(name)
-    return f"{model_name}:{variant}"
+    return _label(model_name, variant)
