@@ -13,6 +13,19 @@ $(STAMP): pyproject.toml
 	# in place before anything that depends on torch is resolved.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[dev]"
+	# GPAW (DFT: sselab.dft, --model gpaw) compiles against libxc and a BLAS. With
+	# root and apt they are installed here; otherwise install them yourself (Debian:
+	# libxc-dev libopenblas-dev; or conda-forge) and re-run make. CC=g++: gpaw
+	# 26.7.0's sdist compiles its C sources as C++ and fails with gcc.
+	@if ! printf 'int main(void){return 0;}' | cc -x c - -lxc -lblas -o /dev/null 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxc-dev libopenblas-dev; \
+	  else \
+	    echo "GPAW needs libxc and BLAS: run 'sudo apt-get install libxc-dev libopenblas-dev' (or your system's equivalent) and run make again"; \
+	    exit 1; \
+	  fi; \
+	fi
+	CC=g++ $(PY) -m pip install -q "gpaw==26.7.0" gpaw-data
 	touch $(STAMP)
 
 run: $(STAMP)
