@@ -29,12 +29,13 @@ from typing import Any
 from pymatgen.core import Structure
 
 from sselab.calculators import get_calculator, relax
-from sselab.reference import paper_value
+from sselab.report.transport import PAPER_NEB_LABEL, paper_neb_barrier_eV
 from sselab.store import ResultStore
 from sselab.structures import antifluorite, lowest_energy_ordering
 from sselab.structures.cells import pseudo_cubic_a
 from sselab.transport.neb import (
     EndpointError,
+    NEBSettings,
     hop_barrier,
     profile_figure,
     write_images,
@@ -79,7 +80,8 @@ def _cell(
 def main() -> None:
     args = _parse()
     args.out.mkdir(parents=True, exist_ok=True)
-    paper = float(paper_value("transport_computed", "cineb_barrier_eV"))
+    paper = paper_neb_barrier_eV()
+    settings = NEBSettings(n_images=args.images, fmax=args.fmax, max_steps=args.max_steps)
     calculator = get_calculator(args.model, device=args.device)
     rows = []
     with ResultStore(args.out / "store.sqlite") as store:
@@ -92,10 +94,8 @@ def main() -> None:
                         cell,
                         hop,
                         calculator,
+                        settings,
                         supercell=repeat,
-                        n_images=args.images,
-                        fmax=args.fmax,
-                        max_steps=args.max_steps,
                         out_dir=args.out,
                         store=store,
                     )
@@ -104,9 +104,7 @@ def main() -> None:
                     rows.append({"system": system, "hop": hop, "error": str(exc)})
                     continue
                 stem = args.out / f"{system}_{hop}"
-                profile_figure(result, paper, "paper CI-NEB, Li2.5N0.5S0.5 (DFT)").savefig(
-                    f"{stem}.png", dpi=120
-                )
+                profile_figure(result, paper, PAPER_NEB_LABEL).savefig(f"{stem}.png", dpi=120)
                 write_images(result, f"{stem}_images.extxyz")
                 row = {
                     "system": system,
@@ -118,8 +116,8 @@ def main() -> None:
                 }
                 rows.append(row)
                 print(
-                    f"{system:14s} {hop:10s} barrier {result.barrier_eV:.3f} ± "
-                    f"{result.barrier_uncertainty_eV:.2g} eV (paper {paper:.2f}), dE "
+                    f"{system:14s} {hop:10s} barrier {result.barrier_eV.format()} "
+                    f"(paper {paper:.2f}), dE "
                     f"{result.reaction_energy_eV:+.3f} eV, {result.n_atoms} atoms, "
                     f"{result.n_steps} steps, converged {result.converged}, "
                     f"{row['wall_s_this_call']:.0f} s",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +22,19 @@ from sselab.reference import paper_value
 from sselab.store import ResultStore
 from sselab.structures import antifluorite, enumerate_orderings
 from sselab.structures.cells import pseudo_cubic_a
+from sselab.transport.antifluorite_sites import (
+    HopEndpoints,
+    hop_endpoints,
+    octahedral_voids,
+    tetrahedral_ions,
+)
 from sselab.transport.neb import (
     EndpointError,
+    NEBResult,
+    NEBSettings,
     hop_barrier,
-    hop_endpoints,
-    neb_report_section,
-    octahedral_voids,
     profile_figure,
     run_neb,
-    tetrahedral_ions,
     write_images,
 )
 
@@ -52,16 +57,21 @@ def au_on_al100() -> tuple[Atoms, Atoms]:
     return slab, hopped
 
 
-NEB_ARGS: dict[str, Any] = {"n_images": 3, "fmax": 0.01, "progress": False}
+SETTINGS = NEBSettings(n_images=3, fmax=0.01)
 
 
 def test_emt_adatom_hop_recovers_ase_tutorial_barrier(tmp_path: Path) -> None:
     initial, final = au_on_al100()
-    result = run_neb(initial, final, EMT(), **NEB_ARGS)
+    result = run_neb(initial, final, EMT(), SETTINGS, progress=False)
     assert result.converged
-    assert result.barrier_eV == pytest.approx(AU_AL100_ASE_BARRIER_EV, abs=0.003)
-    assert result.barrier_eV == pytest.approx(AU_AL100_TUTORIAL_BARRIER_EV, abs=0.01)
-    assert result.barrier_uncertainty_eV < 0.005
+    barrier = result.barrier_eV
+    assert barrier.value == pytest.approx(AU_AL100_ASE_BARRIER_EV, abs=0.003)
+    assert barrier.value == pytest.approx(AU_AL100_TUTORIAL_BARRIER_EV, abs=0.01)
+    assert barrier.error is not None and barrier.error < 0.005
+    assert (barrier.unit, barrier.error_kind) == ("eV", "resolution")
+    assert result.reverse_barrier_eV.value == pytest.approx(
+        barrier.value - result.reaction_energy_eV
+    )
     # hollow -> hollow is symmetric: no reaction energy, saddle (bridge) in the middle
     assert abs(result.reaction_energy_eV) < 0.002
     assert result.saddle_image == 2
@@ -79,7 +89,13 @@ def test_emt_adatom_hop_recovers_ase_tutorial_barrier(tmp_path: Path) -> None:
         energies[2], abs=1e-9
     )
     fig = profile_figure(result, reference_eV=AU_AL100_TUTORIAL_BARRIER_EV)
-    assert f"{result.barrier_eV:.3f}" in fig.axes[0].get_title()
+    assert f"{barrier.value:.3f}" in fig.axes[0].get_title()
+
+    # the JSON form round-trips, images with their frozen energies and forces
+    again = NEBResult.from_dict(json.loads(json.dumps(result.as_dict())))
+    assert again.barrier_eV == barrier and again.image_energies_eV == energies
+    assert again.images[2].get_potential_energy() == result.images[2].get_potential_energy()
+    np.testing.assert_array_equal(again.images[2].get_forces(), result.images[2].get_forces())
 
 
 # Calculator calls: FIRE ~335 for the two endpoints + 3 per NEB step (48 steps); BFGS ~160
@@ -87,13 +103,24 @@ def test_emt_adatom_hop_recovers_ase_tutorial_barrier(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("optimizer", "crash_after"), [("FIRE", 420), ("BFGS", 200)])
 def test_resumed_neb_equals_uninterrupted(tmp_path: Path, optimizer: str, crash_after: int) -> None:
     initial, final = au_on_al100()
-    args = {**NEB_ARGS, "optimizer": optimizer, "checkpoint_interval_steps": 4}
-    reference = run_neb(initial, final, EMT(), checkpoint_dir=tmp_path / "ref", **args)
+    settings = replace(SETTINGS, optimizer=optimizer, checkpoint_interval_steps=4)
+    reference = run_neb(
+        initial, final, EMT(), settings, checkpoint_dir=tmp_path / "ref", progress=False
+    )
     with pytest.raises(KeyboardInterrupt):
-        run_neb(initial, final, CrashingEMT(crash_after), checkpoint_dir=tmp_path / "cut", **args)
+        run_neb(
+            initial,
+            final,
+            CrashingEMT(crash_after),
+            settings,
+            checkpoint_dir=tmp_path / "cut",
+            progress=False,
+        )
     (checkpoint,) = (tmp_path / "cut").glob("neb-*.ckpt.npz")
     assert 0 < int(np.load(checkpoint)["nsteps"]) < reference.n_steps
-    resumed = run_neb(initial, final, EMT(), checkpoint_dir=tmp_path / "cut", **args)
+    resumed = run_neb(
+        initial, final, EMT(), settings, checkpoint_dir=tmp_path / "cut", progress=False
+    )
     assert resumed.n_steps == reference.n_steps
     for a, b in zip(resumed.images, reference.images, strict=True):
         np.testing.assert_array_equal(a.positions, b.positions)
@@ -102,8 +129,8 @@ def test_resumed_neb_equals_uninterrupted(tmp_path: Path, optimizer: str, crash_
 
 def test_finished_neb_is_a_store_lookup(store: Any) -> None:
     initial, final = au_on_al100()
-    first = run_neb(initial, final, EMT(), store=store, **NEB_ARGS)
-    again = run_neb(initial, final, EMT(), store=store, **NEB_ARGS)
+    first = run_neb(initial, final, EMT(), SETTINGS, store=store, progress=False)
+    again = run_neb(initial, final, EMT(), SETTINGS, store=store, progress=False)
     assert (store.misses, store.hits) == (1, 1)
     assert again.barrier_eV == first.barrier_eV
     np.testing.assert_allclose(again.images[2].positions, first.images[2].positions)
@@ -112,17 +139,19 @@ def test_finished_neb_is_a_store_lookup(store: Any) -> None:
 def test_bad_endpoints_and_arguments_are_named() -> None:
     initial, final = au_on_al100()
     with pytest.raises(EndpointError, match="atoms"):
-        run_neb(initial, final[:-1], EMT(), **NEB_ARGS)
+        run_neb(initial, final[:-1], EMT(), SETTINGS, progress=False)
     with pytest.raises(EndpointError, match="same minimum"):
-        run_neb(initial, initial.copy(), EMT(), **NEB_ARGS)
+        run_neb(initial, initial.copy(), EMT(), SETTINGS, progress=False)
     with pytest.raises(ValueError, match="n_images"):
-        run_neb(initial, final, EMT(), n_images=0)
+        NEBSettings(n_images=0)
     with pytest.raises(ValueError, match="optimizer"):
-        run_neb(initial, final, EMT(), optimizer="LBFGS-B")
+        NEBSettings(optimizer="LBFGS-B")
+    with pytest.raises(ValueError, match="fmax"):
+        NEBSettings(fmax=float("nan"))
     broken = final.copy()
     broken.positions[0, 0] = np.nan
     with pytest.raises(EndpointError, match="non-finite"):
-        run_neb(initial, broken, EMT(), **NEB_ARGS)
+        run_neb(initial, broken, EMT(), SETTINGS, progress=False)
 
 
 @pytest.mark.parametrize("x", [0.0, 0.5])
@@ -149,6 +178,8 @@ def test_hop_geometry_follows_the_anion_sublattice(x: float) -> None:
     reverse = hop_endpoints(cell, "24e-8c", supercell=(1, 1, 1))
     assert reverse.initial == frenkel.final
     assert reverse.final == frenkel.initial
+    again = HopEndpoints.from_dict(json.loads(json.dumps(reverse.as_dict())))
+    assert again == reverse
 
 
 def test_sites_survive_relaxation_sized_distortions() -> None:
@@ -213,10 +244,11 @@ def test_cli_li2s_vacancy_hop_with_chgnet(li2s_cli_run: dict[str, Any]) -> None:
     assert (out / "neb_vac-8c-8c.png").stat().st_size > 0
     assert len(read(out / "neb_vac-8c-8c_images.extxyz", index=":")) == 5
     assert data["paper_cineb_barrier_eV"] == paper_value("transport_computed", "cineb_barrier_eV")
+    assert data["model"] == "chgnet:0.3.0"
     # a vacancy hop between equivalent 8c sites: positive barrier of a few tenths of
     # an eV (Li2S: slow conductor), symmetric profile with the saddle in the middle
-    assert 0.1 < data["barrier_eV"] < 1.0
-    assert data["barrier_uncertainty_eV"] < 0.05
+    assert 0.1 < data["barrier_eV"]["value"] < 1.0
+    assert data["barrier_eV"]["error"] < 0.05
     assert abs(data["reaction_energy_eV"]) < 0.02
     assert data["saddle_image"] == 2
     energies = data["image_energies_eV"]
@@ -225,18 +257,26 @@ def test_cli_li2s_vacancy_hop_with_chgnet(li2s_cli_run: dict[str, Any]) -> None:
 
     again = CliRunner().invoke(app, li2s_cli_run["args"])
     assert again.exit_code == 0
-    assert f"{data['barrier_eV']:.3f}" in again.output
+    assert f"{data['barrier_eV']['value']:.3f}" in again.output
 
 
 def test_report_section_rows_reuse_the_stored_neb(li2s_cli_run: dict[str, Any]) -> None:
+    """The quick reproduce NEB (Li2S vacancy, 3 images, fmax 0.1) is the CLI's store row."""
+    from sselab.pipeline.reproduce import NEBCase
+    from sselab.report.transport import neb_section
+
     assert li2s_cli_run["result"].exit_code == 0
     with ResultStore(li2s_cli_run["dir"] / "s.sqlite") as store:
-        section = neb_report_section("chgnet", store=store, quick=True)
-        assert store.hits >= 1 and store.misses == 0
+        quick = NEBSettings(n_images=3, fmax=0.1)
+        result = hop_barrier(
+            antifluorite(0.0), "vac-8c-8c", "chgnet", quick, supercell=(1, 1, 1), store=store
+        )
+        assert store.hits == 1 and store.misses == 0
+    section = neb_section([NEBCase("Li2S", "vac-8c-8c", result)])
     data = json.loads((li2s_cli_run["dir"] / "neb" / "neb_vac-8c-8c.json").read_text())
     (row,) = section.comparisons
-    assert row.sselab_value == pytest.approx(data["barrier_eV"], abs=1e-12)
-    assert row.sselab_error == pytest.approx(data["barrier_uncertainty_eV"], abs=1e-12)
+    assert row.sselab_value == pytest.approx(data["barrier_eV"]["value"], abs=1e-12)
+    assert row.sselab_error == pytest.approx(data["barrier_eV"]["error"], abs=1e-12)
     assert row.paper_value is None  # the paper's CI-NEB is for Li2.5N0.5S0.5 only
     assert len(section.figures) == 1
 
@@ -266,6 +306,6 @@ def test_li2s_vacancy_hop_2x2x2_with_chgnet(tmp_path: Path) -> None:
         antifluorite(0.0), "vac-8c-8c", "chgnet", supercell=(2, 2, 2), out_dir=tmp_path
     )
     assert result.converged
-    assert 0.1 < result.barrier_eV < 1.0
+    assert 0.1 < result.barrier_eV.value < 1.0
     assert abs(result.reaction_energy_eV) < 0.01
     assert result.saddle_image == 3

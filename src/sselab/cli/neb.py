@@ -9,17 +9,18 @@ import typer
 
 from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
 from sselab.cli.errors import fail
-from sselab.cli.options import MODEL_HELP
+from sselab.cli.options import DeviceOption, ModelOption, OutOption, StoreOption
 from sselab.store import DEFAULT_STORE_PATH, ResultStore
 from sselab.structures import StructureFileError
-from sselab.transport.neb import HOPS, EndpointError, ResumeError
+from sselab.transport.antifluorite_sites import NEB_HOPS
+from sselab.transport.neb import EndpointError, ResumeError
 
 
 def neb_command(
     file: Path = typer.Argument(
         ..., help="Structure file (CIF, POSCAR, extxyz); may be disordered."
     ),
-    hop: str = typer.Option("vac-8c-8c", "--hop", help=f"Hop: {', '.join(HOPS)}."),
+    hop: str = typer.Option("vac-8c-8c", "--hop", help=f"Hop: {', '.join(NEB_HOPS)}."),
     mobile: str = typer.Option("Li", help="Mobile cation."),
     images: int = typer.Option(5, help="Interior NEB images."),
     fmax: float = typer.Option(0.05, help="Force threshold (eV/Å)."),
@@ -29,22 +30,23 @@ def neb_command(
     index: int | None = typer.Option(
         None, help="Supercell index of the 8c ion that hops (or is removed for vac-8c-8c)."
     ),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP),
+    model: ModelOption = DEFAULT_MODEL,
     max_steps: int = typer.Option(500, help="NEB optimiser step limit."),
     seed: int = typer.Option(0, help="Ordering seed for disordered input."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
-    store: Path = typer.Option(DEFAULT_STORE_PATH, help="SQLite results store."),
-    out: Path = typer.Option(Path("out/neb"), help="Folder for JSON, PNG, images, checkpoint."),
+    device: DeviceOption = "auto",
+    store: StoreOption = DEFAULT_STORE_PATH,
+    out: OutOption = Path("out/neb"),
 ) -> None:
     """CI-NEB migration barrier of a Li hop; writes neb_HOP.json, .png and _images.extxyz."""
     from sselab.calculators import get_calculator
-    from sselab.reference import paper_value
+    from sselab.report.transport import PAPER_NEB_LABEL, paper_neb_barrier_eV
     from sselab.structures import read_structure
-    from sselab.transport.neb import hop_barrier, profile_figure, write_images
+    from sselab.transport.neb import NEBSettings, hop_barrier, profile_figure, write_images
 
-    if hop not in HOPS:
-        fail(f"--hop '{hop}' unknown; choose from {', '.join(HOPS)}")
+    if hop not in NEB_HOPS:
+        fail(f"--hop '{hop}' unknown; choose from {', '.join(NEB_HOPS)}")
     try:
+        settings = NEBSettings(n_images=images, fmax=fmax, max_steps=max_steps)
         structure = read_structure(file)
         calculator = get_calculator(model, device=device)
         with ResultStore(store) as results:
@@ -52,13 +54,11 @@ def neb_command(
                 structure,
                 hop,
                 calculator,
+                settings,
                 mobile=mobile,
                 supercell=supercell,
                 index=index,
                 seed=seed,
-                n_images=images,
-                fmax=fmax,
-                max_steps=max_steps,
                 out_dir=out,
                 store=results,
                 device=device,
@@ -71,7 +71,7 @@ def neb_command(
         ValueError,
     ) as exc:
         fail(str(exc))
-    paper = float(paper_value("transport_computed", "cineb_barrier_eV"))
+    paper = paper_neb_barrier_eV()
     stem = out / f"neb_{hop}"
     out.mkdir(parents=True, exist_ok=True)
     summary = {
@@ -81,16 +81,15 @@ def neb_command(
         "paper_cineb_barrier_eV": paper,
     }
     Path(f"{stem}.json").write_text(json.dumps(summary, indent=2))
-    profile_figure(
-        result, reference_eV=paper, reference_label="paper CI-NEB, Li2.5N0.5S0.5 (DFT)"
-    ).savefig(f"{stem}.png", dpi=120, bbox_inches="tight")
-    write_images(result, f"{stem}_images.extxyz")
-    typer.echo(f"{hop} in {structure.composition.reduced_formula} with {result.model}")
-    typer.echo(
-        f"barrier      {result.barrier_eV:.3f} ± {result.barrier_uncertainty_eV:.2g} eV "
-        f"(paper CI-NEB {paper:.2f} eV)"
+    profile_figure(result, reference_eV=paper, reference_label=PAPER_NEB_LABEL).savefig(
+        f"{stem}.png", dpi=120, bbox_inches="tight"
     )
-    typer.echo(f"reverse      {result.reverse_barrier_eV:.3f} eV")
+    write_images(result, f"{stem}_images.extxyz")
+    barrier = result.barrier_eV
+    error = f" ± {barrier.error:.2g}" if barrier.known else ""
+    typer.echo(f"{hop} in {structure.composition.reduced_formula} with {result.model}")
+    typer.echo(f"barrier      {barrier.value:.3f}{error} eV (paper CI-NEB {paper:.2f} eV)")
+    typer.echo(f"reverse      {result.reverse_barrier_eV.value:.3f} eV")
     typer.echo(f"reaction dE  {result.reaction_energy_eV:.3f} eV")
     typer.echo(f"converged    {result.converged} ({result.n_steps} steps, {result.n_atoms} atoms)")
     typer.echo(f"wrote {stem}.json, {stem}.png and {stem}_images.extxyz")
