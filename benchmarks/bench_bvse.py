@@ -32,19 +32,12 @@ def _ours(structure, resolution: float) -> dict[str, Any]:
     start = time.perf_counter()
     result = percolation_barriers(structure, resolution_angstrom=resolution)
     wall = time.perf_counter() - start
+    barriers = (result.barrier_1d_eV, result.barrier_2d_eV, result.barrier_3d_eV)
     return {
         "wall_s": round(wall, 2),
         "grid": list(result.grid_shape),
-        "barriers_eV": [
-            round(result.barrier_1d_eV, 4),
-            round(result.barrier_2d_eV, 4),
-            round(result.barrier_3d_eV, 4),
-        ],
-        "errors_eV": [
-            round(result.barrier_1d_err_eV, 4),
-            round(result.barrier_2d_err_eV, 4),
-            round(result.barrier_3d_err_eV, 4),
-        ],
+        "barriers_eV": [round(b.value, 4) for b in barriers],
+        "errors_eV": [None if b.error is None else round(b.error, 4) for b in barriers],
     }
 
 

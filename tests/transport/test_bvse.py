@@ -13,19 +13,20 @@ from typer.testing import CliRunner
 from sselab.cli import app
 from sselab.reference import paper_value
 from sselab.structures import antifluorite, enumerate_orderings
+from sselab.transport.antifluorite_sites import antifluorite_hop
 from sselab.transport.bvse import (
     BVSEParameterError,
-    _percolation_thresholds,
-    _wrap_rank,
-    antifluorite_hop,
+    BVSEResult,
+    PathProfile,
     bvse_landscape,
-    bvse_report_section,
     find_sites,
     minimum_energy_path,
     percolation_barriers,
+    percolation_thresholds,
     write_chgcar,
     write_cube,
 )
+from sselab.transport.bvse.percolation import _wrap_rank
 
 A_ICSD = paper_value("structure", "a_Li2S_icsd_angstrom")
 A_ALT = paper_value("structure", "a_Li2S_alt_angstrom")
@@ -50,7 +51,9 @@ def _bvlain(structure: Structure, resolution: float) -> tuple[np.ndarray, np.nda
 
 
 def _barriers(result) -> np.ndarray:
-    return np.array([result.barrier_1d_eV, result.barrier_2d_eV, result.barrier_3d_eV])
+    return np.array(
+        [result.barrier_1d_eV.value, result.barrier_2d_eV.value, result.barrier_3d_eV.value]
+    )
 
 
 def _li6mgs4() -> Structure:
@@ -91,12 +94,13 @@ def li2s_results():
 def test_li2s_barrier_rises_when_the_cell_shrinks(li2s_results):
     wide, narrow = li2s_results[A_ICSD], li2s_results[A_ALT]
     # Paper trend: 0.254 -> 0.400 eV; softBV gives 0.327 -> 0.515 eV at 0.1 Å.
-    assert narrow.barrier_3d_eV - wide.barrier_3d_eV > 0.12
-    assert wide.barrier_3d_eV == pytest.approx(0.327, abs=0.01)
-    assert narrow.barrier_3d_eV == pytest.approx(0.515, abs=0.01)
+    assert narrow.barrier_3d_eV.value - wide.barrier_3d_eV.value > 0.12
+    assert wide.barrier_3d_eV.value == pytest.approx(0.327, abs=0.01)
+    assert narrow.barrier_3d_eV.value == pytest.approx(0.515, abs=0.01)
     # Cubic: the one channel family percolates in 1, 2 and 3 directions at once.
-    assert wide.barrier_1d_eV == pytest.approx(wide.barrier_3d_eV, abs=1e-9)
-    assert 0 < wide.barrier_3d_err_eV < 0.02
+    assert wide.barrier_1d_eV.value == pytest.approx(wide.barrier_3d_eV.value, abs=1e-9)
+    assert 0 < wide.barrier_3d_eV.error < 0.02
+    assert wide.barrier_3d_eV.error_kind == "resolution"
 
 
 def test_paper_convention_reproduces_the_li2s_values():
@@ -105,7 +109,7 @@ def test_paper_convention_reproduces_the_li2s_values():
             antifluorite(0.0, a=a), resolution_angstrom=0.2, convention="paper"
         )
         # 0.2 Å grid: within 0.015 eV of the 0.1 Å values 0.254 / 0.400 eV.
-        assert result.barrier_3d_eV == pytest.approx(
+        assert result.barrier_3d_eV.value == pytest.approx(
             paper_value("transport_computed", key), abs=0.02
         )
 
@@ -135,7 +139,7 @@ def test_agrees_with_bvlain_under_the_same_parameters(name):
     low = their_grid < their_grid.min() + 1.0
     np.testing.assert_allclose(ours_there[low], their_grid[low], atol=0.005)
     # Same percolation answer on the same grid; BVlain bisects to 0.01 eV above it.
-    ours = np.array(_percolation_thresholds(their_grid)) - their_grid.min()
+    ours = np.array(percolation_thresholds(their_grid)) - their_grid.min()
     assert np.all(theirs - ours > -0.002) and np.all(theirs - ours < 0.012)
 
 
@@ -172,16 +176,16 @@ def test_layered_n_s_ordering_is_read_from_the_structure():
 
 def test_supercell_and_primitive_cell_give_the_same_barriers():
     cell = antifluorite(0.0, a=A_ICSD)
-    base = percolation_barriers(cell, resolution_angstrom=0.3).barrier_3d_eV
+    base = percolation_barriers(cell, resolution_angstrom=0.3).barrier_3d_eV.value
     supercell = percolation_barriers(cell * (2, 1, 1), resolution_angstrom=0.3).barrier_3d_eV
-    assert supercell == pytest.approx(base, abs=0.01)
+    assert supercell.value == pytest.approx(base, abs=0.01)
     # Rhombohedral primitive cell (60° angles): same crystal, sheared grid, which
     # samples the saddle more coarsely (0.356 / 0.338 / 0.332 eV at 0.2 / 0.12 / 0.08 Å).
     primitive = cell.get_primitive_structure()
     assert len(primitive) == 3
-    oblique = percolation_barriers(primitive, resolution_angstrom=0.12)
-    assert oblique.barrier_3d_eV == pytest.approx(0.327, abs=0.015)
-    assert abs(oblique.barrier_3d_eV - 0.327) < 3 * oblique.barrier_3d_err_eV
+    oblique = percolation_barriers(primitive, resolution_angstrom=0.12).barrier_3d_eV
+    assert oblique.value == pytest.approx(0.327, abs=0.015)
+    assert abs(oblique.value - 0.327) < 3 * oblique.error
 
 
 def test_wrap_rank_counts_independent_periodic_directions():
@@ -205,11 +209,15 @@ def test_named_path_matches_percolation_in_li2s(li2s_results):
     landscape = li2s_results[A_ICSD].landscape
     structure = landscape.structure
     path = minimum_energy_path(landscape, antifluorite_hop(structure, "8c-4b-8c"), "8c-4b-8c")
-    assert path.barrier_eV == pytest.approx(li2s_results[A_ICSD].barrier_1d_eV, abs=0.01)
+    barrier = path.barrier_eV
+    assert barrier.value == pytest.approx(li2s_results[A_ICSD].barrier_1d_eV.value, abs=0.01)
     # The hop starts at 8c, 0.12 eV above the 4b void it passes through.
-    assert path.barrier_from_start_eV == pytest.approx(path.barrier_eV - 0.12, abs=0.01)
+    assert path.barrier_from_start_eV.value == pytest.approx(barrier.value - 0.12, abs=0.01)
     assert path.energy_eV.min() == pytest.approx(0.0, abs=0.005)
-    assert path.barrier_err_eV < 0.005
+    assert barrier.error < 0.005 and barrier.error_kind == "resolution"
+    again = PathProfile.from_dict(json.loads(json.dumps(path.as_dict())))
+    assert again.barrier_eV == barrier
+    np.testing.assert_array_equal(again.frac_coords, path.frac_coords)
 
 
 def test_named_hop_follows_the_cell_origin_and_size():
@@ -220,6 +228,11 @@ def test_named_hop_follows_the_cell_origin_and_size():
     np.testing.assert_allclose(via - start, [0.25, 0.25, 0.25], atol=1e-9)
     big = antifluorite_hop(cell * (2, 2, 2), "8c-24e-8c")
     np.testing.assert_allclose(big[0], [0.125, 0.125, 0.125], atol=1e-9)
+    # the site-averaged cell (N/S sharing 4a, partial 24e Li) has the same waypoints
+    averaged = antifluorite(0.5, a=A_ICSD)
+    np.testing.assert_allclose(
+        antifluorite_hop(averaged, "8c-4b-8c"), antifluorite_hop(cell, "8c-4b-8c"), atol=1e-9
+    )
 
 
 def test_cube_and_chgcar_hold_the_landscape(tmp_path, li2s_results):
@@ -270,7 +283,7 @@ def test_cli_writes_json_cube_and_figure(tmp_path):
     assert result.exit_code == 0, result.output
     assert "3D percolation barrier" in result.output
     payload = json.loads((out / "bvse.json").read_text())
-    assert payload["barrier_3d_eV"] == pytest.approx(0.33, abs=0.03)
+    assert payload["barrier_3d_eV"]["value"] == pytest.approx(0.33, abs=0.03)
     assert payload["paths"][0]["hop"] == "8c-4b-8c"
     assert (out / "bvse.cube").stat().st_size > 0 and (out / "bvse.png").stat().st_size > 0
 
@@ -293,11 +306,37 @@ def test_store_makes_a_repeat_a_lookup(tmp_path):
         again = percolation_barriers(cell, resolution_angstrom=0.4, store=store)
         assert store.hits == 1 and store.misses == 1
     assert first.landscape is not None and again.landscape is None
-    assert again.as_dict() == json.loads(json.dumps(first.as_dict()))
+    assert again == first  # the grid is not part of the stored result
+    assert BVSEResult.from_dict(json.loads(json.dumps(first.as_dict()))) == first
+
+
+def _paper_cases(resolution: float):
+    """What the reproduce BVSE stage computes: the paper's cells in both conventions."""
+    from sselab.pipeline.reproduce import BVSECase, BVSECases
+    from sselab.transport.bvse import CONVENTIONS
+
+    cases = []
+    for system, a, x, hop in (
+        ("Li2.5N0.5S0.5", A_LNS, 0.5, "8c-24e-8c"),
+        ("Li2S a=5.719", A_ICSD, 0.0, "8c-4b-8c"),
+        ("Li2S a=5.554", A_ALT, 0.0, "8c-4b-8c"),
+    ):
+        structure = antifluorite(x, a=a)
+        for convention in CONVENTIONS:
+            result = percolation_barriers(structure, "Li", resolution, convention)
+            path = minimum_energy_path(result.landscape, antifluorite_hop(structure, hop), hop=hop)
+            cases.append(
+                BVSECase(
+                    system, x, a, hop, convention, result.barrier_3d_eV, path.barrier_from_start_eV
+                )
+            )
+    return BVSECases(resolution, cases)
 
 
 def test_report_section_compares_both_conventions_with_the_paper():
-    section = bvse_report_section(resolution_angstrom=0.3)
+    from sselab.report.transport import bvse_section
+
+    section = bvse_section(_paper_cases(0.3))
     assert len(section.comparisons) == 12
     rows = {(c.quantity, c.note.split(",")[0]): c for c in section.comparisons}
     for a, paper in ((A_ICSD, 0.254), (A_ALT, 0.400)):
@@ -313,4 +352,4 @@ def test_paper_convention_at_fine_resolution():
         result = percolation_barriers(
             antifluorite(0.0, a=a), resolution_angstrom=0.1, convention="paper"
         )
-        assert result.barrier_3d_eV == pytest.approx(paper, abs=0.005)
+        assert result.barrier_3d_eV.value == pytest.approx(paper, abs=0.005)

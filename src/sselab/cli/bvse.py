@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from sselab.cli.errors import fail
+from sselab.cli.options import OutOption
 from sselab.structures import StructureFileError
 
 
@@ -20,7 +21,9 @@ def bvse_command(
     ),
     resolution: float = typer.Option(0.1, "--resolution", help="Grid spacing (Å)."),
     convention: str = typer.Option(
-        "softbv", "--convention", help="softbv (published model) or paper (Yu et al. calibration)."
+        "softbv",
+        "--convention",
+        help="softbv (published model) or paper (Morse scale calibrated to Yu et al.'s Li2S).",
     ),
     hop: list[str] = typer.Option(
         [], "--hop", help="Antifluorite path to resolve: 8c-4b-8c or 8c-24e-8c (repeatable)."
@@ -28,13 +31,13 @@ def bvse_command(
     chgcar: bool = typer.Option(
         False, "--chgcar", help="Also write a VASP CHGCAR of the landscape."
     ),
-    out: Path = typer.Option(Path("out/bvse"), help="Folder for bvse.json, bvse.cube, bvse.png."),
+    out: OutOption = Path("out/bvse"),
 ) -> None:
     """Bond-valence site energy landscape: 1D/2D/3D percolation barriers (eV)."""
     from sselab.structures import read_structure
+    from sselab.transport.antifluorite_sites import antifluorite_hop
     from sselab.transport.bvse import (
         BVSEParameterError,
-        antifluorite_hop,
         landscape_figure,
         minimum_energy_path,
         percolation_barriers,
@@ -45,21 +48,25 @@ def bvse_command(
     try:
         structure = read_structure(file)
         result = percolation_barriers(structure, mobile, resolution, convention, progress=True)
+        landscape = result.landscape
+        assert landscape is not None  # computed here, not a store lookup
         paths = [
-            minimum_energy_path(result.landscape, antifluorite_hop(structure, h), hop=h)
+            minimum_energy_path(landscape, antifluorite_hop(structure, h, mobile), hop=h)
             for h in hop
         ]
     except (StructureFileError, BVSEParameterError, ValueError) as exc:
         fail(str(exc))
     typer.echo(f"{result.formula}: {mobile} BVSE ({convention}), grid {result.grid_shape}")
-    for dim in ("1d", "2d", "3d"):
-        value = getattr(result, f"barrier_{dim}_eV")
-        error = getattr(result, f"barrier_{dim}_err_eV")
-        typer.echo(f"{dim.upper()} percolation barrier  {value:.3f} ± {error:.3f} eV")
+    for dim, barrier in zip(
+        ("1D", "2D", "3D"),
+        (result.barrier_1d_eV, result.barrier_2d_eV, result.barrier_3d_eV),
+        strict=True,
+    ):
+        typer.echo(f"{dim} percolation barrier  {barrier.format()}")
     for path in paths:
         typer.echo(
-            f"{path.hop:10s} barrier {path.barrier_eV:.3f} eV "
-            f"({path.barrier_from_start_eV:.3f} eV from the start site)"
+            f"{path.hop:10s} barrier {path.barrier_eV.value:.3f} eV "
+            f"({path.barrier_from_start_eV.value:.3f} eV from the start site)"
         )
     out.mkdir(parents=True, exist_ok=True)
     payload = {
@@ -68,12 +75,12 @@ def bvse_command(
         "paths": [p.as_dict() for p in paths],
     }
     (out / "bvse.json").write_text(json.dumps(payload, indent=2))
-    write_cube(result.landscape, out / "bvse.cube")
+    write_cube(landscape, out / "bvse.cube")
     written = ["bvse.json", "bvse.cube", "bvse.png"]
     if chgcar:
-        write_chgcar(result.landscape, out / "CHGCAR")
+        write_chgcar(landscape, out / "CHGCAR")
         written.append("CHGCAR")
-    figure = landscape_figure(result.landscape, profile=paths[0] if paths else None)
+    figure = landscape_figure(landscape, profile=paths[0] if paths else None)
     figure.savefig(out / "bvse.png", dpi=120, bbox_inches="tight")
     typer.echo(f"wrote {', '.join(str(out / name) for name in written)}")
 
