@@ -23,8 +23,9 @@ from typing import Any
 
 from sselab.calculators import get_calculator, model_label, relax
 from sselab.calculators.registry import resolve_device
+from sselab.report.transport import transport_table
 from sselab.structures import antifluorite, lowest_energy_ordering, reference_phases
-from sselab.transport.report import run_transport_study, transport_table
+from sselab.transport.study import run_transport_study
 
 
 def _parse() -> argparse.Namespace:
@@ -74,14 +75,10 @@ def _run_system(
         print(" | ".join(str(v) for v in row))
     if study.arrhenius is not None:
         ea = study.arrhenius.fit.activation_energy_eV
-        sigma = study.arrhenius.sigma_300K_S_per_cm
-        print(
-            f"Ea = {ea.value:.3f} ± {ea.error:.3f} eV (95 %: {ea.ci95[0]:.3f} to {ea.ci95[1]:.3f})"
-        )
-        print(
-            f"sigma(300 K) = {sigma.value:.3g} ± {sigma.error:.2g} S/cm "
-            f"(95 %: {sigma.ci95[0]:.2g} to {sigma.ci95[1]:.2g})"
-        )
+        sigma = study.arrhenius.sigma_S_per_cm
+        for name, value in (("Ea", ea), (f"sigma({study.arrhenius.temperature_K:g} K)", sigma)):
+            interval = f" (95 %: {value.ci95[0]:.3g} to {value.ci95[1]:.3g})" if value.ci95 else ""
+            print(f"{name} = {value.value:.3g} ± {value.error:.2g} {value.unit}{interval}")
     if study.note:
         print(study.note)
     rate = len(structure) * steps / md_wall_s if steps else float("nan")
@@ -90,7 +87,7 @@ def _run_system(
         f"this call {steps} steps in {md_wall_s:.0f} s ({rate:.0f} atom-steps/s); "
         f"wall {wall_s:.0f} s incl. analysis"
     )
-    return study.as_dict()
+    return study.summary()
 
 
 def main() -> None:

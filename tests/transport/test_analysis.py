@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 from tests.transport.synthetic import random_walk
 
+from sselab.estimate import Estimate
 from sselab.transport.analysis import (
-    BOLTZMANN_EV_PER_K,
-    Estimate,
     analyze_diffusion,
     arrhenius_fit,
     arrhenius_from_results,
@@ -18,6 +17,7 @@ from sselab.transport.analysis import (
     nernst_einstein_sigma,
 )
 from sselab.transport.trajectory import TrajectoryError, unwrap
+from sselab.units import BOLTZMANN_EV_PER_K
 
 D_TRUE_CM2_PER_S = 1e-5  # 0.1 Å^2/ps
 
@@ -35,6 +35,7 @@ def test_fft_msd_equals_direct_average_over_all_origins() -> None:
 def test_random_walk_D_recovered_within_5_percent_and_covered_by_error_bar() -> None:
     result = analyze_diffusion(random_walk((0.1, 0.1, 0.1), n_li=100, n_frames=10_000))
     d = result.D_cm2_per_s
+    assert d.unit == "cm^2/s" and result.sigma_S_per_cm.unit == "S/cm"
     assert d.value == pytest.approx(D_TRUE_CM2_PER_S, rel=0.05)
     assert d.ci95[0] <= D_TRUE_CM2_PER_S <= d.ci95[1]
     assert 0.005 < d.error / d.value < 0.1
@@ -105,14 +106,16 @@ def test_arrhenius_from_random_walks_gives_sigma_at_300K() -> None:
         for i, (d, t) in enumerate(zip(d_true, temps, strict=True))
     ]
     summary = arrhenius_from_results(results)
+    assert summary.temperature_K == 300.0
     assert summary.fit.activation_energy_eV.value == pytest.approx(0.3, abs=0.02)
     ref = results[0]
     expected = nernst_einstein_sigma(
-        summary.D_300K_cm2_per_s.value, ref.n_ions, ref.volume_angstrom3, 300.0
+        summary.D_cm2_per_s.value, ref.n_ions, ref.volume_angstrom3, 300.0
     )
-    assert summary.sigma_300K_S_per_cm.value == pytest.approx(expected)
-    lo, hi = summary.sigma_300K_S_per_cm.ci95
-    assert lo < summary.sigma_300K_S_per_cm.value < hi
+    assert summary.sigma_S_per_cm.value == pytest.approx(expected)
+    assert summary.sigma_S_per_cm.unit == "S/cm"
+    lo, hi = summary.sigma_S_per_cm.ci95
+    assert lo < summary.sigma_S_per_cm.value < hi
 
 
 def test_arrhenius_rejects_bad_input() -> None:
@@ -143,7 +146,8 @@ def test_unwrap_restores_continuous_paths() -> None:
 def test_study_and_report_section_compare_with_the_paper() -> None:
 
     from sselab.reference import paper_value
-    from sselab.transport.report import study_from_results, transport_report_section
+    from sselab.report.transport import transport_section
+    from sselab.transport.study import study_from_results
 
     temps = (600.0, 900.0, 1200.0)
     d_true = [3e-3 * np.exp(-0.3 / (BOLTZMANN_EV_PER_K * t)) * 1e4 for t in temps]  # Å^2/ps
@@ -152,7 +156,7 @@ def test_study_and_report_section_compare_with_the_paper() -> None:
         for i, (d, t) in enumerate(zip(d_true, temps, strict=True))
     ]
     # a run without hops fits a slope of ~0 of either sign: it must not enter ln D
-    no_hops = Estimate(-1e-9, 1e-9, (-3e-9, 1e-9))
+    no_hops = Estimate.normal(-1e-9, 1e-9, "cm^2/s")
     frozen = dataclasses.replace(results[0], temperature_K=300.0, D_cm2_per_s=no_hops)
     # a run too short to leave the cage regime: its "D" must not enter the fit either
     caged = dataclasses.replace(results[2], temperature_K=1500.0, loglog_slope=0.5)
@@ -162,13 +166,13 @@ def test_study_and_report_section_compare_with_the_paper() -> None:
     assert study.arrhenius.fit.temperatures_K.tolist() == list(temps)
     ea = study.arrhenius.fit.activation_energy_eV
     assert ea.ci95[0] <= 0.3 <= ea.ci95[1]
-    section = transport_report_section(study)
+    section = transport_section(study)
     by_name = {c.quantity: c for c in section.comparisons}
     assert by_name["Ea, MD (eV)"].sselab_value == ea.value
     assert by_name["Ea, MD (eV)"].paper_value == paper_value(
         "transport_computed", "aimd_activation_energy_eV"
     )
     sigma = by_name["σ(300 K), MD extrapolated (S/cm)"]
-    assert sigma.sselab_value == study.arrhenius.sigma_300K_S_per_cm.value
+    assert sigma.sselab_value == study.arrhenius.sigma_S_per_cm.value
     assert sigma.paper_value == paper_value("transport_computed", "aimd_sigma_300K_S_per_cm")
     assert len(section.figures) == 2 and len(section.table_rows) == 5

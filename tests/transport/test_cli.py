@@ -14,7 +14,7 @@ from tests.transport.synthetic import random_walk
 from typer.testing import CliRunner
 
 from sselab.cli import app
-from sselab.transport.analysis import BOLTZMANN_EV_PER_K
+from sselab.units import BOLTZMANN_EV_PER_K
 
 runner = CliRunner()
 
@@ -84,6 +84,7 @@ def test_md_command_runs_resumes_and_analyses(li_metal: Path, tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     runs = json.loads((out / "md.json").read_text())
     assert [r["n_frames"] for r in runs] == [33, 33]  # 0..64 fs every 2 fs
+    assert runs[0]["model"] == "chgnet:0.3.0"  # the full label, as relax and NEB record
     data = json.loads((out / "transport.json").read_text())
     assert data["results"][0]["duration_ps"] == pytest.approx(0.06)  # equilibration dropped
     again = runner.invoke(app, args)

@@ -48,6 +48,7 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path: Path) -> None:
         run_md(copper(), 700, tmp_path / "cut", calculator=EMT(), **MD_ARGS)
     resumed = run_md(copper(), 700, tmp_path / "cut", calculator=EMT(), resume=True, **MD_ARGS)
     assert resumed.steps_this_call == reference.n_steps - 40
+    assert resumed.model == "EMT"
     a, b = read_all(reference.trajectory_path), read_all(resumed.trajectory_path)
     np.testing.assert_array_equal(b["step"], np.arange(0, reference.n_steps + 1, 5))
     np.testing.assert_array_equal(a["step"], b["step"])
@@ -55,6 +56,7 @@ def test_resumed_run_equals_uninterrupted_run(tmp_path: Path) -> None:
     # resuming a finished run is a no-op
     again = run_md(copper(), 700, tmp_path / "cut", calculator=EMT(), resume=True, **MD_ARGS)
     assert again.steps_this_call == 0 and again.n_frames == a["step"].size
+    assert again.ps_per_day is None  # nothing integrated in this call: unknown, not NaN
 
 
 def test_resume_refuses_changed_settings(tmp_path: Path) -> None:
@@ -93,7 +95,7 @@ def test_temperatures_through_an_executor(tmp_path: Path) -> None:
 
 
 def test_transport_study_runs_md_then_writes_analysis_and_maps(tmp_path: Path) -> None:
-    from sselab.transport.report import run_transport_study
+    from sselab.transport.study import run_transport_study
 
     study, maps = run_transport_study(
         copper(), [900, 1300], tmp_path, time_ps=0.12, equilibration_ps=0.02, model=EMT(),

@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
 from sselab.cli.errors import fail
-from sselab.cli.options import MODEL_HELP
+from sselab.cli.options import DeviceOption, ModelOption, OutOption
 from sselab.structures import StructureFileError
 from sselab.transport.md import ResumeError
 from sselab.transport.trajectory import TrajectoryError
 
 if TYPE_CHECKING:
-    from sselab.transport.report import TransportStudy
+    from sselab.transport.study import TransportStudy
 
 _TIME_UNITS_PS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3}
 
@@ -55,7 +55,7 @@ def _temperatures(first: list[float], extra: list[str]) -> list[float]:
 
 
 def _echo_study(study: TransportStudy, out: Path) -> None:
-    from sselab.transport.report import transport_table
+    from sselab.report.transport import transport_table
 
     header, rows = transport_table(study)
     typer.echo(" | ".join(header))
@@ -63,10 +63,11 @@ def _echo_study(study: TransportStudy, out: Path) -> None:
         typer.echo(" | ".join(str(v) for v in row))
     if study.arrhenius is not None:
         ea = study.arrhenius.fit.activation_energy_eV
-        sigma = study.arrhenius.sigma_300K_S_per_cm
+        sigma = study.arrhenius.sigma_S_per_cm
+        interval = f" (95 %: {sigma.ci95[0]:.2g} to {sigma.ci95[1]:.2g})" if sigma.ci95 else ""
         typer.echo(
-            f"Ea = {ea.value:.3f} ± {ea.error:.3f} eV; sigma(300 K) = {sigma.value:.3g} S/cm "
-            f"(95 %: {sigma.ci95[0]:.2g} to {sigma.ci95[1]:.2g})"
+            f"Ea = {ea.format()}; sigma({study.arrhenius.temperature_K:g} K) = "
+            f"{sigma.value:.3g} S/cm{interval}"
         )
     if study.note:
         typer.echo(study.note)
@@ -84,20 +85,20 @@ def md_command(
     timestep_fs: float = typer.Option(2.0, "--timestep", help="MD time step (fs)."),
     frame_interval: int = typer.Option(10, help="Store a frame every this many steps."),
     checkpoint_interval: int = typer.Option(1000, help="Checkpoint every this many steps."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP),
+    model: ModelOption = DEFAULT_MODEL,
     supercell: tuple[int, int, int] = typer.Option((2, 2, 2), help="Supercell repetitions a b c."),
     relax: bool = typer.Option(True, help="Relax the ordered cell with the MLIP first."),
     seed: int = typer.Option(0, help="Seed of the ordering and of the initial velocities."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    device: DeviceOption = "auto",
     workers: int = typer.Option(1, help="Temperatures run in parallel (processes)."),
     resume: bool = typer.Option(False, "--resume", help="Continue runs from their checkpoints."),
     maps: bool = typer.Option(True, help="Van Hove and density maps of the run nearest 900 K."),
-    out: Path = typer.Option(Path("out/md"), help="Folder for trajectories and results."),
+    out: OutOption = Path("out/md"),
 ) -> None:
     """NVT MD at several temperatures, then diffusion, conductivity and Arrhenius analysis."""
     from sselab.structures import read_structure
     from sselab.transport.md import prepare_md_cell, run_md_temperatures
-    from sselab.transport.report import analyze_and_write
+    from sselab.transport.study import analyze_and_write
     from sselab.transport.trajectory import read_trajectory
 
     temperatures = _temperatures(temps, ctx.args)
@@ -107,7 +108,7 @@ def md_command(
         cell = prepare_md_cell(structure, supercell, seed, calculator=model if relax else None)
         out.mkdir(parents=True, exist_ok=True)
         cell.to(filename=str(out / "md_cell.cif"))
-        md_args = {
+        md_args: dict[str, Any] = {
             "time_ps": time_ps,
             "timestep_fs": timestep_fs,
             "equilibration_ps": equilibration_ps,
@@ -139,9 +140,11 @@ def md_command(
     ) as exc:
         fail(str(exc))
     for run in runs:
+        speed = "-" if run.ps_per_day is None else f"{run.ps_per_day:.1f}"
+        mean_t = "-" if run.mean_temperature_K is None else f"{run.mean_temperature_K:.0f}"
         typer.echo(
-            f"{run.temperature_K:g} K: {run.n_frames} frames, {run.ps_per_day:.1f} ps/day, "
-            f"<T> = {run.mean_temperature_K:.0f} K -> {run.trajectory_path}"
+            f"{run.temperature_K:g} K: {run.n_frames} frames, {speed} ps/day, "
+            f"<T> = {mean_t} K -> {run.trajectory_path}"
         )
     _echo_study(study, out)
 
@@ -165,10 +168,10 @@ def diffusion_command(
         False, help="Fit Arrhenius also on runs whose MSD is not linear in the window."
     ),
     maps: bool = typer.Option(True, help="Van Hove and density maps of the run nearest 900 K."),
-    out: Path = typer.Option(Path("out/diffusion"), help="Folder for JSON and figures."),
+    out: OutOption = Path("out/diffusion"),
 ) -> None:
     """D, D_x/y/z, sigma and Haven ratio per temperature; Arrhenius Ea and sigma(300 K)."""
-    from sselab.transport.report import analyze_and_write
+    from sselab.transport.study import analyze_and_write
     from sselab.transport.trajectory import read_trajectory
 
     if temperature and len(temperature) != len(trajectories):

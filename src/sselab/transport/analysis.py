@@ -24,7 +24,8 @@ Conventions:
 - **Uncertainty**: block averaging. The same window is fitted in each block; the
   1-sigma error of D is the standard error of the block values, std / sqrt(n_blocks)
   (conservative for the full-trajectory estimate, which uses also origins spanning
-  blocks); 95 % intervals use Student's t with n_blocks - 1 degrees of freedom.
+  blocks); 95 % intervals use Student's t with n_blocks - 1 degrees of freedom. Every
+  such number is a :class:`sselab.estimate.Estimate` with its unit.
 - **Conductivity**: the collective (charge) MSD of the summed displacement of all ions of
   the species gives sigma directly, sigma = q^2 / (6 V k_B T) d<|sum_i dr_i|^2>/dt;
   Nernst-Einstein from tracer D gives sigma_NE = n q^2 D / (k_B T); the Haven ratio is
@@ -42,13 +43,16 @@ import numpy as np
 from scipy import stats
 from scipy.fft import irfft, next_fast_len, rfft
 
+from sselab.estimate import Estimate
+from sselab.roundtrip import RoundTrip
 from sselab.transport.trajectory import Trajectory, TrajectoryError
+from sselab.units import BOLTZMANN_EV_PER_K, T_300K
 
 BOLTZMANN_J_PER_K = 1.380649e-23
-BOLTZMANN_EV_PER_K = 8.617333262e-5
 ELEMENTARY_CHARGE_C = 1.602176634e-19
 ANGSTROM2_PER_PS_IN_CM2_PER_S = 1e-4
-ROOM_TEMPERATURE_K = 300.0
+D_UNIT = "cm^2/s"
+SIGMA_UNIT = "S/cm"
 _FFT_CHUNK_VALUES = 4_000_000  # float64 values per FFT batch (~64 MB complex workspace)
 
 
@@ -161,28 +165,15 @@ def _msds(positions: np.ndarray, frame_interval_fs: float, max_lag_frames: int) 
     return _MsdSet(lag_ps, tracer, collective)
 
 
-@dataclass
-class Estimate:
-    """A value with its 1-sigma error and 95 % confidence interval (same units)."""
-
-    value: float
-    error: float
-    ci95: tuple[float, float]
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {"value": self.value, "error": self.error, "ci95": list(self.ci95)}
-
-
-def _block_estimate(full_value: float, block_values: np.ndarray) -> Estimate:
+def _block_estimate(full_value: float, block_values: np.ndarray, unit: str) -> Estimate:
+    """Full-trajectory value with the standard error of the block values (Student t CI)."""
     n = block_values.size
     error = float(np.std(block_values, ddof=1) / math.sqrt(n))
-    half = float(stats.t.ppf(0.975, n - 1)) * error
-    return Estimate(float(full_value), error, (float(full_value - half), float(full_value + half)))
+    return Estimate.normal(float(full_value), error, unit, dof=n - 1)
 
 
 @dataclass
-class DiffusionResult:
+class DiffusionResult(RoundTrip):
     """Transport of one species in one trajectory.
 
     Units: D in cm^2/s, sigma in S/cm, times in ps, MSD in Å^2. Every estimate carries a
@@ -195,12 +186,14 @@ class DiffusionResult:
         D_sigma_cm2_per_s: charge ("collective") diffusion coefficient.
         sigma_S_per_cm: conductivity from the collective MSD.
         sigma_NE_S_per_cm: Nernst-Einstein conductivity from tracer D (H_R = 1).
-        haven_ratio: D_tracer / D_sigma.
+        haven_ratio: D_tracer / D_sigma; None when D_sigma vanishes (no charge transport).
         fit_window_ps: lags used in the fit.
-        loglog_slope: d ln MSD / d ln t across the window (1 = diffusive).
+        loglog_slope: d ln MSD / d ln t across the window (1 = diffusive); None when the
+            MSD is not positive at both ends of the window.
         n_blocks: blocks used for the errors.
         lag_ps, msd_angstrom2, msd_xyz_angstrom2, collective_msd_angstrom2: full-trajectory
             curves up to the largest fitted lag x 2 (for figures).
+        metadata: provenance of the trajectory (JSON scalars only).
     """
 
     species: str
@@ -213,9 +206,9 @@ class DiffusionResult:
     D_sigma_cm2_per_s: Estimate
     sigma_S_per_cm: Estimate
     sigma_NE_S_per_cm: Estimate
-    haven_ratio: Estimate
+    haven_ratio: Estimate | None
     fit_window_ps: tuple[float, float]
-    loglog_slope: float
+    loglog_slope: float | None
     n_blocks: int
     lag_ps: np.ndarray = field(repr=False)
     msd_angstrom2: np.ndarray = field(repr=False)
@@ -226,33 +219,28 @@ class DiffusionResult:
     @property
     def diffusive(self) -> bool:
         """True when the MSD grows ~linearly in the fit window (log-log slope 0.8-1.25)."""
-        return 0.8 <= self.loglog_slope <= 1.25
+        return self.loglog_slope is not None and 0.8 <= self.loglog_slope <= 1.25
 
-    def as_dict(self, curve_points: int = 200) -> dict[str, Any]:
-        """JSON-serialisable summary with curves subsampled to ``curve_points``."""
+    def summary(self, curve_points: int = 200) -> dict[str, Any]:
+        """:meth:`as_dict` with the curves subsampled to ``curve_points`` and ``diffusive``.
+
+        ``DiffusionResult.from_dict`` reads it back (with the shorter curves).
+
+        Example:
+            >>> from sselab.transport.trajectory import Trajectory
+            >>> walk = np.cumsum(np.random.default_rng(0).normal(0, 0.3, (400, 20, 3)), axis=0)
+            >>> trajectory = Trajectory(walk, 20 * np.eye(3), ["Li"] * 20, 100.0, 600.0)
+            >>> result = analyze_diffusion(trajectory)
+            >>> summary = result.summary(curve_points=10)
+            >>> len(summary["lag_ps"]), summary["D_cm2_per_s"]["unit"]
+            (10, 'cm^2/s')
+        """
         pick = np.unique(np.linspace(0, self.lag_ps.size - 1, curve_points).astype(int))
-        return {
-            "species": self.species,
-            "temperature_K": self.temperature_K,
-            "n_ions": self.n_ions,
-            "volume_angstrom3": self.volume_angstrom3,
-            "duration_ps": self.duration_ps,
-            "D_cm2_per_s": self.D_cm2_per_s.as_dict(),
-            "D_xyz_cm2_per_s": [d.as_dict() for d in self.D_xyz_cm2_per_s],
-            "D_sigma_cm2_per_s": self.D_sigma_cm2_per_s.as_dict(),
-            "sigma_S_per_cm": self.sigma_S_per_cm.as_dict(),
-            "sigma_NE_S_per_cm": self.sigma_NE_S_per_cm.as_dict(),
-            "haven_ratio": self.haven_ratio.as_dict(),
-            "fit_window_ps": list(self.fit_window_ps),
-            "loglog_slope": self.loglog_slope,
-            "diffusive": self.diffusive,
-            "n_blocks": self.n_blocks,
-            "lag_ps": self.lag_ps[pick].tolist(),
-            "msd_angstrom2": self.msd_angstrom2[pick].tolist(),
-            "msd_xyz_angstrom2": self.msd_xyz_angstrom2[pick].tolist(),
-            "collective_msd_angstrom2": self.collective_msd_angstrom2[pick].tolist(),
-            "metadata": {k: v for k, v in self.metadata.items() if _is_json_scalar(v)},
-        }
+        data = self.as_dict()
+        for name in ("lag_ps", "msd_angstrom2", "msd_xyz_angstrom2", "collective_msd_angstrom2"):
+            data[name] = getattr(self, name)[pick].tolist()
+        data["diffusive"] = self.diffusive
+        return data
 
 
 def _is_json_scalar(value: Any) -> bool:
@@ -359,25 +347,22 @@ def analyze_diffusion(
     divisors = np.array([6.0, 2.0, 2.0, 2.0, 6.0 * n_ions]) / ANGSTROM2_PER_PS_IN_CM2_PER_S
     full_d = full_slopes / divisors
     block_d = block_slopes / divisors
-    tracer = _block_estimate(full_d[0], block_d[:, 0])
-    per_direction = [_block_estimate(full_d[i], block_d[:, i]) for i in (1, 2, 3)]
-    charge_d = _block_estimate(full_d[4], block_d[:, 4])
 
-    def to_sigma(d_values: np.ndarray | float) -> Any:
-        return nernst_einstein_sigma(
-            d_values, n_ions, trajectory.volume_angstrom3, temperature, charge
-        )
-
-    sigma = _block_estimate(to_sigma(full_d[4]), to_sigma(block_d[:, 4]))
-    sigma_ne = _block_estimate(to_sigma(full_d[0]), to_sigma(block_d[:, 0]))
+    # sigma is linear in D, so the blocks' sigma gives the same relative error
+    sigma_per_D = nernst_einstein_sigma(
+        1.0, n_ions, trajectory.volume_angstrom3, temperature, charge
+    )
+    tracer = _block_estimate(full_d[0], block_d[:, 0], D_UNIT)
+    per_direction = [_block_estimate(full_d[i], block_d[:, i], D_UNIT) for i in (1, 2, 3)]
+    charge_d = _block_estimate(full_d[4], block_d[:, 4], D_UNIT)
+    sigma = _block_estimate(sigma_per_D * full_d[4], sigma_per_D * block_d[:, 4], SIGMA_UNIT)
+    sigma_ne = _block_estimate(sigma_per_D * full_d[0], sigma_per_D * block_d[:, 0], SIGMA_UNIT)
     with np.errstate(divide="ignore", invalid="ignore"):
         haven_blocks = block_d[:, 0] / block_d[:, 4]
         haven_full = full_d[0] / full_d[4]
-    haven = (
-        _block_estimate(haven_full, haven_blocks)
-        if np.all(np.isfinite(haven_blocks)) and np.isfinite(haven_full)
-        else Estimate(math.nan, math.nan, (math.nan, math.nan))
-    )
+    haven = None
+    if np.all(np.isfinite(haven_blocks)) and np.isfinite(haven_full):
+        haven = _block_estimate(haven_full, haven_blocks, "")
 
     total = full.tracer_xyz.sum(axis=1)
     lo = int(np.searchsorted(full.lag_ps, window[0]))
@@ -386,7 +371,7 @@ def analyze_diffusion(
     loglog = (
         math.log(total[hi] / total[lo]) / math.log(full.lag_ps[hi] / full.lag_ps[lo])
         if total[lo] > 0 and total[hi] > 0 and hi > lo
-        else math.nan
+        else None
     )
     return DiffusionResult(
         species=species,
@@ -401,31 +386,33 @@ def analyze_diffusion(
         sigma_NE_S_per_cm=sigma_ne,
         haven_ratio=haven,
         fit_window_ps=(float(window[0]), float(window[1])),
-        loglog_slope=float(loglog),
+        loglog_slope=loglog,
         n_blocks=n_blocks,
         lag_ps=full.lag_ps,
         msd_angstrom2=total,
         msd_xyz_angstrom2=full.tracer_xyz,
         collective_msd_angstrom2=full.collective,
-        metadata=dict(trajectory.metadata),
+        metadata={k: v for k, v in trajectory.metadata.items() if _is_json_scalar(v)},
     )
 
 
 @dataclass
-class ArrheniusFit:
+class ArrheniusFit(RoundTrip):
     """ln y = ln y0 - Ea / (k_B T), fitted by weighted least squares.
 
     Attributes:
         quantity: what was fitted ("D_cm2_per_s", "sigma_S_per_cm" or "sigmaT_S_K_per_cm").
+        unit: unit of the fitted values (and of :meth:`predict`), e.g. "cm^2/s".
         activation_energy_eV: Ea with its 1-sigma error and 95 % interval.
-        ln_prefactor: ln y0 and its error.
+        ln_prefactor: ln y0 (y0 in ``unit``) and its error.
         covariance: 2x2 covariance of (ln y0, Ea in eV).
-        temperatures_K, values, errors: the fitted data.
+        temperatures_K, values, errors: the fitted data (errors None for an unweighted fit).
         quantile: the two-sided 95 % quantile used for intervals (normal or Student t).
-        reduced_chi2: chi^2 / dof (nan for dof = 0).
+        reduced_chi2: chi^2 / dof; None with no spare degree of freedom (two points).
     """
 
     quantity: str
+    unit: str
     activation_energy_eV: Estimate
     ln_prefactor: Estimate
     covariance: np.ndarray
@@ -433,12 +420,19 @@ class ArrheniusFit:
     values: np.ndarray
     errors: np.ndarray | None
     quantile: float
-    reduced_chi2: float
+    reduced_chi2: float | None
 
     def predict(self, temperature_K: float) -> Estimate:
         """Extrapolated value at ``temperature_K`` with 1-sigma error and 95 % interval.
 
         The interval is log-normal (symmetric in ln y); ``error`` is value x sigma(ln y).
+
+        Example:
+            >>> T = np.array([600.0, 800.0, 1000.0])
+            >>> fit = arrhenius_fit(T, 1e-3 * np.exp(-0.3 / (BOLTZMANN_EV_PER_K * T)))
+            >>> at_300K = fit.predict(300.0)
+            >>> f"{at_300K.value:.3e} {at_300K.unit}"
+            '9.125e-09 cm^2/s'
         """
         gradient = np.array([1.0, -1.0 / (BOLTZMANN_EV_PER_K * temperature_K)])
         ln_value = self.ln_prefactor.value + gradient[1] * self.activation_energy_eV.value
@@ -451,27 +445,16 @@ class ArrheniusFit:
                 math.exp(ln_value - self.quantile * ln_sigma),
                 math.exp(ln_value + self.quantile * ln_sigma),
             ),
+            self.unit,
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "quantity": self.quantity,
-            "activation_energy_eV": self.activation_energy_eV.as_dict(),
-            "ln_prefactor": self.ln_prefactor.as_dict(),
-            "covariance": self.covariance.tolist(),
-            "temperatures_K": self.temperatures_K.tolist(),
-            "values": self.values.tolist(),
-            "errors": None if self.errors is None else self.errors.tolist(),
-            "reduced_chi2": self.reduced_chi2,
-        }
 
 
 def arrhenius_fit(
-    temperatures_K: Sequence[float],
-    values: Sequence[float],
-    errors: Sequence[float] | None = None,
+    temperatures_K: Sequence[float] | np.ndarray,
+    values: Sequence[float] | np.ndarray,
+    errors: Sequence[float] | np.ndarray | None = None,
     quantity: str = "D_cm2_per_s",
+    unit: str = D_UNIT,
 ) -> ArrheniusFit:
     """Fit ln y = ln y0 - Ea/(k_B T) and report Ea with an error.
 
@@ -487,6 +470,7 @@ def arrhenius_fit(
         values: positive values (D in cm^2/s, sigma in S/cm or sigma*T).
         errors: optional 1-sigma errors of ``values``.
         quantity: label stored with the fit.
+        unit: unit of ``values`` (default cm^2/s, for D).
 
     Returns:
         :class:`ArrheniusFit`.
@@ -494,8 +478,8 @@ def arrhenius_fit(
     Example:
         >>> T = np.array([600.0, 800.0, 1000.0])
         >>> fit = arrhenius_fit(T, 1e-3 * np.exp(-0.3 / (BOLTZMANN_EV_PER_K * T)))
-        >>> round(fit.activation_energy_eV.value, 6)
-        0.3
+        >>> round(fit.activation_energy_eV.value, 6), fit.activation_energy_eV.unit
+        (0.3, 'eV')
     """
     temps = np.asarray(temperatures_K, dtype=float)
     y_values = np.asarray(values, dtype=float)
@@ -522,28 +506,31 @@ def arrhenius_fit(
     params = np.linalg.solve(normal, design.T @ (weights * ln_y))
     residual = ln_y - design @ params
     chi2 = float(np.sum(weights * residual**2))
-    reduced = chi2 / dof if dof > 0 else math.nan
+    reduced = chi2 / dof if dof > 0 else None
     covariance = np.linalg.inv(normal)
-    if err is None:
+    if reduced is None:  # two weighted points: the stated errors alone set the covariance
+        quantile = float(stats.norm.ppf(0.975))
+    elif err is None:
         covariance *= reduced
         quantile = float(stats.t.ppf(0.975, dof))
     else:
-        if dof > 0:
-            covariance *= max(1.0, reduced)
+        covariance *= max(1.0, reduced)
         quantile = float(stats.norm.ppf(0.975))
 
-    def estimate(i: int) -> Estimate:
+    def estimate(i: int, unit: str) -> Estimate:
         sd = float(np.sqrt(covariance[i, i]))
         return Estimate(
             float(params[i]),
             sd,
             (float(params[i] - quantile * sd), float(params[i] + quantile * sd)),
+            unit,
         )
 
     return ArrheniusFit(
         quantity=quantity,
-        activation_energy_eV=estimate(1),
-        ln_prefactor=estimate(0),
+        unit=unit,
+        activation_energy_eV=estimate(1, "eV"),
+        ln_prefactor=estimate(0, ""),
         covariance=covariance,
         temperatures_K=temps,
         values=y_values,
@@ -554,33 +541,28 @@ def arrhenius_fit(
 
 
 @dataclass
-class ArrheniusSummary:
-    """Arrhenius analysis of tracer D over temperatures, extrapolated to 300 K.
+class ArrheniusSummary(RoundTrip):
+    """Arrhenius analysis of tracer D over temperatures, extrapolated to ``temperature_K``.
 
     Attributes:
         fit: the Arrhenius fit of D(T).
-        D_300K_cm2_per_s: extrapolated tracer D at 300 K.
-        sigma_300K_S_per_cm: Nernst-Einstein sigma at 300 K from the extrapolated D
-            (number density of the simulated cell, Haven ratio 1, as in the paper's AIMD).
+        temperature_K: the extrapolation temperature (default 300 K,
+            :data:`sselab.units.T_300K`, where the paper quotes its AIMD sigma).
+        D_cm2_per_s: extrapolated tracer D there.
+        sigma_S_per_cm: Nernst-Einstein sigma there from the extrapolated D (number
+            density of the simulated cell, Haven ratio 1, as in the paper's AIMD).
     """
 
     fit: ArrheniusFit
-    D_300K_cm2_per_s: Estimate
-    sigma_300K_S_per_cm: Estimate
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "fit": self.fit.as_dict(),
-            "D_300K_cm2_per_s": self.D_300K_cm2_per_s.as_dict(),
-            "sigma_300K_S_per_cm": self.sigma_300K_S_per_cm.as_dict(),
-        }
+    temperature_K: float
+    D_cm2_per_s: Estimate
+    sigma_S_per_cm: Estimate
 
 
 def arrhenius_from_results(
-    results: Sequence[DiffusionResult], temperature_K: float = ROOM_TEMPERATURE_K
+    results: Sequence[DiffusionResult], temperature_K: float = T_300K
 ) -> ArrheniusSummary:
-    """Arrhenius fit of tracer D(T) from several runs and sigma(300 K) by Nernst-Einstein.
+    """Arrhenius fit of tracer D(T) from several runs, and D and sigma at ``temperature_K``.
 
     Example:
         >>> summary = arrhenius_from_results([res600, res800, res1000])  # doctest: +SKIP
@@ -589,20 +571,24 @@ def arrhenius_from_results(
     """
     if len({r.n_ions for r in results}) != 1:
         raise ValueError("the runs have different numbers of mobile ions; fit them separately")
+    errors = [r.D_cm2_per_s.error for r in results]
+    if any(error is None for error in errors):
+        raise ValueError("every run needs a D with a known error for the weighted fit")
     fit = arrhenius_fit(
         [r.temperature_K for r in results],
         [r.D_cm2_per_s.value for r in results],
-        [r.D_cm2_per_s.error for r in results],
+        [float(error) for error in errors if error is not None],
+        unit=D_UNIT,
     )
-    d_room = fit.predict(temperature_K)
+    d_extrapolated = fit.predict(temperature_K)
     ref = results[0]
-
-    def to_sigma(d: float) -> float:
-        return nernst_einstein_sigma(d, ref.n_ions, ref.volume_angstrom3, temperature_K)
-
-    sigma_room = Estimate(
-        to_sigma(d_room.value),
-        to_sigma(d_room.error),
-        (to_sigma(d_room.ci95[0]), to_sigma(d_room.ci95[1])),
+    # sigma is linear in D, so the error and the interval carry over
+    sigma_per_D = nernst_einstein_sigma(1.0, ref.n_ions, ref.volume_angstrom3, temperature_K)
+    assert d_extrapolated.error is not None and d_extrapolated.ci95 is not None
+    sigma = Estimate(
+        sigma_per_D * d_extrapolated.value,
+        sigma_per_D * d_extrapolated.error,
+        (sigma_per_D * d_extrapolated.ci95[0], sigma_per_D * d_extrapolated.ci95[1]),
+        SIGMA_UNIT,
     )
-    return ArrheniusSummary(fit, d_room, sigma_room)
+    return ArrheniusSummary(fit, temperature_K, d_extrapolated, sigma)

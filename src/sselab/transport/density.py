@@ -28,11 +28,12 @@ from matplotlib.figure import Figure
 from pymatgen.core import Lattice, Structure
 from scipy.ndimage import gaussian_filter
 
+from sselab.roundtrip import RoundTrip
 from sselab.transport.trajectory import Trajectory
 
 
 @dataclass
-class ProbabilityDensity:
+class ProbabilityDensity(RoundTrip):
     """Time-averaged density of one species on a grid spanning the cell.
 
     Attributes:
@@ -97,8 +98,16 @@ class ProbabilityDensity:
             write_cube(handle, atoms, data=self.density_per_angstrom3)
         return path
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON summary (the grid itself goes to CHGCAR / cube, not to JSON)."""
+    def summary(self) -> dict[str, Any]:
+        """JSON summary (the grid itself goes to CHGCAR / cube; :meth:`as_dict` has it all).
+
+        Example:
+            >>> from sselab.transport.trajectory import Trajectory
+            >>> frames = np.full((5, 1, 3), 2.5)
+            >>> rho = probability_density(Trajectory(frames, 5 * np.eye(3), ["Li"], 10.0), "Li")
+            >>> rho.summary()["grid_shape"], round(rho.summary()["n_ions"], 6)
+            ([25, 25, 25], 1.0)
+        """
         return {
             "species": self.species,
             "grid_shape": list(self.density_per_angstrom3.shape),

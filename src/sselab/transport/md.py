@@ -40,6 +40,8 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 from tqdm.auto import tqdm
 
+from sselab.roundtrip import RoundTrip
+from sselab.transport.calculator import calculator_label, resolve_calculator
 from sselab.transport.trajectory import SSELAB_MD_FORMAT, SSELAB_MD_VERSION
 
 logger = logging.getLogger(__name__)
@@ -113,7 +115,7 @@ class MDSettings:
 
 
 @dataclass
-class MDRun:
+class MDRun(RoundTrip):
     """Outcome of :func:`run_md`.
 
     Attributes:
@@ -123,9 +125,11 @@ class MDRun:
         n_frames: frames stored.
         steps_this_call: steps integrated in this call (0 for an already finished run).
         wall_s: wall time of this call.
-        ps_per_day: simulated ps per wall-clock day in this call.
-        mean_temperature_K: mean kinetic temperature of the production frames.
-        model: calculator label.
+        ps_per_day: simulated ps per wall-clock day in this call; None when this call
+            integrated nothing (a finished run resumed).
+        mean_temperature_K: mean kinetic temperature of the production frames; None
+            before production starts.
+        model: calculator label, e.g. "chgnet:0.3.0" or "EMT".
     """
 
     trajectory_path: Path
@@ -134,13 +138,9 @@ class MDRun:
     n_frames: int
     steps_this_call: int
     wall_s: float
-    ps_per_day: float
-    mean_temperature_K: float
+    ps_per_day: float | None
+    mean_temperature_K: float | None
     model: str
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {**asdict(self), "trajectory_path": str(self.trajectory_path)}
 
 
 def trajectory_path_for(out_dir: str | Path, temperature_K: float) -> Path:
@@ -204,14 +204,6 @@ def prepare_md_cell(
     from sselab.calculators import relax
 
     return relax(ordered, calculator, fmax=fmax, keep_cell_shape=True, store=store).structure
-
-
-def _resolve_calculator(calculator: Calculator | str, device: str) -> tuple[Calculator, str]:
-    if isinstance(calculator, str):
-        from sselab.calculators import get_calculator
-
-        return get_calculator(calculator, device=device), calculator
-    return calculator, type(calculator).__name__
 
 
 class _Writer:
@@ -319,22 +311,36 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def _chain_state(
+    dynamics: NoseHooverChainNVT, restore: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """The Nose-Hoover chain's positions and momenta ("eta", "p_eta"); ``restore`` sets them.
+
+    ASE has no public API for the chain state (NoseHooverChainNVT keeps it in
+    ``_thermostat._eta`` / ``._p_eta``, checked against ASE 3.24.0, 3.25.0 and 3.29.0),
+    but without it a resumed run is not the uninterrupted one. This is the one place
+    that touches those private attributes; tests/transport/test_md.py fails if ASE
+    renames them (the resumed trajectory would differ).
+    """
+    thermostat = dynamics._thermostat
+    if restore is not None:
+        thermostat._eta = restore["eta"].copy()
+        thermostat._p_eta = restore["p_eta"].copy()
+    return {"eta": thermostat._eta.copy(), "p_eta": thermostat._p_eta.copy()}
+
+
 def _save_checkpoint(
     path: Path, step: int, n_frames: int, atoms: Atoms, dynamics: NoseHooverChainNVT
 ) -> None:
-    # NoseHooverChainNVT keeps its chain state in private attributes; saving them
-    # makes the resumed trajectory bit-identical (tested in tests/transport/test_md.py).
-    thermostat = dynamics._thermostat
     tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(
-        tmp,
-        step=step,
-        n_frames=n_frames,
-        positions=atoms.get_positions(),
-        momenta=atoms.get_momenta(),
-        eta=thermostat._eta,
-        p_eta=thermostat._p_eta,
-    )
+    arrays: dict[str, Any] = {
+        "step": step,
+        "n_frames": n_frames,
+        "positions": atoms.get_positions(),
+        "momenta": atoms.get_momenta(),
+        **_chain_state(dynamics),
+    }
+    np.savez(tmp, **arrays)
     os.replace(tmp, path)
 
 
@@ -402,7 +408,7 @@ def run_md(
     traj_path = trajectory_path_for(out, settings.temperature_K)
     ckpt_path = _checkpoint_path(traj_path)
     atoms = to_atoms(structure)
-    calc, model = _resolve_calculator(calculator, device)
+    calc, model = resolve_calculator(calculator, device), calculator_label(calculator)
 
     checkpoint = None
     if traj_path.exists():
@@ -439,8 +445,7 @@ def run_md(
             tdamp=settings.tdamp_fs * units.fs,
         )
         if checkpoint is not None:
-            dynamics._thermostat._eta = checkpoint["eta"].copy()
-            dynamics._thermostat._p_eta = checkpoint["p_eta"].copy()
+            _chain_state(dynamics, restore=checkpoint)
         else:
             writer.add(0, atoms)
             writer.flush()
@@ -448,9 +453,7 @@ def run_md(
         steps_done = _integrate(dynamics, atoms, writer, ckpt_path, settings, start_step, progress)
         temperatures = writer.handle["temperature_K"][:]
         production = writer.handle["step"][:] >= settings.equilibration_steps
-        mean_temperature = (
-            float(temperatures[production].mean()) if production.any() else float("nan")
-        )
+        mean_temperature = float(temperatures[production].mean()) if production.any() else None
         n_frames = writer.n_frames
     finally:
         writer.close()
@@ -472,9 +475,9 @@ class _Progress:
     steps: int
     wall_s: float
 
-    def ps_per_day(self, timestep_fs: float) -> float:
+    def ps_per_day(self, timestep_fs: float) -> float | None:
         if self.steps == 0 or self.wall_s <= 0:
-            return float("nan")
+            return None
         return self.steps * timestep_fs / FS_PER_PS / self.wall_s * SECONDS_PER_DAY
 
 
@@ -505,8 +508,11 @@ def _integrate(
                 _save_checkpoint(ckpt_path, step, writer.n_frames, atoms, dynamics)
             bar.update()
             if step % 50 == 0:
-                done = _Progress(step - start_step, time.perf_counter() - start)
-                bar.set_postfix(ps_per_day=f"{done.ps_per_day(settings.timestep_fs):.1f}")
+                speed = _Progress(step - start_step, time.perf_counter() - start).ps_per_day(
+                    settings.timestep_fs
+                )
+                if speed is not None:
+                    bar.set_postfix(ps_per_day=f"{speed:.1f}")
     return _Progress(settings.total_steps - start_step, time.perf_counter() - start)
 
 

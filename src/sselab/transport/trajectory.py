@@ -283,6 +283,8 @@ def pymatgen_diffusion_analyzer(
         ) from exc
     from pymatgen.core import Lattice, Structure
 
+    if trajectory.temperature_K is None:
+        raise TrajectoryError("the trajectory has no temperature; pymatgen's analyzer needs one")
     first = trajectory.positions_angstrom[0]
     structure = Structure(
         Lattice(trajectory.cell_angstrom), trajectory.symbols, first, coords_are_cartesian=True
@@ -293,7 +295,8 @@ def pymatgen_diffusion_analyzer(
         displacements,
         species,
         trajectory.temperature_K,
-        time_step=trajectory.frame_interval_fs,
+        # pymatgen annotates time_step as int but computes with it as a float (fs)
+        time_step=trajectory.frame_interval_fs,  # type: ignore[arg-type]
         step_skip=1,
         smoothed=smoothed,
     )

@@ -34,6 +34,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
+from sselab.roundtrip import RoundTrip
 from sselab.transport.analysis import drift_corrected_positions
 from sselab.transport.trajectory import Trajectory, TrajectoryError
 
@@ -41,7 +42,7 @@ _PAIR_CHUNK_VALUES = 3_000_000  # distances per vectorised batch (~70 MB of floa
 
 
 @dataclass
-class VanHoveResult:
+class VanHoveResult(RoundTrip):
     """Van Hove correlation of one species.
 
     Attributes:
@@ -81,16 +82,9 @@ class VanHoveResult:
         return self.G_self_per_angstrom3 * _shell_volumes(edges) / self.bin_width_angstrom
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON form (arrays as nested lists)."""
+        """JSON form (arrays as nested lists) with a note on the normalisation for readers."""
         return {
-            "species": self.species,
-            "temperature_K": self.temperature_K,
-            "r_angstrom": self.r_angstrom.tolist(),
-            "lag_ps": self.lag_ps.tolist(),
-            "G_self_per_angstrom3": self.G_self_per_angstrom3.tolist(),
-            "G_distinct": self.G_distinct.tolist(),
-            "n_origins": self.n_origins,
-            "n_ions": self.n_ions,
+            **super().as_dict(),
             "normalisation": "integral of 4 pi r^2 G_s dr = 1; G_d -> 1 at large r",
         }
 

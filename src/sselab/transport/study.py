@@ -1,10 +1,10 @@
-"""Transport studies: analyse MD runs over temperatures, figures, report section.
+"""Transport studies: analyse MD runs over temperatures, write their numbers and figures.
 
 A :class:`TransportStudy` bundles the per-temperature :class:`DiffusionResult` of one
 system with its Arrhenius analysis (Ea, D and sigma at 300 K). It is what the
-``sselab diffusion`` command writes, what ``sselab reproduce`` shows through
-:func:`transport_report_section`, and what :func:`run_transport_study` (MD + analysis
-in one call, for the reproduce profiles) returns.
+``sselab diffusion`` command writes (:func:`analyze_and_write`), what
+:func:`run_transport_study` (MD + analysis in one call, for the reproduce profiles)
+returns, and what ``sselab.report.transport`` compares with the paper.
 """
 
 from __future__ import annotations
@@ -22,14 +22,11 @@ from ase.calculators.calculator import Calculator
 from matplotlib.figure import Figure
 from pymatgen.core import Structure
 
-from sselab.reference import paper_value
-from sselab.report import Comparison, Section
+from sselab.estimate import Estimate
+from sselab.roundtrip import RoundTrip
 from sselab.transport.analysis import (
-    BOLTZMANN_EV_PER_K,
-    ROOM_TEMPERATURE_K,
     ArrheniusSummary,
     DiffusionResult,
-    Estimate,
     analyze_diffusion,
     arrhenius_from_results,
     nernst_einstein_sigma,
@@ -38,12 +35,15 @@ from sselab.transport.density import ProbabilityDensity, density_figure, probabi
 from sselab.transport.md import Executor, run_md_temperatures
 from sselab.transport.trajectory import Trajectory, read_trajectory
 from sselab.transport.vanhove import VanHoveResult, van_hove, van_hove_figure
+from sselab.units import BOLTZMANN_EV_PER_K, T_300K
 
-PAPER_MAPS_TEMPERATURE_K = 900.0  # Fig. 4c/4d of the paper show the van Hove function at 900 K
+# Van Hove and density maps are made of the run nearest this temperature, the one of
+# the seed paper's Fig. 4c/4d.
+MAPS_TEMPERATURE_K = 900.0
 
 
 @dataclass
-class TransportStudy:
+class TransportStudy(RoundTrip):
     """Diffusion of one species in one system at several temperatures.
 
     Attributes:
@@ -61,15 +61,9 @@ class TransportStudy:
     note: str = ""
     md: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "species": self.species,
-            "results": [r.as_dict() for r in self.results],
-            "arrhenius": None if self.arrhenius is None else self.arrhenius.as_dict(),
-            "note": self.note,
-            "md": self.md,
-        }
+    def summary(self, curve_points: int = 200) -> dict[str, Any]:
+        """:meth:`as_dict` with each run's curves subsampled (``DiffusionResult.summary``)."""
+        return {**self.as_dict(), "results": [r.summary(curve_points) for r in self.results]}
 
 
 def study_from_results(
@@ -98,7 +92,9 @@ def study_from_results(
     if len(set(temps)) != len(temps):
         raise ValueError(f"two trajectories at the same temperature: {temps}")
     notes = []
-    no_hops = [r for r in ordered if not (r.D_cm2_per_s.value > 0 and r.D_cm2_per_s.error > 0)]
+    no_hops = [
+        r for r in ordered if not (r.D_cm2_per_s.value > 0 and (r.D_cm2_per_s.error or 0) > 0)
+    ]
     if no_hops:
         notes.append(
             f"left out of the Arrhenius fit (D <= 0, no diffusion): "
@@ -119,46 +115,20 @@ def study_from_results(
     return TransportStudy(ordered[0].species, list(ordered), arrhenius, " ".join(notes), list(md))
 
 
-def format_estimate(estimate: Estimate, digits: int = 3) -> str:
-    """``"value ± error"`` with ``digits`` significant digits.
+def format_estimate(estimate: Estimate | None, digits: int = 3) -> str:
+    """``"value ± error"`` with ``digits`` significant digits (for D and sigma, e-notation).
 
     Example:
-        >>> format_estimate(Estimate(1.234e-5, 2.1e-7, (0.0, 0.0)))
+        >>> format_estimate(Estimate.normal(1.234e-5, 2.1e-7, "cm^2/s"))
         '1.23e-05 ± 2.1e-07'
+        >>> format_estimate(None)
+        '-'
     """
+    if estimate is None:
+        return "-"
+    if estimate.error is None:
+        return f"{estimate.value:.{digits}g}"
     return f"{estimate.value:.{digits}g} ± {estimate.error:.2g}"
-
-
-def transport_table(study: TransportStudy) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows (one per temperature) of D, D_x/y/z, sigma, sigma_NE and Haven ratio.
-
-    Example:
-        >>> header, rows = transport_table(study)  # doctest: +SKIP
-    """
-    header = [
-        "T (K)",
-        "t (ps)",
-        "D (cm²/s)",
-        "D_x, D_y, D_z (cm²/s)",
-        "σ (S/cm)",
-        "σ_NE (S/cm)",
-        "Haven ratio",
-        "log-log slope",
-    ]
-    rows = [
-        [
-            f"{r.temperature_K:g}",
-            f"{r.duration_ps:.3g}",
-            format_estimate(r.D_cm2_per_s),
-            ", ".join(f"{d.value:.2g}" for d in r.D_xyz_cm2_per_s),
-            format_estimate(r.sigma_S_per_cm),
-            format_estimate(r.sigma_NE_S_per_cm),
-            format_estimate(r.haven_ratio, 2),
-            f"{r.loglog_slope:.2f}",
-        ]
-        for r in study.results
-    ]
-    return header, rows
 
 
 def msd_figure(study: TransportStudy) -> Figure:
@@ -192,19 +162,40 @@ def msd_figure(study: TransportStudy) -> Figure:
     return fig
 
 
+@dataclass(frozen=True)
+class ReferenceConductivity:
+    """A conductivity from elsewhere (literature, experiment) to draw on the Arrhenius figure.
+
+    Attributes:
+        label: legend text.
+        sigma_S_per_cm: the conductivity in S/cm.
+        temperature_K: where it was measured or extrapolated to.
+        activation_energy_eV: when given, an Arrhenius line (sigma T) through the point.
+        marker: matplotlib marker and colour, e.g. "k*" or "rs".
+    """
+
+    label: str
+    sigma_S_per_cm: float
+    temperature_K: float
+    activation_energy_eV: float | None = None
+    marker: str = "k*"
+
+
 def _sigma_ne(study: TransportStudy, d_cm2_per_s: np.ndarray, temps: np.ndarray) -> np.ndarray:
     ref = study.results[0]
-    return np.array(
-        [
-            nernst_einstein_sigma(d, ref.n_ions, ref.volume_angstrom3, t)
-            for d, t in zip(d_cm2_per_s, temps, strict=True)
-        ]
-    )
+    sigma_per_D = [nernst_einstein_sigma(1.0, ref.n_ions, ref.volume_angstrom3, t) for t in temps]
+    return np.asarray(sigma_per_D) * d_cm2_per_s
 
 
-def arrhenius_figure(study: TransportStudy) -> Figure:
-    """Nernst-Einstein sigma(T) with the Arrhenius fit, its 95 % band down to 300 K, and the
-    paper's AIMD and experimental room-temperature values.
+def arrhenius_figure(
+    study: TransportStudy, references: Sequence[ReferenceConductivity] = ()
+) -> Figure:
+    """Nernst-Einstein sigma(T) with the Arrhenius fit and its 95 % band down to 300 K.
+
+    Args:
+        study: the study.
+        references: other conductivities to draw (e.g. the paper's AIMD and experiment,
+            added by ``sselab.report.transport``).
 
     Example:
         >>> arrhenius_figure(study).savefig("arrhenius.png")  # doctest: +SKIP
@@ -213,7 +204,7 @@ def arrhenius_figure(study: TransportStudy) -> Figure:
     ax = fig.subplots()
     temps = np.array([r.temperature_K for r in study.results])
     sigma = np.array([r.sigma_NE_S_per_cm.value for r in study.results])
-    errors = np.array([r.sigma_NE_S_per_cm.error for r in study.results])
+    errors = np.array([r.sigma_NE_S_per_cm.error or 0.0 for r in study.results])
     shown = sigma > 0
     ax.errorbar(
         1000 / temps[shown],
@@ -225,17 +216,16 @@ def arrhenius_figure(study: TransportStudy) -> Figure:
     )
     if study.arrhenius is not None:
         fit = study.arrhenius.fit
-        grid = np.linspace(ROOM_TEMPERATURE_K, temps.max(), 100)
+        grid = np.linspace(T_300K, temps.max(), 100)
         predictions = [fit.predict(t) for t in grid]
         d_mid = np.array([p.value for p in predictions])
-        d_lo = np.array([p.ci95[0] for p in predictions])
-        d_hi = np.array([p.ci95[1] for p in predictions])
-        ea = fit.activation_energy_eV
+        d_lo = np.array([p.ci95[0] if p.ci95 else p.value for p in predictions])
+        d_hi = np.array([p.ci95[1] if p.ci95 else p.value for p in predictions])
         ax.plot(
             1000 / grid,
             _sigma_ne(study, d_mid, grid),
             "C0-",
-            label=f"fit: Ea = {ea.value:.2f} ± {ea.error:.2f} eV",
+            label=f"fit: Ea = {fit.activation_energy_eV.format()}",
         )
         ax.fill_between(
             1000 / grid,
@@ -245,18 +235,26 @@ def arrhenius_figure(study: TransportStudy) -> Figure:
             alpha=0.2,
             label="95 % interval",
         )
-    paper_sigma = paper_value("transport_computed", "aimd_sigma_300K_S_per_cm")
-    paper_ea = paper_value("transport_computed", "aimd_activation_energy_eV")
-    grid = np.linspace(ROOM_TEMPERATURE_K, max(temps.max(), 1200.0), 50)
-    paper_line = (
-        paper_sigma
-        * (ROOM_TEMPERATURE_K / grid)
-        * np.exp(-paper_ea / BOLTZMANN_EV_PER_K * (1 / grid - 1 / ROOM_TEMPERATURE_K))
-    )
-    ax.plot(1000 / grid, paper_line, "k--", lw=1, label=f"paper AIMD (Ea = {paper_ea} eV)")
-    ax.plot(1000 / ROOM_TEMPERATURE_K, paper_sigma, "k*", ms=12, label="paper AIMD, 300 K")
-    measured = paper_value("transport_measured", "sigma_RT_Li2.5N0.5S0.5_S_per_cm")
-    ax.plot(1000 / 300.15, measured, "rs", ms=8, label="paper experiment, RT")
+    for ref in references:
+        if ref.activation_energy_eV is not None:
+            grid = np.linspace(ref.temperature_K, max(temps.max(), 1200.0), 50)
+            line = (
+                ref.sigma_S_per_cm
+                * (ref.temperature_K / grid)
+                * np.exp(
+                    -ref.activation_energy_eV
+                    / BOLTZMANN_EV_PER_K
+                    * (1 / grid - 1 / ref.temperature_K)
+                )
+            )
+            ax.plot(
+                1000 / grid,
+                line,
+                ref.marker[0] + "--",
+                lw=1,
+                label=f"{ref.label} (Ea = {ref.activation_energy_eV} eV)",
+            )
+        ax.plot(1000 / ref.temperature_K, ref.sigma_S_per_cm, ref.marker, ms=10, label=ref.label)
     ax.set_yscale("log")
     ax.set_xlabel("1000 / T (1/K)")
     ax.set_ylabel(f"{study.species}⁺ conductivity (S/cm)")
@@ -266,18 +264,18 @@ def arrhenius_figure(study: TransportStudy) -> Figure:
 
 
 @dataclass
-class TransportMaps:
+class TransportMaps(RoundTrip):
     """Van Hove function and probability density of one trajectory, with their files."""
 
     van_hove: VanHoveResult
     density: ProbabilityDensity
     files: list[Path]
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON summary (the full van Hove arrays are in their own JSON file)."""
+    def summary(self) -> dict[str, Any]:
+        """JSON summary (the full van Hove arrays and the grid are in their own files)."""
         return {
             "temperature_K": self.van_hove.temperature_K,
-            "density": self.density.as_dict(),
+            "density": self.density.summary(),
             "files": [str(f) for f in self.files],
         }
 
@@ -323,83 +321,8 @@ def transport_maps(
     return TransportMaps(vh, rho, [vh_json, vh_png, chgcar, cube, rho_png])
 
 
-def transport_report_section(
-    study: TransportStudy, maps: TransportMaps | None = None, system: str = "Li2.5N0.5S0.5"
-) -> Section:
-    """Report section: table, MSD/Arrhenius/van Hove/density figures, paper comparisons.
-
-    Example:
-        >>> section = transport_report_section(study)  # doctest: +SKIP
-        >>> section.title  # doctest: +SKIP
-        'Li transport from MD'
-    """
-    header, rows = transport_table(study)
-    figures = [msd_figure(study), arrhenius_figure(study)]
-    if maps is not None:
-        figures += [van_hove_figure(maps.van_hove), density_figure(maps.density)]
-    duration = min(r.duration_ps for r in study.results)
-    md_note = (
-        f"{system}, {study.results[0].n_ions} {study.species}, {duration:.3g} ps per T at "
-        f"{', '.join(f'{r.temperature_K:g}' for r in study.results)} K"
-    )
-    comparisons = []
-    if study.arrhenius is not None:
-        ea = study.arrhenius.fit.activation_energy_eV
-        sigma = study.arrhenius.sigma_300K_S_per_cm
-        comparisons = [
-            Comparison(
-                "Ea, MD (eV)",
-                ea.value,
-                ea.error,
-                paper_value("transport_computed", "aimd_activation_energy_eV"),
-                f"paper: AIMD; sselab: {md_note}",
-            ),
-            Comparison(
-                "σ(300 K), MD extrapolated (S/cm)",
-                sigma.value,
-                sigma.error,
-                paper_value("transport_computed", "aimd_sigma_300K_S_per_cm"),
-                f"Nernst-Einstein, Haven ratio 1; 95 % interval "
-                f"{sigma.ci95[0]:.2g}-{sigma.ci95[1]:.2g} S/cm",
-            ),
-            Comparison(
-                "σ(300 K) vs experiment (S/cm)",
-                sigma.value,
-                sigma.error,
-                paper_value("transport_measured", "sigma_RT_Li2.5N0.5S0.5_S_per_cm"),
-                "paper: EIS on a cold-pressed pellet (grain boundaries included)",
-            ),
-        ]
-    first = study.results[0]
-    fit_rule = "linear fit of the all-origin MSD, default window [t_block/10, t_block/2]"
-    return Section(
-        title=f"{study.species} transport from MD",
-        text=(
-            f"Tracer and charge diffusion of {study.species} in {system} from MLIP NVT MD "
-            "(Nose-Hoover chain). Errors are 1-sigma block-averaging errors; the Arrhenius "
-            "fit is weighted by them and extrapolated to 300 K with a 95 % interval. " + study.note
-        ),
-        figures=figures,
-        table_header=header,
-        table_rows=rows,
-        comparisons=comparisons,
-        settings={
-            "model": study.md[0]["model"] if study.md else first.metadata.get("model", "-"),
-            "D fit": fit_rule,
-            "fit windows (ps)": ", ".join(
-                f"{r.temperature_K:g} K: {r.fit_window_ps[0]:.3g}-{r.fit_window_ps[1]:.3g}"
-                for r in study.results
-            ),
-            "blocks": study.results[0].n_blocks,
-            "van Hove / density": (
-                f"{maps.van_hove.temperature_K:g} K trajectory" if maps is not None else "-"
-            ),
-        },
-    )
-
-
-def nearest_temperature(study: TransportStudy, target_K: float = PAPER_MAPS_TEMPERATURE_K) -> int:
-    """Index of the run closest to ``target_K`` (default the paper's 900 K for Fig. 4c/4d).
+def nearest_temperature(study: TransportStudy, target_K: float = MAPS_TEMPERATURE_K) -> int:
+    """Index of the run closest to ``target_K`` (default 900 K, the paper's Fig. 4c/4d).
 
     Example:
         >>> nearest_temperature(study)  # doctest: +SKIP
@@ -502,11 +425,11 @@ def analyze_and_write(
 ) -> tuple[TransportStudy, TransportMaps | None]:
     """Analyse trajectories (one per temperature) and write the stage's outputs.
 
-    Writes ``transport.json`` (all numbers), ``msd.png``, ``arrhenius.png`` (with two or
-    more temperatures) and, with ``with_maps``, the van Hove and density files of the run
-    nearest the paper's 900 K (see :func:`transport_maps`). ``n_blocks`` and
-    ``fit_window_ps`` go to :func:`analyze_diffusion`, ``require_diffusive`` to
-    :func:`study_from_results`.
+    Writes ``transport.json`` (all numbers, :meth:`TransportStudy.summary` plus the
+    maps' summary), ``msd.png``, ``arrhenius.png`` (with two or more temperatures) and,
+    with ``with_maps``, the van Hove and density files of the run nearest 900 K (see
+    :func:`transport_maps`). ``n_blocks`` and ``fit_window_ps`` go to
+    :func:`analyze_diffusion`, ``require_diffusive`` to :func:`study_from_results`.
 
     Example:
         >>> trajs = [read_trajectory(p) for p in ["md_600K.h5", "md_900K.h5"]]  # doctest: +SKIP
@@ -526,6 +449,6 @@ def analyze_and_write(
     msd_figure(study).savefig(out / "msd.png", dpi=120)
     if study.arrhenius is not None:
         arrhenius_figure(study).savefig(out / "arrhenius.png", dpi=120)
-    payload = {**study.as_dict(), "maps": None if maps is None else maps.as_dict()}
+    payload = {**study.summary(), "maps": None if maps is None else maps.summary()}
     (out / "transport.json").write_text(json.dumps(payload, indent=2))
     return study, maps
