@@ -51,7 +51,7 @@ def _impedance_py(spectrum: Any, guess: np.ndarray, **options: Any) -> float:
 def _sselab(spectrum: Any, guess: np.ndarray | None) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit_circuit(spectrum, initial_guess=guess).resistance_ohm
+        return fit_circuit(spectrum, initial_guess=guess).resistance_ohm.value
 
 
 def main() -> dict[str, Any]:

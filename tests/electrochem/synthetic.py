@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sselab.electrochem.records import CyclingData, EISSpectrum
-
-BOLTZMANN_EV_PER_K = 8.617333262e-5
+from sselab.units import BOLTZMANN_EV_PER_K, T_25C_K
 
 
 def pellet_impedance(
@@ -40,14 +39,14 @@ def pellet_spectrum(
 def arrhenius_resistances(
     temperatures_K: np.ndarray,
     activation_energy_eV: float = 0.35,
-    sigma_298_S_per_cm: float = 2.1e-4,
+    sigma_25C_S_per_cm: float = 2.1e-4,
     thickness_cm: float = 0.1,
     diameter_cm: float = 1.0,
 ) -> np.ndarray:
     """Pellet resistances (Ω) following sigma T = A exp(-Ea / kB T)."""
     t = np.asarray(temperatures_K, dtype=float)
     prefactor = (
-        sigma_298_S_per_cm * 298.15 * np.exp(activation_energy_eV / (BOLTZMANN_EV_PER_K * 298.15))
+        sigma_25C_S_per_cm * T_25C_K * np.exp(activation_energy_eV / (BOLTZMANN_EV_PER_K * T_25C_K))
     )
     sigma = prefactor * np.exp(-activation_energy_eV / (BOLTZMANN_EV_PER_K * t)) / t
     return thickness_cm / (sigma * np.pi * diameter_cm**2 / 4)

@@ -14,17 +14,16 @@ from sselab.cli import app
 from sselab.electrochem import cycling
 from sselab.electrochem.readers import read_cycling
 from sselab.electrochem.records import CyclingData, EISFileError
-from sselab.reference import paper_value
 
-AREA_CM2 = 0.785
+AREA_CM2 = 0.785  # the synthetic records' electrode: a 10 mm disc
 
 
 def test_staircase_with_a_short_at_1p41_gives_ccd_1p41() -> None:
-    paper_ccd = paper_value("cells", "critical_current_density_mA_per_cm2")
-    data = ccd_staircase(short_at_mA_per_cm2=paper_ccd, step_mA_per_cm2=0.03, area_cm2=AREA_CM2)
+    data = ccd_staircase(short_at_mA_per_cm2=1.41, step_mA_per_cm2=0.03, area_cm2=AREA_CM2)
     ccd = cycling.critical_current_density(data, AREA_CM2)
-    assert ccd.ccd_mA_per_cm2 == pytest.approx(1.41, abs=1e-9)
-    assert ccd.ccd_err_mA_per_cm2 == pytest.approx(0.03, abs=1e-9)
+    assert ccd.ccd_mA_per_cm2.value == pytest.approx(1.41, abs=1e-9)
+    assert ccd.ccd_mA_per_cm2.error == pytest.approx(0.03, abs=1e-9)
+    assert ccd.ccd_mA_per_cm2.error_kind == "resolution"  # the step size, not noise
     assert ccd.last_stable_mA_per_cm2 == pytest.approx(1.38, abs=1e-9)
     # the short starts half-way through the first 1.41 mA/cm2 half-cycle
     first = next(
@@ -58,7 +57,7 @@ def test_symmetric_overpotential_per_half_cycle_and_stable_hours() -> None:
 
 
 def test_full_cell_capacity_efficiency_and_retention() -> None:
-    one_c = paper_value("cells", "one_C_mA_per_g")
+    one_c = 140.0  # mA/g, LiCoO2
     data = full_cell(n_cycles=20, specific_mA_per_g=0.1 * one_c, coulombic_efficiency=0.964)
     result = cycling.full_cell(data, 0.0049, AREA_CM2, one_c_mA_per_g=one_c)
     assert len(result.cycles) == 20
@@ -70,7 +69,10 @@ def test_full_cell_capacity_efficiency_and_retention() -> None:
         130.0 * 0.964 * 0.0049 / AREA_CM2, rel=1e-6
     )
     assert result.retention[-1] == pytest.approx(1 - 0.002 * 19, rel=1e-6)
-    assert result.fade_per_cycle == pytest.approx(-0.002, rel=1e-5)
+    assert result.fade_per_cycle.value == pytest.approx(-0.002, rel=1e-5)
+    assert result.mean_coulombic_efficiency.value == pytest.approx(0.964, rel=1e-6)
+    again = cycling.FullCellResult.from_dict(json.loads(json.dumps(result.as_dict())))
+    assert again.as_dict() == result.as_dict()
     # without a cycle column the cycles are found from the current sign
     bare = CyclingData(data.time_s, data.voltage_V, data.current_mA)
     again = cycling.full_cell(bare, 0.0049)
@@ -103,10 +105,20 @@ def test_cli_cycling_symmetric_and_full(tmp_path: Path) -> None:
     path.write_text("time/s,Ewe/V,I/mA\n" + "\n".join(f"{t},{v},{i}" for t, v, i in rows))
     out = tmp_path / "out"
     runner = CliRunner()
-    result = runner.invoke(app, ["cycling", str(path), "--cell", "symmetric", "--out", str(out)])
+    args = ["cycling", str(path), "--cell", "symmetric", "--out", str(out)]
+    # no default area: the paper's Li foil (6 mm) and pellet (10 mm) differ 2.8x
+    no_area = runner.invoke(app, args)
+    assert no_area.exit_code == 1 and "--cell symmetric needs --area" in no_area.output
+    result = runner.invoke(app, [*args, "--area", str(AREA_CM2)])
     assert result.exit_code == 0, result.output
     data = json.loads((out / "cycling_staircase.json").read_text())
-    assert data["critical_current_density"]["ccd_mA_per_cm2"] == pytest.approx(1.41)
+    ccd = data["critical_current_density"]["ccd_mA_per_cm2"]
+    assert ccd["value"] == pytest.approx(1.41) and ccd["error_kind"] == "resolution"
+    # the same record read as a 6 mm foil: current densities scale with 1 / area
+    result = runner.invoke(app, [*args, "--area", "0.283"])
+    data = json.loads((out / "cycling_staircase.json").read_text())
+    ccd_6mm = data["critical_current_density"]["ccd_mA_per_cm2"]["value"]
+    assert ccd_6mm == pytest.approx(1.41 * AREA_CM2 / 0.283)
     assert (out / "cycling_staircase.png").is_file()
 
     cell = full_cell(n_cycles=5)
@@ -151,7 +163,7 @@ def test_biologic_gcpl_constant_current_symmetric_cell_through_the_cli(tmp_path:
     np.testing.assert_allclose(read_cycling(text).current_mA, read.current_mA)
     out = tmp_path / "out"
     result = CliRunner().invoke(
-        app, ["cycling", str(path), "--cell", "symmetric", "--out", str(out)]
+        app, ["cycling", str(path), "--cell", "symmetric", "--area", "0.785", "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
     report = json.loads((out / "cycling_li_lns_li.json").read_text())

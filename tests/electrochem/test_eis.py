@@ -25,6 +25,7 @@ from sselab.electrochem.fit import (
 from sselab.electrochem.readers import INSTRUMENTS, find_format, read_eis
 from sselab.electrochem.records import EISDataWarning, EISFileError, EISSpectrum
 from sselab.electrochem.validity import lin_kk
+from sselab.estimate import Estimate
 
 # file -> impedance.py's instrument name (its readers are the cross-check on good files)
 GOOD_FILES = {
@@ -100,7 +101,7 @@ def test_fit_converges_on_every_readable_file(shared_dir: Path, name: str) -> No
         fit = fit_circuit(spectrum, max_evaluations=3000)
     assert fit.converged
     assert np.isfinite(fit.relative_residual) and fit.relative_residual < 0.6
-    assert fit.resistance_ohm > 0 and np.all(np.isfinite(fit.values))
+    assert fit.resistance_ohm.value > 0 and np.all(np.isfinite(fit.values))
     # the reported residual is the rms misfit of the returned parameters
     misfit = np.abs(fit.predict(spectrum.frequency_Hz) - spectrum.z_ohm) / np.abs(spectrum.z_ohm)
     assert fit.relative_residual == pytest.approx(np.sqrt(np.mean(misfit**2)))
@@ -139,11 +140,15 @@ def test_synthetic_pellet_fit_recovers_parameters_with_honest_errors() -> None:
     truth = {"R1": 2000.0, "CPE1_Q": 1e-9, "CPE1_n": 0.9, "CPE2_Q": 1e-6, "CPE2_n": 0.8}
     fit = fit_circuit(pellet_spectrum(noise=0.005, seed=3))
     for name, true in truth.items():
-        value, error = fit.parameter(name)
-        assert value == pytest.approx(true, rel=0.02), name
-        assert abs(value - true) < 3 * error, name
-    assert fit.resistance_ohm == pytest.approx(2000.0, rel=0.02)
-    assert abs(fit.resistance_ohm - 2000.0) < 3 * fit.resistance_err_ohm
+        estimate = fit.parameter(name)
+        assert estimate.value == pytest.approx(true, rel=0.02), name
+        assert abs(estimate.value - true) < 3 * estimate.error, name
+        low, high = estimate.ci95
+        assert low < estimate.value < high, name
+    assert fit.parameter("R1").unit == "Ω" and fit.parameter("CPE1_Q").unit == "S s^n"
+    r_ion = fit.resistance_ohm
+    assert r_ion.value == pytest.approx(2000.0, rel=0.02)
+    assert abs(r_ion.value - 2000.0) < 3 * r_ion.error
     assert 0.004 < fit.relative_residual < 0.01  # 0.5 % noise on each of Z', Z''
 
 
@@ -151,7 +156,7 @@ def test_standard_errors_are_calibrated_over_noise_draws() -> None:
     pulls = []
     for seed in range(8):
         fit = fit_circuit(pellet_spectrum(noise=0.005, seed=100 + seed))
-        pulls.append((fit.resistance_ohm - 2000.0) / fit.resistance_err_ohm)
+        pulls.append((fit.resistance_ohm.value - 2000.0) / fit.resistance_ohm.error)
     assert 0.4 < np.std(pulls) < 2.0
 
 
@@ -160,24 +165,33 @@ def test_grain_boundary_circuit_separates_two_arcs() -> None:
     jw = 2j * np.pi * f
     z = 1 / (1 / 1000 + 1e-10 * jw**0.95) + 1 / (1 / 3000 + 1e-7 * jw**0.85) + 1 / (1e-5 * jw**0.8)
     fit = fit_circuit(EISSpectrum(f, z.real, z.imag), pellet_circuit(grain_boundary=True))
-    assert fit.parameter("R1")[0] == pytest.approx(1000, rel=0.01)
-    assert fit.parameter("R2")[0] == pytest.approx(3000, rel=0.01)
-    assert fit.resistance_ohm == pytest.approx(4000, rel=0.01)
+    assert fit.parameter("R1").value == pytest.approx(1000, rel=0.01)
+    assert fit.parameter("R2").value == pytest.approx(3000, rel=0.01)
+    assert fit.resistance_ohm.value == pytest.approx(4000, rel=0.01)
 
 
 def test_intercept_method_agrees_with_the_fit() -> None:
     result = intercept_resistance(pellet_spectrum(seed=5))
     assert result.method == "arc_tail"
-    assert result.resistance_ohm == pytest.approx(2000.0, rel=0.02)
-    assert 0 < result.resistance_err_ohm < 40
+    assert result.resistance_ohm.value == pytest.approx(2000.0, rel=0.02)
+    assert 0 < result.resistance_ohm.error < 40
 
 
 def test_conductivity_of_a_1mm_by_10mm_pellet_equals_the_hand_value() -> None:
-    sigma = pellet_conductivity(2000.0, parse_length_cm("1mm"), parse_length_cm("10mm"), 20.0)
+    resistance = Estimate.normal(2000.0, 20.0, "Ω")
+    result = pellet_conductivity(resistance, parse_length_cm("1mm"), parse_length_cm("10mm"))
     hand = 0.1 / (2000.0 * np.pi * 1.0**2 / 4)  # L / (R A), cm and cm^2
-    assert sigma.sigma_S_per_cm == pytest.approx(hand, rel=1e-12)
-    assert sigma.sigma_S_per_cm == pytest.approx(6.3662e-5, rel=1e-4)
-    assert sigma.sigma_err_S_per_cm == pytest.approx(0.01 * hand, rel=1e-9)
+    sigma = result.sigma_S_per_cm
+    assert sigma.value == pytest.approx(hand, rel=1e-12)
+    assert sigma.value == pytest.approx(6.3662e-5, rel=1e-4)
+    assert sigma.error == pytest.approx(0.01 * hand, rel=1e-9)
+    # the resistance's interval maps through L / (R A): low R, high sigma
+    assert sigma.ci95[1] == pytest.approx(0.1 / (resistance.ci95[0] * np.pi / 4), rel=1e-12)
+    # a resistance without error gives sigma without error: unknown, not zero
+    assert pellet_conductivity(2000.0, 0.1, 1.0).sigma_S_per_cm.error is None
+    # geometry errors add in quadrature, the diameter's twice
+    thick = pellet_conductivity(resistance, Estimate.normal(0.1, 0.002, "cm"), 1.0)
+    assert thick.sigma_S_per_cm.error == pytest.approx(hand * np.hypot(0.01, 0.02), rel=1e-9)
 
 
 def test_lengths_need_sane_units() -> None:
@@ -211,8 +225,9 @@ def test_drt_finds_two_processes_with_their_resistances() -> None:
     result = drt(EISSpectrum(f, z.real, z.imag), capacitance=False)
     slow, fast = result.peaks
     assert abs(np.log10(fast.tau_s / 1e-4)) < 0.15 and abs(np.log10(slow.tau_s / 1e-1)) < 0.15
-    assert fast.resistance_ohm == pytest.approx(1000, rel=0.03)
-    assert slow.resistance_ohm == pytest.approx(500, rel=0.03)
+    assert fast.resistance_ohm.value == pytest.approx(1000, rel=0.03)
+    assert slow.resistance_ohm.value == pytest.approx(500, rel=0.03)
+    assert fast.resistance_ohm.error_kind == "spread"  # over lambda, not a noise error
     assert result.r_inf_ohm == pytest.approx(10, abs=1)
 
 
@@ -228,7 +243,9 @@ def test_cli_eis_fit_writes_json_and_figure(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     data = json.loads((out / "eis_pellet.json").read_text())
-    assert data["conductivity"]["sigma_S_per_cm"] == pytest.approx(6.3662e-5, rel=0.02)
+    sigma = data["conductivity"]["sigma_S_per_cm"]
+    assert sigma["value"] == pytest.approx(6.3662e-5, rel=0.02) and sigma["unit"] == "S/cm"
+    assert data["fit"]["parameters"]["R1"]["error"] > 0
     assert data["kramers_kronig"]["valid"]
     assert (out / "eis_pellet.png").stat().st_size > 10_000
     bad = CliRunner().invoke(app, ["eis", "fit", str(path), "--thickness", "1mm"])
@@ -240,8 +257,8 @@ def test_arc_still_open_at_the_lowest_frequency_is_fitted() -> None:
     # closes, so there is no valley; the resistance must come from the arc's shape.
     r_bulk = 0.1 / (1e-9 * np.pi / 4)
     fit = fit_circuit(pellet_spectrum(r_bulk, seed=0))
-    assert fit.resistance_ohm == pytest.approx(r_bulk, rel=0.03)
-    assert abs(fit.resistance_ohm - r_bulk) < 3 * fit.resistance_err_ohm
+    assert fit.resistance_ohm.value == pytest.approx(r_bulk, rel=0.03)
+    assert abs(fit.resistance_ohm.value - r_bulk) < 3 * fit.resistance_ohm.error
     assert fit.relative_residual < 0.01
 
 
@@ -264,4 +281,4 @@ def test_bic_selection_adds_an_arc_only_when_the_data_need_it() -> None:
     double, table = select_circuit(EISSpectrum(f, z.real, z.imag), candidates)
     assert double.circuit == pellet_circuit(grain_boundary=True)
     assert table[0]["bic"] < table[1]["bic"]
-    assert double.resistance_ohm == pytest.approx(4000, rel=0.02)
+    assert double.resistance_ohm.value == pytest.approx(4000, rel=0.02)

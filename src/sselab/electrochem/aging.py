@@ -2,23 +2,25 @@
 
 The cell's total resistance R(t) (bulk + interphase, the sum of the circuit's
 resistors) is fitted at each time; with fixed geometry the retained conductivity is
-sigma(t) / sigma(0) = R(0) / R(t) (the paper's Fig. S12: 96.5 % for Li2.5N0.5S0.5
-after 12 h against 8.94 % for Li3InCl6 and 7.60 % for Li10GeP2S12).
+sigma(t) / sigma(0) = R(0) / R(t) (the paper's Fig. S12 compares 12 h retentions; the
+paper's numbers are in :mod:`sselab.report.electrochem`).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from sselab.electrochem.fit import fit_circuit, pellet_circuit
 from sselab.electrochem.readers import read_eis
+from sselab.estimate import Estimate
+from sselab.roundtrip import RoundTrip
 
 _TIME = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(h|hr|min|d)(?![A-Za-z])")
 _TO_HOURS = {"h": 1.0, "hr": 1.0, "min": 1 / 60, "d": 24.0}
@@ -39,49 +41,34 @@ def time_from_name(name: str) -> float:
 
 
 @dataclass
-class AgingResult:
+class AgingResult(RoundTrip):
     """Conductivity retention of a Li | SE | Li cell.
 
     Attributes:
         material: label.
-        time_h: rest times.
-        resistance_ohm, resistance_err_ohm: total cell resistance at each time.
-        retention, retention_err: sigma(t) / sigma(0) as fractions, with errors.
+        time_h: rest times (h), sorted.
+        resistance_ohm: total cell resistance at each time.
+        retention: sigma(t) / sigma(t0) as fractions; the first is exactly 1 (error 0),
+            the others carry the propagated errors of both resistances (None when the
+            resistance errors are unknown).
         sources: spectrum files.
     """
 
     material: str
     time_h: np.ndarray
-    resistance_ohm: np.ndarray
-    resistance_err_ohm: np.ndarray
-    retention: np.ndarray
-    retention_err: np.ndarray
+    resistance_ohm: list[Estimate]
+    retention: list[Estimate]
     sources: list[str]
 
     @property
-    def final_retention(self) -> tuple[float, float]:
-        """(retention, error) at the last time."""
-        return float(self.retention[-1]), float(self.retention_err[-1])
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "material": self.material,
-            "time_h": self.time_h.tolist(),
-            "resistance_ohm": self.resistance_ohm.tolist(),
-            "resistance_err_ohm": self.resistance_err_ohm.tolist(),
-            "retention": self.retention.tolist(),
-            "retention_err": self.retention_err.tolist(),
-            "final_retention": self.final_retention[0],
-            "final_retention_err": self.final_retention[1],
-            "sources": self.sources,
-        }
+    def final_retention(self) -> Estimate:
+        """Retention at the last time."""
+        return self.retention[-1]
 
 
 def conductivity_retention(
     time_h: Sequence[float],
-    resistance_ohm: Sequence[float],
-    resistance_err_ohm: Sequence[float] | None = None,
+    resistance_ohm: Sequence[float | Estimate],
     material: str = "sample",
     sources: Sequence[str] = (),
 ) -> AgingResult:
@@ -89,23 +76,31 @@ def conductivity_retention(
 
     Example:
         >>> r = conductivity_retention([0, 6, 12], [100.0, 102.0, 103.6])
-        >>> round(r.final_retention[0], 3)
-        0.965
+        >>> round(r.final_retention.value, 3), r.final_retention.error
+        (0.965, None)
     """
     t = np.asarray(time_h, dtype=float)
-    r = np.asarray(resistance_ohm, dtype=float)
-    err = np.zeros_like(r) if resistance_err_ohm is None else np.asarray(resistance_err_ohm)
+    resistances = [
+        r if isinstance(r, Estimate) else Estimate.exact(float(r), "Ω") for r in resistance_ohm
+    ]
+    r = np.array([e.value for e in resistances])
     if t.shape != r.shape or t.size < 2:
         raise ValueError("need resistances at >= 2 times, with matching arrays")
     if not (np.all(np.isfinite(r)) and np.all(r > 0)):
         raise ValueError(f"resistances must be positive and finite, got {r.tolist()}")
     order = np.argsort(t)
-    t, r, err = t[order], r[order], err[order]
-    retention = r[0] / r
-    relative = np.sqrt((err[0] / r[0]) ** 2 + (err / r) ** 2)
-    relative[0] = 0.0  # R(t0) / R(t0) is exactly 1
+    ordered = [resistances[k] for k in order]
+    first = ordered[0]
+    retention = [Estimate(1.0, 0.0, (1.0, 1.0), "")]  # R(t0) / R(t0) is exactly 1
+    for later in ordered[1:]:
+        ratio = first.value / later.value
+        if first.error is None or later.error is None:
+            retention.append(Estimate.exact(ratio, ""))
+            continue
+        relative = math.hypot(first.error / first.value, later.error / later.value)
+        retention.append(Estimate.normal(ratio, ratio * relative, ""))
     names = [list(sources)[k] for k in order] if sources else []
-    return AgingResult(material, t, r, err, retention, retention * relative, names)
+    return AgingResult(material, t[order], ordered, retention, names)
 
 
 def aging_series(
@@ -125,29 +120,16 @@ def aging_series(
 
     Example:
         >>> aging_series(sorted(Path("aging").glob("*.mpt")))  # doctest: +SKIP
+
+    The skipped example needs a folder of spectra; tests/electrochem/test_series.py
+    runs an aging series.
     """
     circuit = circuit or pellet_circuit(grain_boundary=True, tail="none")
     times = [time_from_name(Path(f).name) for f in files] if times_h is None else list(times_h)
     if len(times) != len(files):
         raise ValueError(f"{len(files)} files but {len(times)} times")
-    resistances, errors = [], []
-    for path in tqdm(files, desc=f"aging {material}", leave=False):
-        fit = fit_circuit(read_eis(path), circuit)
-        resistances.append(fit.resistance_ohm)
-        errors.append(fit.resistance_err_ohm)
-    return conductivity_retention(times, resistances, errors, material, [str(f) for f in files])
-
-
-PAPER_AGING_MATERIALS = ("Li2.5N0.5S0.5", "Li3InCl6", "Li10GeP2S12")
-
-
-def paper_retention() -> dict[str, float]:
-    """The paper's 12 h retentions (fractions) by material, for comparison.
-
-    Example:
-        >>> paper_retention()["Li2.5N0.5S0.5"]
-        0.965
-    """
-    from sselab.reference import paper_value
-
-    return {m: paper_value("interface_aging", f"retention_{m}") for m in PAPER_AGING_MATERIALS}
+    resistances = [
+        fit_circuit(read_eis(path), circuit).resistance_ohm
+        for path in tqdm(files, desc=f"aging {material}", leave=False)
+    ]
+    return conductivity_retention(times, resistances, material, [str(f) for f in files])

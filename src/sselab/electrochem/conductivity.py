@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+
+from sselab.estimate import Estimate
+from sselab.roundtrip import RoundTrip
 
 _LENGTH_CM = {"nm": 1e-7, "um": 1e-4, "µm": 1e-4, "μm": 1e-4, "mm": 0.1, "cm": 1.0, "m": 100.0}
 
@@ -47,26 +49,22 @@ def parse_length_cm(text: str | float, name: str = "length") -> float:
 
 
 @dataclass
-class Conductivity:
+class Conductivity(RoundTrip):
     """sigma = L / (R A) of a cylindrical pellet.
 
     Attributes:
-        sigma_S_per_cm, sigma_err_S_per_cm: conductivity and its 1-sigma error.
-        resistance_ohm, resistance_err_ohm: the resistance used.
-        thickness_cm, diameter_cm, area_cm2: the geometry.
+        sigma_S_per_cm: conductivity (S/cm) with its propagated 1-sigma error and 95 %
+            interval (None when the resistance error is unknown).
+        resistance_ohm: the resistance used (Ω).
+        thickness_cm, diameter_cm: the geometry (cm); exact unless errors were given.
+        area_cm2: pi d² / 4 (cm²).
     """
 
-    sigma_S_per_cm: float
-    sigma_err_S_per_cm: float
-    resistance_ohm: float
-    resistance_err_ohm: float
-    thickness_cm: float
-    diameter_cm: float
+    sigma_S_per_cm: Estimate
+    resistance_ohm: Estimate
+    thickness_cm: Estimate
+    diameter_cm: Estimate
     area_cm2: float
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return asdict(self)
 
 
 def _check_range(value: float, bounds: tuple[float, float], name: str) -> None:
@@ -78,48 +76,60 @@ def _check_range(value: float, bounds: tuple[float, float], name: str) -> None:
         )
 
 
+def _as_estimate(value: float | Estimate, unit: str) -> Estimate:
+    return value if isinstance(value, Estimate) else Estimate.exact(float(value), unit)
+
+
 def pellet_conductivity(
-    resistance_ohm: float,
-    thickness_cm: float,
-    diameter_cm: float,
-    resistance_err_ohm: float = 0.0,
-    thickness_err_cm: float = 0.0,
-    diameter_err_cm: float = 0.0,
+    resistance_ohm: float | Estimate,
+    thickness_cm: float | Estimate,
+    diameter_cm: float | Estimate,
 ) -> Conductivity:
     """Conductivity of a pellet of thickness L and diameter d: sigma = L / (R pi d^2 / 4).
 
-    Relative errors of R, L and d add in quadrature (d counts twice).
+    Relative errors of R, L and d add in quadrature (d counts twice). A resistance
+    without error gives sigma without error (unknown, not zero); a geometry given as a
+    plain number is taken as exact. With an exact geometry the 95 % interval is the
+    resistance's interval mapped through L / (R A) (so it keeps a fit's Student t).
 
     Args:
-        resistance_ohm: ionic (or electronic) resistance in Ω.
+        resistance_ohm: ionic (or electronic) resistance in Ω, an Estimate or a number.
         thickness_cm, diameter_cm: pellet geometry in cm (see :func:`parse_length_cm`).
-        resistance_err_ohm, thickness_err_cm, diameter_err_cm: 1-sigma errors.
 
     Raises:
         ValueError: non-positive resistance or implausible geometry (unit mix-ups).
 
     Example:
-        >>> c = pellet_conductivity(2000.0, 0.1, 1.0)
-        >>> f"{c.sigma_S_per_cm:.4e}"
-        '6.3662e-05'
+        >>> sigma = pellet_conductivity(Estimate.normal(2000.0, 20.0, "Ω"), 0.1, 1.0).sigma_S_per_cm
+        >>> f"{sigma.value:.4e}", round(sigma.error / sigma.value, 6), sigma.unit
+        ('6.3662e-05', 0.01, 'S/cm')
     """
-    if not (math.isfinite(resistance_ohm) and resistance_ohm > 0):
-        raise ValueError(f"resistance must be a positive number of ohms, got {resistance_ohm}")
-    _check_range(thickness_cm, THICKNESS_RANGE_CM, "thickness")
-    _check_range(diameter_cm, DIAMETER_RANGE_CM, "diameter")
-    area = math.pi * diameter_cm**2 / 4
-    sigma = thickness_cm / (resistance_ohm * area)
-    relative = math.sqrt(
-        (resistance_err_ohm / resistance_ohm) ** 2
-        + (thickness_err_cm / thickness_cm) ** 2
-        + (2 * diameter_err_cm / diameter_cm) ** 2
-    )
+    r = _as_estimate(resistance_ohm, "Ω")
+    length = _as_estimate(thickness_cm, "cm")
+    diameter = _as_estimate(diameter_cm, "cm")
+    if not (math.isfinite(r.value) and r.value > 0):
+        raise ValueError(f"resistance must be a positive number of ohms, got {r.value}")
+    _check_range(length.value, THICKNESS_RANGE_CM, "thickness")
+    _check_range(diameter.value, DIAMETER_RANGE_CM, "diameter")
+    area = math.pi * diameter.value**2 / 4
+    sigma = length.value / (r.value * area)
+    geometry_exact = length.error is None and diameter.error is None
+    if r.error is None:
+        estimate = Estimate.exact(sigma, "S/cm")
+    elif geometry_exact and r.ci95 is not None and r.ci95[0] > 0:
+        low, high = (length.value / (bound * area) for bound in reversed(r.ci95))
+        estimate = Estimate(sigma, sigma * r.error / r.value, (low, high), "S/cm")
+    else:
+        relative = math.sqrt(
+            (r.error / r.value) ** 2
+            + ((length.error or 0.0) / length.value) ** 2
+            + (2 * (diameter.error or 0.0) / diameter.value) ** 2
+        )
+        estimate = Estimate.normal(sigma, sigma * relative, "S/cm")
     return Conductivity(
-        sigma_S_per_cm=sigma,
-        sigma_err_S_per_cm=sigma * relative,
-        resistance_ohm=float(resistance_ohm),
-        resistance_err_ohm=float(resistance_err_ohm),
-        thickness_cm=float(thickness_cm),
-        diameter_cm=float(diameter_cm),
+        sigma_S_per_cm=estimate,
+        resistance_ohm=r,
+        thickness_cm=length,
+        diameter_cm=diameter,
         area_cm2=area,
     )

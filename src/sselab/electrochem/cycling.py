@@ -7,7 +7,9 @@ apparent resistance |V| / |j| to below ``collapse_fraction`` of the previous
 half-cycle's plateau, lasting to the end of the half-cycle. On a current staircase the
 critical current density (CCD) is the current density of the step in which the short
 happens; the true threshold lies between the last stable step and it, so the step
-size is its uncertainty.
+size is its uncertainty (error kind "resolution"). Current densities need the
+electrode area: there is no default, since the paper's Li foil (6 mm) and its pellet
+(10 mm) differ by a factor 2.8 in area.
 
 Full cells: per cycle, charge and discharge capacity by integrating the current
 (each sample's current held until the next time stamp, as potentiostats apply it), in
@@ -20,17 +22,19 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from sselab.electrochem.records import CyclingData
+from sselab.estimate import Estimate
+from sselab.roundtrip import RoundTrip
 
 
 @dataclass
-class HalfCycle:
+class HalfCycle(RoundTrip):
     """One constant-current half-cycle of a symmetric cell."""
 
     index: int
@@ -43,7 +47,7 @@ class HalfCycle:
 
 
 @dataclass
-class ShortCircuit:
+class ShortCircuit(RoundTrip):
     """Where a symmetric cell short-circuited."""
 
     time_s: float
@@ -54,7 +58,7 @@ class ShortCircuit:
 
 
 @dataclass
-class SymmetricCellResult:
+class SymmetricCellResult(RoundTrip):
     """Half-cycles, short circuit (if any) and stable duration of a Li | SE | Li cell."""
 
     half_cycles: list[HalfCycle]
@@ -62,39 +66,24 @@ class SymmetricCellResult:
     area_cm2: float
     stable_hours: float
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "area_cm2": self.area_cm2,
-            "stable_hours": self.stable_hours,
-            "short": None if self.short is None else asdict(self.short),
-            "half_cycles": [asdict(h) for h in self.half_cycles],
-        }
-
 
 @dataclass
-class CriticalCurrentDensity:
+class CriticalCurrentDensity(RoundTrip):
     """CCD from a current-density staircase.
 
     Attributes:
-        ccd_mA_per_cm2: current density of the step that shorted (None: no short).
-        ccd_err_mA_per_cm2: the step size (the threshold lies in (last stable, CCD]).
+        ccd_mA_per_cm2: current density of the step that shorted (None: no short); its
+            error is the step size, error kind "resolution" (the threshold lies in
+            (last stable, CCD]).
         last_stable_mA_per_cm2: highest step completed without short.
         steps_mA_per_cm2: the staircase levels.
         short: details of the short.
     """
 
-    ccd_mA_per_cm2: float | None
-    ccd_err_mA_per_cm2: float | None
+    ccd_mA_per_cm2: Estimate | None
     last_stable_mA_per_cm2: float | None
     steps_mA_per_cm2: list[float]
     short: ShortCircuit | None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        out = asdict(self)
-        out["short"] = None if self.short is None else asdict(self.short)
-        return out
 
 
 def half_cycles(
@@ -122,7 +111,7 @@ def half_cycles(
     # A new half-cycle starts where the sign flips or the magnitude changes by > 2 %.
     change = np.abs(np.diff(level)) > 0.02 * np.maximum(np.abs(level[1:]), np.abs(level[:-1]))
     bounds = np.concatenate([[0], np.flatnonzero(change) + 1, [current.size]])
-    out = []
+    out: list[HalfCycle] = []
     for start, stop in itertools.pairwise(bounds):
         if not active[start] or stop - start < 2:
             continue
@@ -212,8 +201,8 @@ def critical_current_density(
 
     Example:
         >>> ccd = critical_current_density(read_cycling("staircase.csv"), 0.785)  # doctest: +SKIP
-        >>> ccd.ccd_mA_per_cm2, ccd.ccd_err_mA_per_cm2  # doctest: +SKIP
-        (1.41, 0.03)
+        >>> print(ccd.ccd_mA_per_cm2)  # doctest: +SKIP
+        1.410 ± 0.030 mA/cm² (resolution)
     """
     cycles = half_cycles(data, area_cm2)
     short = detect_short(data, area_cm2, collapse_fraction, cycles)
@@ -223,14 +212,15 @@ def critical_current_density(
         if not levels or abs(j - levels[-1]) > 0.02 * levels[-1]:
             levels.append(j)
     if short is None:
-        return CriticalCurrentDensity(None, None, levels[-1] if levels else None, levels, None)
+        return CriticalCurrentDensity(None, levels[-1] if levels else None, levels, None)
     step = next(
         k for k, j in enumerate(levels) if abs(j - short.current_density_mA_per_cm2) <= 0.02 * j
     )
     last_stable = levels[step - 1] if step > 0 else 0.0
     return CriticalCurrentDensity(
-        ccd_mA_per_cm2=levels[step],
-        ccd_err_mA_per_cm2=levels[step] - last_stable,
+        ccd_mA_per_cm2=Estimate(
+            levels[step], levels[step] - last_stable, None, "mA/cm²", "resolution"
+        ),
         last_stable_mA_per_cm2=last_stable if step > 0 else None,
         steps_mA_per_cm2=levels,
         short=short,
@@ -238,7 +228,7 @@ def critical_current_density(
 
 
 @dataclass
-class CycleCapacity:
+class CycleCapacity(RoundTrip):
     """Capacities of one full-cell cycle."""
 
     cycle: int
@@ -253,7 +243,7 @@ class CycleCapacity:
 
 
 @dataclass
-class FullCellResult:
+class FullCellResult(RoundTrip):
     """Capacity, Coulombic efficiency and retention per cycle of a full cell.
 
     Attributes:
@@ -261,10 +251,10 @@ class FullCellResult:
         active_mass_g, area_cm2, one_c_mA_per_g: inputs.
         reference_cycle: cycle whose discharge capacity is 100 % retention.
         retention: discharge / reference discharge, per cycle.
-        fade_per_cycle, fade_per_cycle_err: slope of retention vs cycle (fraction per
-            cycle, negative = fading) and its standard error.
-        mean_coulombic_efficiency, mean_coulombic_efficiency_err: after the first cycle
-            (mean and standard error).
+        fade_per_cycle: slope of retention vs cycle (fraction per cycle, negative =
+            fading), standard error and Student-t interval (n - 2 dof).
+        mean_coulombic_efficiency: mean CE after the first cycle with its standard error
+            (None with one such cycle).
     """
 
     cycles: list[CycleCapacity]
@@ -273,11 +263,8 @@ class FullCellResult:
     one_c_mA_per_g: float
     reference_cycle: int
     retention: np.ndarray
-    fade_per_cycle: float
-    fade_per_cycle_err: float
-    mean_coulombic_efficiency: float
-    mean_coulombic_efficiency_err: float
-    extra: dict[str, Any] = field(default_factory=dict)
+    fade_per_cycle: Estimate
+    mean_coulombic_efficiency: Estimate
 
     @property
     def initial_discharge_mAh_per_g(self) -> float:
@@ -289,22 +276,13 @@ class FullCellResult:
         """CE of the first cycle."""
         return self.cycles[0].coulombic_efficiency
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
+    def summary(self) -> dict[str, Any]:
+        """JSON-able record with the derived first-cycle and final numbers up front."""
         return {
-            "active_mass_g": self.active_mass_g,
-            "area_cm2": self.area_cm2,
-            "one_c_mA_per_g": self.one_c_mA_per_g,
-            "reference_cycle": self.reference_cycle,
             "initial_discharge_mAh_per_g": self.initial_discharge_mAh_per_g,
             "initial_coulombic_efficiency": self.initial_coulombic_efficiency,
             "final_retention": float(self.retention[-1]),
-            "fade_per_cycle": self.fade_per_cycle,
-            "fade_per_cycle_err": self.fade_per_cycle_err,
-            "mean_coulombic_efficiency": self.mean_coulombic_efficiency,
-            "mean_coulombic_efficiency_err": self.mean_coulombic_efficiency_err,
-            "retention": self.retention.tolist(),
-            "cycles": [asdict(c) for c in self.cycles],
+            **self.as_dict(),
         }
 
 
@@ -316,7 +294,7 @@ def cycle_index(data: CyclingData) -> np.ndarray:
         >>> cycle_index(d).tolist()
         [1, 1, 1, 1, 2, 2]
     """
-    if np.all(data.cycle >= 0):
+    if data.cycle is not None and np.all(data.cycle >= 0):
         return data.cycle
     charging = data.current_mA > 0
     starts = np.flatnonzero(charging[1:] & ~charging[:-1]) + 1
@@ -406,12 +384,20 @@ def full_cell(
         one_c_mA_per_g=one_c_mA_per_g,
         reference_cycle=reference_cycle,
         retention=retention,
-        fade_per_cycle=float(fit.slope),
-        fade_per_cycle_err=float(fit.stderr),
-        mean_coulombic_efficiency=float(efficiencies.mean()),
-        mean_coulombic_efficiency_err=(
-            float(efficiencies.std(ddof=1) / math.sqrt(efficiencies.size))
-            if efficiencies.size > 1
-            else math.nan
+        fade_per_cycle=Estimate.normal(
+            float(fit.slope),
+            float(fit.stderr) if len(after) > 2 else None,  # two points: a line, no error
+            "1/cycle",
+            dof=len(after) - 2,
+        ),
+        mean_coulombic_efficiency=Estimate.normal(
+            float(efficiencies.mean()),
+            (
+                float(efficiencies.std(ddof=1) / math.sqrt(efficiencies.size))
+                if efficiencies.size > 1
+                else None
+            ),
+            "",
+            dof=efficiencies.size - 1,
         ),
     )

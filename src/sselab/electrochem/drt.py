@@ -11,39 +11,35 @@ is penalised with weight lambda. The non-negative problem is solved exactly by
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from scipy.optimize import nnls
 from scipy.signal import find_peaks
 
 from sselab.electrochem.records import EISSpectrum
+from sselab.estimate import Estimate
+from sselab.roundtrip import RoundTrip
 
 
 @dataclass
-class DRTPeak:
+class DRTPeak(RoundTrip):
     """One relaxation process.
 
     Attributes:
         tau_s: time constant at the peak maximum.
         frequency_Hz: 1 / (2 pi tau).
-        resistance_ohm: summed R_k between the neighbouring minima.
-        resistance_err_ohm: spread of that sum when lambda changes by 10x either way
-            (the regularisation, not the noise, dominates DRT uncertainty).
+        resistance_ohm: summed R_k between the neighbouring minima; its error is the
+            spread of that sum when lambda changes by 10x either way (error kind
+            "spread": the regularisation, not the noise, dominates DRT uncertainty).
     """
 
     tau_s: float
     frequency_Hz: float
-    resistance_ohm: float
-    resistance_err_ohm: float
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return dict(self.__dict__)
+    resistance_ohm: Estimate
 
 
 @dataclass
-class DRTResult:
+class DRTResult(RoundTrip):
     """DRT of a spectrum.
 
     Attributes:
@@ -51,7 +47,7 @@ class DRTResult:
         gamma_ohm: distribution gamma(ln tau) in Ω (R_k / Δln tau).
         resistance_ohm: R_k per grid point (Ω).
         r_inf_ohm: series resistance (Ω).
-        capacitance_F: series capacitance (inf when none was fitted or it vanished).
+        capacitance_F: series capacitance (None when none was fitted or it vanished).
         regularisation: lambda used.
         relative_residual: rms |Z_DRT - Z| / |Z|.
         peaks: relaxation processes, slow to fast.
@@ -61,27 +57,15 @@ class DRTResult:
     gamma_ohm: np.ndarray
     resistance_ohm: np.ndarray
     r_inf_ohm: float
-    capacitance_F: float
+    capacitance_F: float | None
     regularisation: float
     relative_residual: float
     peaks: list[DRTPeak] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "tau_s": self.tau_s.tolist(),
-            "gamma_ohm": self.gamma_ohm.tolist(),
-            "r_inf_ohm": self.r_inf_ohm,
-            "capacitance_F": self.capacitance_F if np.isfinite(self.capacitance_F) else None,
-            "regularisation": self.regularisation,
-            "relative_residual": self.relative_residual,
-            "peaks": [p.as_dict() for p in self.peaks],
-        }
-
 
 def _solve(
     spectrum: EISSpectrum, tau: np.ndarray, regularisation: float, capacitance: bool
-) -> tuple[np.ndarray, float, float, np.ndarray]:
+) -> tuple[np.ndarray, float, float | None, np.ndarray]:
     omega = 2 * np.pi * spectrum.frequency_Hz
     z = spectrum.z_ohm
     scale = float(np.abs(z).max())
@@ -104,7 +88,7 @@ def _solve(
     )
     solution *= scale
     c_term = solution[-1] if capacitance else 0.0
-    capacitance_F = 1.0 / (c_term * omega.min()) if c_term > 0 else float("inf")
+    capacitance_F = 1.0 / (c_term * omega.min()) if c_term > 0 else None
     return solution[1 : 1 + n], float(solution[0]), capacitance_F, basis @ solution
 
 
@@ -144,14 +128,14 @@ def drt(
 
     Returns:
         :class:`DRTResult` with peaks; each peak's resistance error is its change when
-        lambda is varied 10x either way.
+        lambda is varied 10x either way (a spread, not a standard error).
 
     Example:
         >>> f = np.logspace(5, -1, 61)
         >>> z = 10 + 1000 / (1 + 2j * np.pi * f * 1e-3)
         >>> result = drt(EISSpectrum(f, z.real, z.imag), capacitance=False)
         >>> peak = result.peaks[0]
-        >>> round(peak.tau_s, 4), round(peak.resistance_ohm, -1)
+        >>> round(peak.tau_s, 4), round(peak.resistance_ohm.value, -1)
         (0.001, 1010.0)
     """
     if not regularisation > 0:
@@ -174,7 +158,10 @@ def drt(
                 spread = max(spread, abs(nearest[1] - total))
             else:
                 spread = max(spread, total)
-        peaks.append(DRTPeak(float(tau[index]), float(1 / (2 * np.pi * tau[index])), total, spread))
+        peak_resistance = Estimate(total, spread, None, "Ω", "spread")
+        peaks.append(
+            DRTPeak(float(tau[index]), float(1 / (2 * np.pi * tau[index])), peak_resistance)
+        )
     peaks.sort(key=lambda p: -p.tau_s)
     z = spectrum.z_ohm
     delta_ln_tau = np.log(tau[1] / tau[0])

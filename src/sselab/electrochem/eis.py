@@ -18,13 +18,17 @@ from sselab.electrochem.fit import (
 )
 from sselab.electrochem.records import EISSpectrum
 from sselab.electrochem.validity import KKResult, lin_kk
+from sselab.roundtrip import RoundTrip
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class EISAnalysis:
+class EISAnalysis(RoundTrip):
     """Everything read from one spectrum.
+
+    ``as_dict``/``from_dict`` keep everything, the spectrum included; :meth:`summary` is
+    the readable JSON without the arrays.
 
     Attributes:
         spectrum: the data.
@@ -46,8 +50,8 @@ class EISAnalysis:
     drt: DRTResult
     candidates: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form (without the raw spectrum arrays, which stay in the input file)."""
+    def summary(self) -> dict[str, Any]:
+        """JSON-able numbers (without the spectrum, DRT and residual arrays)."""
         return {
             "source": self.spectrum.source,
             "instrument": self.spectrum.instrument,
@@ -56,7 +60,7 @@ class EISAnalysis:
                 float(self.spectrum.frequency_Hz.min()),
                 float(self.spectrum.frequency_Hz.max()),
             ],
-            "fit": self.fit.as_dict(),
+            "fit": {k: v for k, v in self.fit.as_dict().items() if k != "covariance"},
             "conductivity": None if self.conductivity is None else self.conductivity.as_dict(),
             "intercept": None if self.intercept is None else self.intercept.as_dict(),
             "intercept_conductivity": (
@@ -95,7 +99,7 @@ def analyze_spectrum(
 
     Example:
         >>> result = analyze_spectrum(read_eis("pellet.mpt"), 0.1, 1.0)  # doctest: +SKIP
-        >>> result.conductivity.sigma_S_per_cm  # doctest: +SKIP
+        >>> result.conductivity.sigma_S_per_cm.value  # doctest: +SKIP
         2.1e-04
     """
     if (thickness_cm is None) != (diameter_cm is None):
@@ -111,12 +115,10 @@ def analyze_spectrum(
         intercept = None
     sigma = sigma_intercept = None
     if thickness_cm is not None and diameter_cm is not None:
-        sigma = pellet_conductivity(
-            fit.resistance_ohm, thickness_cm, diameter_cm, fit.resistance_err_ohm
-        )
-        if intercept is not None and intercept.resistance_ohm > 0:
+        sigma = pellet_conductivity(fit.resistance_ohm, thickness_cm, diameter_cm)
+        if intercept is not None and intercept.resistance_ohm.value > 0:
             sigma_intercept = pellet_conductivity(
-                intercept.resistance_ohm, thickness_cm, diameter_cm, intercept.resistance_err_ohm
+                intercept.resistance_ohm, thickness_cm, diameter_cm
             )
     return EISAnalysis(
         spectrum=spectrum,

@@ -1,4 +1,9 @@
-"""Figures of the electrochemistry stage (matplotlib ``Figure`` objects, no pyplot state)."""
+"""Figures of the electrochemistry stage (matplotlib ``Figure`` objects, no pyplot state).
+
+Figures that can show a value from elsewhere (a paper, another lab) take it as an
+optional ``reference_...`` argument with a ``reference_label``; the presentation layer
+(:mod:`sselab.report.electrochem`, the CLI) passes the paper's numbers.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from matplotlib.figure import Figure
 
-from sselab.electrochem.aging import AgingResult, paper_retention
+from sselab.electrochem.aging import AgingResult
 from sselab.electrochem.arrhenius import ArrheniusResult
 from sselab.electrochem.cycling import (
     CriticalCurrentDensity,
@@ -18,7 +23,7 @@ from sselab.electrochem.cycling import (
 from sselab.electrochem.dcpol import DCPolarisation
 from sselab.electrochem.eis import EISAnalysis
 from sselab.electrochem.records import CyclingData
-from sselab.reference import paper_value
+from sselab.estimate import Estimate
 
 
 def eis_figure(analysis: EISAnalysis) -> Figure:
@@ -37,15 +42,14 @@ def eis_figure(analysis: EISAnalysis) -> Figure:
     ax.plot(spectrum.z_real_ohm, -spectrum.z_imag_ohm, "o", ms=4, mfc="none", label="data")
     ax.plot(z_fit.real, -z_fit.imag, "-", label=f"fit {fit.circuit}")
     if analysis.intercept is not None:
-        r = analysis.intercept.resistance_ohm
+        r = analysis.intercept.resistance_ohm.value
         ax.axvline(r, color="0.5", ls=":", label=f"intercept {r:.4g} Ω")
     ax.set_xlabel("Z' (Ω)")
     ax.set_ylabel("-Z'' (Ω)")
     ax.set_aspect("equal", adjustable="datalim")
-    title = f"R_ion = {fit.resistance_ohm:.4g} ± {fit.resistance_err_ohm:.2g} Ω"
+    title = f"R_ion = {_value_error(fit.resistance_ohm, '.4g', '.2g')}"
     if analysis.conductivity is not None:
-        sigma = analysis.conductivity
-        title += f"\nσ = {sigma.sigma_S_per_cm:.3g} ± {sigma.sigma_err_S_per_cm:.1g} S/cm"
+        title += f"\nσ = {_value_error(analysis.conductivity.sigma_S_per_cm, '.3g', '.1g')}"
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     ax = axes[0, 1]
@@ -80,26 +84,45 @@ def eis_figure(analysis: EISAnalysis) -> Figure:
     return fig
 
 
+def _value_error(estimate: Estimate, value_format: str, error_format: str) -> str:
+    """ "value ± error unit" with separate formats (figures show few digits)."""
+    text = format(estimate.value, value_format)
+    if estimate.error is not None:
+        text += f" ± {format(estimate.error, error_format)}"
+    return f"{text} {estimate.unit}".rstrip()
+
+
 def arrhenius_figure(
-    results: Sequence[ArrheniusResult], paper_Ea_eV: dict[str, float] | None = None
+    results: Sequence[ArrheniusResult],
+    reference_Ea_eV: dict[str, float] | None = None,
+    reference_label: str = "reference",
 ) -> Figure:
     """log10 sigma against 1000/T for several materials with their sigma T fits (Fig. 2e).
 
+    Args:
+        results: one Arrhenius fit per material.
+        reference_Ea_eV: {material: Ea (eV)} from elsewhere, shown in the legend.
+        reference_label: what the reference values are (e.g. "paper").
+
     Example:
-        >>> fig = arrhenius_figure([lns, lgps], {"Li2.5N0.5S0.5": 0.35})  # doctest: +SKIP
+        >>> from sselab.electrochem.arrhenius import arrhenius_from_conductivities
+        >>> T = np.array([298.15, 323.15, 348.15])
+        >>> lns = arrhenius_from_conductivities(T, 1e2 / T * np.exp(-0.35 / (8.617e-5 * T)))
+        >>> fig = arrhenius_figure([lns], {"sample": 0.35}, "paper")
+        >>> "(paper 0.35)" in fig.axes[0].get_legend_handles_labels()[1][0]
+        True
     """
     fig = Figure(figsize=(6.0, 4.6), layout="constrained")
     ax = fig.add_subplot()
     for k, result in enumerate(results):
         t = np.array([p.temperature_K for p in result.points])
-        sigma = np.array([p.sigma_S_per_cm for p in result.points])
-        err = np.array([p.sigma_err_S_per_cm for p in result.points])
-        label = (
-            f"{result.material}: Ea = {result.activation_energy_eV:.3f} ± "
-            f"{result.activation_energy_err_eV:.3f} eV"
-        )
-        if paper_Ea_eV and result.material in paper_Ea_eV:
-            label += f" (paper {paper_Ea_eV[result.material]:.2f})"
+        sigma = np.array([p.sigma_S_per_cm.value for p in result.points])
+        known = all(p.sigma_S_per_cm.error is not None for p in result.points)
+        err = [p.sigma_S_per_cm.error or 0.0 for p in result.points] if known else None
+        ea = _value_error(result.activation_energy_eV, ".3f", ".3f")
+        label = f"{result.material}: Ea = {ea}"
+        if reference_Ea_eV and result.material in reference_Ea_eV:
+            label += f" ({reference_label} {reference_Ea_eV[result.material]:.2f})"
         ax.errorbar(1000 / t, sigma, yerr=err, fmt="o", color=f"C{k}", mfc="none", label=label)
         dense = np.linspace(t.min() - 5, t.max() + 5, 100)
         ax.plot(1000 / dense, result.sigma_at(dense), "-", color=f"C{k}")
@@ -111,56 +134,79 @@ def arrhenius_figure(
     return fig
 
 
-def dcpol_figure(result: DCPolarisation) -> Figure:
-    """Steady DC current against bias with the U-I line.
+def dcpol_figure(
+    result: DCPolarisation,
+    reference_orders_of_magnitude: float | None = None,
+    reference_label: str = "reference",
+) -> Figure:
+    """Steady DC current against bias with the U-I line; sigma_ion / sigma_e in the title,
+    with a reference ratio (decades) when given.
 
     Example:
-        >>> dcpol_figure(dc_polarisation(v, i)).savefig("dcpol.png")  # doctest: +SKIP
+        >>> from sselab.electrochem.dcpol import dc_polarisation
+        >>> v = np.array([0.10, 0.15, 0.20, 0.25])
+        >>> result = dc_polarisation(v, v / 2.5e7 + [0, 1e-11, 0, 0], 0.1, 1.0, 2.1e-4)
+        >>> "(paper: 10^4)" in dcpol_figure(result, 4, "paper").axes[0].get_title()
+        True
     """
     fig = Figure(figsize=(5.5, 4.2), layout="constrained")
     ax = fig.add_subplot()
-    ax.errorbar(result.voltage_V, result.current_A * 1e9, yerr=result.current_err_A * 1e9, fmt="o")
+    current_nA = [1e9 * c.value for c in result.current_A]
+    known = all(c.error is not None for c in result.current_A)
+    error_nA = [1e9 * (c.error or 0.0) for c in result.current_A] if known else None
+    ax.errorbar(result.voltage_V, current_nA, yerr=error_nA, fmt="o")
     v = np.linspace(0, result.voltage_V.max() * 1.05, 50)
-    ax.plot(v, (v / result.resistance_ohm + result.offset_A) * 1e9, "-")
+    ax.plot(v, (v / result.resistance_ohm.value + result.offset_A.value) * 1e9, "-")
     ax.set_xlabel("bias (V)")
     ax.set_ylabel("steady current (nA)")
-    title = f"R_e = {result.resistance_ohm:.3g} ± {result.resistance_err_ohm:.2g} Ω"
+    title = f"R_e = {_value_error(result.resistance_ohm, '.3g', '.2g')}"
     if result.conductivity is not None:
-        c = result.conductivity
-        title += f", σ_e = {c.sigma_S_per_cm:.2g} ± {c.sigma_err_S_per_cm:.1g} S/cm"
+        title += f", σ_e = {_value_error(result.conductivity.sigma_S_per_cm, '.2g', '.1g')}"
     if result.orders_of_magnitude is not None:
-        paper = paper_value("transport_measured", "electronic_vs_ionic_orders_of_magnitude")
-        title += f"\nσ_ion / σ_e = 10^{result.orders_of_magnitude:.2f} (paper: 10^{paper})"
+        title += f"\nσ_ion / σ_e = 10^{result.orders_of_magnitude.value:.2f}"
+        if reference_orders_of_magnitude is not None:
+            title += f" ({reference_label}: 10^{reference_orders_of_magnitude:g})"
     ax.set_title(title, fontsize=10)
     return fig
 
 
-def aging_figure(results: Sequence[AgingResult]) -> Figure:
-    """Conductivity retention against rest time, with the paper's 12 h values (Fig. S12).
+def aging_figure(
+    results: Sequence[AgingResult],
+    reference_retention: dict[str, float] | None = None,
+    reference_time_h: float = 12.0,
+    reference_label: str = "reference",
+) -> Figure:
+    """Conductivity retention against rest time (Fig. S12), optionally with reference
+    retentions (fractions by material) at ``reference_time_h``.
 
     Example:
-        >>> aging_figure([aging_series(files)]).savefig("aging.png")  # doctest: +SKIP
+        >>> from sselab.electrochem.aging import conductivity_retention
+        >>> aged = conductivity_retention([0, 6, 12], [100.0, 102.0, 103.6], "LNS")
+        >>> fig = aging_figure([aged], {"Li2.5N0.5S0.5": 0.965}, reference_label="paper")
+        >>> fig.axes[0].get_legend_handles_labels()[1]
+        ['paper Li2.5N0.5S0.5: 96.50 %', 'LNS: 96.5 %']
     """
     fig = Figure(figsize=(6.0, 4.2), layout="constrained")
     ax = fig.add_subplot()
     for k, result in enumerate(results):
+        known = all(r.error is not None for r in result.retention)
         ax.errorbar(
             result.time_h,
-            100 * result.retention,
-            yerr=100 * result.retention_err,
+            [100 * r.value for r in result.retention],
+            yerr=[100 * (r.error or 0.0) for r in result.retention] if known else None,
             fmt="o-",
             color=f"C{k}",
-            label=f"{result.material}: {100 * result.final_retention[0]:.1f} %",
+            label=f"{result.material}: {100 * result.final_retention.value:.1f} %",
         )
-    for k, (material, value) in enumerate(paper_retention().items()):
+    for k, (material, value) in enumerate((reference_retention or {}).items()):
         ax.plot(
-            12,
+            reference_time_h,
             100 * value,
             marker="*",
             ms=12,
             ls="none",
             color=f"C{k + 5}",
-            label=f"paper {material}: {100 * value:.2f} %",
+            label=f"{reference_label} {material}: {100 * value:.2f} %",
         )
     ax.set_xlabel("rest time (h)")
     ax.set_ylabel("conductivity retention (%)")
@@ -198,11 +244,21 @@ def symmetric_figure(data: CyclingData, result: SymmetricCellResult) -> Figure:
     return fig
 
 
-def ccd_figure(data: CyclingData, ccd: CriticalCurrentDensity, area_cm2: float) -> Figure:
-    """Staircase voltage with the current-density steps and the CCD.
+def ccd_figure(
+    data: CyclingData,
+    ccd: CriticalCurrentDensity,
+    area_cm2: float,
+    reference_ccd_mA_per_cm2: float | None = None,
+    reference_label: str = "reference",
+) -> Figure:
+    """Staircase voltage with the current-density steps and the CCD (and a reference CCD
+    in the title when given).
 
     Example:
-        >>> ccd_figure(data, critical_current_density(data, 0.785), 0.785)  # doctest: +SKIP
+        >>> ccd_figure(data, critical_current_density(data, 0.283), 0.283)  # doctest: +SKIP
+
+    The skipped example needs a staircase record; tests/electrochem/test_cycling.py
+    draws one through the CLI.
     """
     fig = Figure(figsize=(9.0, 4.5), layout="constrained")
     ax = fig.add_subplot()
@@ -215,11 +271,10 @@ def ccd_figure(data: CyclingData, ccd: CriticalCurrentDensity, area_cm2: float) 
     twin.set_ylabel("|j| (mA/cm²)", color="C1")
     if ccd.ccd_mA_per_cm2 is not None and ccd.short is not None:
         ax.axvline(ccd.short.time_s / 3600, color="r", ls="--", lw=1)
-        ax.set_title(
-            f"CCD = {ccd.ccd_mA_per_cm2:.3g} ± {ccd.ccd_err_mA_per_cm2:.2g} mA/cm² "
-            f"(paper {paper_value('cells', 'critical_current_density_mA_per_cm2')})",
-            fontsize=10,
-        )
+        title = f"CCD = {_value_error(ccd.ccd_mA_per_cm2, '.3g', '.2g')} (step size)"
+        if reference_ccd_mA_per_cm2 is not None:
+            title += f", {reference_label} {reference_ccd_mA_per_cm2:g} mA/cm²"
+        ax.set_title(title, fontsize=10)
     else:
         ax.set_title(f"no short up to {ccd.last_stable_mA_per_cm2} mA/cm²", fontsize=10)
     return fig

@@ -34,6 +34,8 @@ from scipy.optimize import least_squares
 
 from sselab.electrochem.drt import drt
 from sselab.electrochem.records import EISSpectrum
+from sselab.estimate import Estimate
+from sselab.roundtrip import RoundTrip
 
 TAILS = ("cpe", "warburg", "none")
 SCREENING_EVALUATIONS = 500  # per starting point, before the best start is polished
@@ -100,10 +102,34 @@ def _compiled(circuit: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     return eval(f"lambda x, F: {source}", dict(circuit_elements))
 
 
+# Units of the circuit parameters by element kind (CPE: Q and the exponent n).
+PARAMETER_UNITS = {"R": "Ω", "W": "Ω s^-1/2", "C": "F", "L": "H", "CPE_Q": "S s^n", "CPE_n": ""}
+
+
+def parameter_unit(name: str) -> str:
+    """Unit of a circuit parameter, e.g. "Ω" for R1, "S s^n" for CPE1_Q.
+
+    Example:
+        >>> parameter_unit("R1"), parameter_unit("CPE2_n"), parameter_unit("W3")
+        ('Ω', '', 'Ω s^-1/2')
+    """
+    kind = re.sub(r"\d+", "", name)
+    if kind not in PARAMETER_UNITS:
+        raise ValueError(f"no unit known for circuit parameter {name}")
+    return PARAMETER_UNITS[kind]
+
+
+def _element_kind(element: str) -> str:
+    match = re.match(r"[A-Za-z]+", element)
+    if match is None:
+        raise ValueError(f"'{element}' is not a circuit element")
+    return match.group(0)
+
+
 def _parameter_names(circuit: str) -> list[str]:
     names = []
     for element in re.findall(r"[A-Za-z]+\d+", circuit):
-        kind = re.match(r"[A-Za-z]+", element).group(0)
+        kind = _element_kind(element)
         if kind == "CPE":
             names += [f"{element}_Q", f"{element}_n"]
         elif kind in ("R", "W", "C", "L"):
@@ -114,64 +140,56 @@ def _parameter_names(circuit: str) -> list[str]:
 
 
 @dataclass
-class CircuitFit:
+class CircuitFit(RoundTrip):
     """Result of an equivalent-circuit fit.
 
     Attributes:
         circuit: impedance.py circuit string.
-        parameter_names: e.g. R0, R1, CPE1_Q, CPE1_n ... (R in Ω, Q in S s^n, n unitless,
-            W in Ω s^-1/2).
-        values, errors: best-fit parameters and 1-sigma standard errors (Jacobian
-            covariance scaled by the residual variance).
-        covariance: parameter covariance matrix.
-        resistance_ohm, resistance_err_ohm: ionic resistance R0 + R1 (+ R2) and error.
+        parameters: every parameter in circuit order (R0, R1, CPE1_Q, CPE1_n ...), each
+            with its 1-sigma standard error (Jacobian covariance scaled by the residual
+            variance), a Student-t 95 % interval (2N - P dof) and unit (R in Ω, Q in
+            S s^n, n unitless, W in Ω s^-1/2). A parameter the data do not determine (the
+            residuals do not depend on it, e.g. an element parked at its bound) has error
+            and interval None.
+        covariance: parameter covariance matrix (circuit order).
+        resistance_ohm: ionic resistance R0 + R1 (+ R2), its error from the covariance.
         relative_residual: rms of |Z_fit - Z| / |Z| over the spectrum.
         converged: least_squares met its tolerances (not the step limit).
         n_evaluations: model evaluations used by the winning start.
         source: the spectrum's source.
+        message: the minimiser's stop message.
     """
 
     circuit: str
-    parameter_names: list[str]
-    values: np.ndarray
-    errors: np.ndarray
+    parameters: dict[str, Estimate]
     covariance: np.ndarray
-    resistance_ohm: float
-    resistance_err_ohm: float
+    resistance_ohm: Estimate
     relative_residual: float
     converged: bool
     n_evaluations: int
     source: str = ""
     message: str = ""
 
-    def parameter(self, name: str) -> tuple[float, float]:
-        """(value, 1-sigma error) of one parameter, e.g. ``fit.parameter("R1")``."""
-        if name not in self.parameter_names:
+    @property
+    def parameter_names(self) -> list[str]:
+        """Names in circuit order."""
+        return list(self.parameters)
+
+    @property
+    def values(self) -> np.ndarray:
+        """Best-fit values in circuit order."""
+        return np.array([p.value for p in self.parameters.values()])
+
+    def parameter(self, name: str) -> Estimate:
+        """One parameter, e.g. ``fit.parameter("R1")``."""
+        if name not in self.parameters:
             raise KeyError(f"{name} not in {self.parameter_names}")
-        k = self.parameter_names.index(name)
-        return float(self.values[k]), float(self.errors[k])
+        return self.parameters[name]
 
     def predict(self, frequency_Hz: np.ndarray) -> np.ndarray:
         """Complex impedance (Ω) of the fitted circuit at ``frequency_Hz``."""
         f = np.asarray(frequency_Hz, dtype=float)
         return _compiled(self.circuit)(self.values, f)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "circuit": self.circuit,
-            "parameters": {
-                name: {"value": float(v), "error": float(e) if np.isfinite(e) else None}
-                for name, v, e in zip(self.parameter_names, self.values, self.errors, strict=True)
-            },
-            "resistance_ohm": self.resistance_ohm,
-            "resistance_err_ohm": self.resistance_err_ohm,
-            "relative_residual": self.relative_residual,
-            "converged": self.converged,
-            "n_evaluations": self.n_evaluations,
-            "source": self.source,
-            "message": self.message,
-        }
 
 
 def valley_index(spectrum: EISSpectrum) -> int:
@@ -214,10 +232,10 @@ def _arc_options(spectrum: EISSpectrum, v: int, r_arcs: float, n_arcs: int) -> l
     peaks = [p for p in drt(spectrum).peaks if p.tau_s < 3.0 / omega[v]]
     if len(peaks) >= n_arcs:
         chosen = sorted(
-            sorted(peaks, key=lambda p: -p.resistance_ohm)[:n_arcs], key=lambda p: p.tau_s
+            sorted(peaks, key=lambda p: -p.resistance_ohm.value)[:n_arcs], key=lambda p: p.tau_s
         )
-        total = sum(p.resistance_ohm for p in chosen)
-        options.append([(r_arcs * p.resistance_ohm / total, p.tau_s) for p in chosen])
+        total = sum(p.resistance_ohm.value for p in chosen)
+        options.append([(r_arcs * p.resistance_ohm.value / total, p.tau_s) for p in chosen])
     return options
 
 
@@ -308,7 +326,7 @@ class _Coordinates:
         self.upper = np.where(exponent, 1.0, np.inf)
         for k, name in enumerate(names):
             if self.logged[k]:
-                lo, hi = ranges[re.match(r"[A-Z]+", name).group(0)]
+                lo, hi = ranges[_element_kind(name)]
                 self.lower[k], self.upper[k] = math.log(lo), math.log(hi)
         tau_fast, tau_slow = 1 / omega.max(), 1 / omega.min()
         for _, q, _ in self.arcs:
@@ -351,7 +369,7 @@ def fit_circuit(
     spectrum counts and a 0.5 % proportional noise gives a residual rms of ~0.005.
     Parameters are bounded (R, Q, W > 0 within a wide range; 0.3 <= n <= 1); several
     starting points from the spectrum are tried and the lowest cost kept. A parameter
-    the data do not determine gets an infinite error.
+    the data do not determine gets error None (see :class:`CircuitFit`).
 
     Args:
         spectrum: the data.
@@ -371,8 +389,8 @@ def fit_circuit(
         >>> w = 2j * np.pi * f
         >>> z = 1 / (1 / 2000 + 1e-9 * w**0.9) + 1 / (1e-6 * w**0.8)
         >>> fit = fit_circuit(EISSpectrum(f, z.real, z.imag))
-        >>> round(fit.resistance_ohm)
-        2000
+        >>> round(fit.resistance_ohm.value), fit.parameter("CPE1_n").unit
+        (2000, '')
     """
     circuit = circuit or pellet_circuit()
     names = _parameter_names(circuit)
@@ -441,6 +459,8 @@ def fit_circuit(
     resistors = [k for k, name in enumerate(names) if re.fullmatch(r"R\d+", name)]
     r_ion = float(values[resistors].sum())
     r_ion_err = float(np.sqrt(covariance[np.ix_(resistors, resistors)].sum()))
+    if not np.all(np.isfinite(errors[resistors])):
+        r_ion_err = math.inf  # an undetermined resistor leaves R_ion undetermined
     misfit = np.abs(model(values, f) - z) / np.abs(z)
     relative_residual = float(np.sqrt(np.mean(misfit**2)))
     if relative_residual > POOR_FIT_RESIDUAL:
@@ -460,12 +480,13 @@ def fit_circuit(
         )
     return CircuitFit(
         circuit=circuit,
-        parameter_names=names,
-        values=values,
-        errors=errors,
+        # Estimate.normal turns the infinite error of an undetermined parameter into None
+        parameters={
+            name: Estimate.normal(float(v), float(e), parameter_unit(name), dof=dof)
+            for name, v, e in zip(names, values, errors, strict=True)
+        },
         covariance=covariance,
-        resistance_ohm=r_ion,
-        resistance_err_ohm=r_ion_err,
+        resistance_ohm=Estimate.normal(r_ion, r_ion_err, "Ω", dof=dof),
         relative_residual=relative_residual,
         converged=converged,
         n_evaluations=int(best.nfev),
@@ -475,43 +496,29 @@ def fit_circuit(
 
 
 @dataclass
-class InterceptResult:
+class InterceptResult(RoundTrip):
     """Ionic resistance read where the fitted arc meets the low-frequency tail.
 
     Attributes:
-        resistance_ohm, resistance_err_ohm: Z' at the arc-tail intersection and its
-            1-sigma error (propagated from the circle and line fit covariances). The
-            error is statistical only: with a depressed (CPE) arc the crossing lies
-            ~1 % below the true R (1982 ± 4 Ω for R = 2000 Ω, n = 0.9, 0.5 % noise);
-            the circuit fit is the unbiased estimate.
+        resistance_ohm: Z' at the arc-tail intersection, its 1-sigma error propagated
+            from the circle and line fit covariances (normal 95 % interval). The error is
+            statistical only: with a depressed (CPE) arc the crossing lies ~1 % below the
+            true R (1982 ± 4 Ω for R = 2000 Ω, n = 0.9, 0.5 % noise); the circuit fit is
+            the unbiased estimate.
         method: "arc_tail" (intersection), "arc_intercept" (no tail: the arc's
             low-frequency real-axis crossing).
         circle_center_ohm: (Z', -Z'') of the fitted arc's centre; circle_radius_ohm.
-        tail_slope: d(-Z'')/dZ' of the tail line (nan without tail).
+        tail_slope: d(-Z'')/dZ' of the tail line (None without tail).
         n_arc_points, n_tail_points: points used.
     """
 
-    resistance_ohm: float
-    resistance_err_ohm: float
+    resistance_ohm: Estimate
     method: str
     circle_center_ohm: tuple[float, float]
     circle_radius_ohm: float
-    tail_slope: float
+    tail_slope: float | None
     n_arc_points: int
     n_tail_points: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "resistance_ohm": self.resistance_ohm,
-            "resistance_err_ohm": self.resistance_err_ohm,
-            "method": self.method,
-            "circle_center_ohm": list(self.circle_center_ohm),
-            "circle_radius_ohm": self.circle_radius_ohm,
-            "tail_slope": self.tail_slope,
-            "n_arc_points": self.n_arc_points,
-            "n_tail_points": self.n_tail_points,
-        }
 
 
 def _fit_circle(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -559,7 +566,7 @@ def intercept_resistance(spectrum: EISSpectrum, n_tail_points: int = 6) -> Inter
         >>> w = 2j * np.pi * f
         >>> z = 1 / (1 / 2000 + 1e-9 * w**0.9) + 1 / (1e-6 * w**0.8)
         >>> r = intercept_resistance(EISSpectrum(f, z.real, z.imag))
-        >>> 1900 < r.resistance_ohm < 2200
+        >>> 1900 < r.resistance_ohm.value < 2200
         True
     """
     x, y = spectrum.z_real_ohm, -spectrum.z_imag_ohm
@@ -582,7 +589,7 @@ def intercept_resistance(spectrum: EISSpectrum, n_tail_points: int = 6) -> Inter
             return float(p[0] + math.sqrt(max(p[2] ** 2 - p[1] ** 2, 0.0)))
 
         params, covariance, method = circle, circle_cov, "arc_intercept"
-        slope = math.nan
+        slope: float | None = None
     else:
         line, line_cov = np.polyfit(x[tail], y[tail], 1, cov="unscaled")
         dof = max(tail.size - 2, 1)
@@ -609,8 +616,7 @@ def intercept_resistance(spectrum: EISSpectrum, n_tail_points: int = 6) -> Inter
         gradient[k] = (crossing(shifted) - value) / step
     error = float(np.sqrt(max(gradient @ covariance @ gradient, 0.0)))
     return InterceptResult(
-        resistance_ohm=value,
-        resistance_err_ohm=error,
+        resistance_ohm=Estimate.normal(value, error, "Ω"),
         method=method,
         circle_center_ohm=(float(cx), float(cy)),
         circle_radius_ohm=float(r),

@@ -15,15 +15,15 @@ spectrum has residuals at the noise level and no trend.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from sselab.electrochem.records import EISSpectrum
+from sselab.roundtrip import RoundTrip
 
 
 @dataclass
-class KKResult:
+class KKResult(RoundTrip):
     """lin-KK test outcome.
 
     Attributes:
@@ -33,7 +33,6 @@ class KKResult:
         rms_residual_pct, max_residual_pct: summary in % of |Z|.
         valid: rms residual below ``threshold_pct``.
         threshold_pct: the criterion used.
-        z_kk_ohm: the KK-compliant model at the measured frequencies.
     """
 
     n_rc: int
@@ -44,20 +43,6 @@ class KKResult:
     max_residual_pct: float
     valid: bool
     threshold_pct: float
-    z_kk_ohm: np.ndarray
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
-            "n_rc": self.n_rc,
-            "mu": self.mu,
-            "rms_residual_pct": self.rms_residual_pct,
-            "max_residual_pct": self.max_residual_pct,
-            "valid": self.valid,
-            "threshold_pct": self.threshold_pct,
-            "residual_real": self.residual_real.tolist(),
-            "residual_imag": self.residual_imag.tolist(),
-        }
 
 
 def _design(omega: np.ndarray, tau: np.ndarray, capacitance: bool) -> np.ndarray:
@@ -127,6 +112,7 @@ def lin_kk(
         mu = 1.0 - negative / positive if positive > 0 else 0.0
         if mu <= mu_criterion:
             break
+    assert z_kk is not None  # the loop above runs at least once
     z = spectrum.z_ohm
     modulus = np.abs(z)
     res_re = (z.real - z_kk.real) / modulus
@@ -141,5 +127,4 @@ def lin_kk(
         max_residual_pct=float(np.max(np.abs(np.concatenate([res_re, res_im]))) * 100),
         valid=rms <= threshold_pct,
         threshold_pct=threshold_pct,
-        z_kk_ohm=z_kk,
     )
