@@ -302,8 +302,8 @@ def bvse_section(cases: BVSECases) -> Section:
         text=(
             "softBV BVSE on the paper's cells. convention=softbv is the published model "
             "(Morse prefactor 1/2); convention=paper scales the Morse term by "
-            f"{PAPER_MORSE_SCALE}, the factor that maps our Li2S barriers onto the paper's "
-            "at both lattice constants: calibrated to the paper, not a reproduction "
+            f"{PAPER_MORSE_SCALE.format(1)}, the factor that maps our Li2S barriers onto "
+            "the paper's at both lattice constants: calibrated to the paper, not a reproduction "
             "(docs/bvse_convention.md)."
         ),
         figures=figures,

@@ -41,15 +41,15 @@ from scipy.spatial import cKDTree
 from scipy.special import erfc
 from tqdm import tqdm
 
+from sselab.estimate import Estimate
 from sselab.roundtrip import RoundTrip
 
 COULOMB_EV_ANGSTROM = 14.399645  # e^2 / (4 pi eps0) in eV Å
 # Li2S least-squares scale of the softBV Morse term onto the paper's 0.254 / 0.400 eV
-# (docs/bvse_convention.md); applied on top of softBV's 1/2.
-PAPER_MORSE_SCALE = 0.777
-# One sigma, from the 0.1 Å grid error of the two Li2S barriers (the paper's values are
-# given to 3 digits, which adds 0.2 %).
-PAPER_MORSE_SCALE_ERR = 0.006
+# (docs/bvse_convention.md); applied on top of softBV's 1/2. Its 1-sigma error comes
+# from the 0.1 Å grid error of the two Li2S barriers (the paper's values are given to 3
+# digits, which adds 0.2 %).
+PAPER_MORSE_SCALE = Estimate.normal(0.777, 0.006, "", error_kind="resolution")
 DEFAULT_CUTOFF_ANGSTROM = 10.0  # as softBV/BVlain; 6 Å shifts Li2S barriers by 0.02 eV
 _CHUNK_POINTS = 20_000
 # Pair terms are summed explicitly below _SPLIT_OUTER and through FFT beyond
@@ -92,7 +92,7 @@ class Convention:
 
 CONVENTIONS = {
     "softbv": Convention("softbv", 0.5, 0.74),
-    "paper": Convention("paper", 0.5 * PAPER_MORSE_SCALE, 0.74),
+    "paper": Convention("paper", 0.5 * PAPER_MORSE_SCALE.value, 0.74),
 }
 
 
