@@ -19,7 +19,7 @@ def test_section_series_shifts_peaks_and_reports_the_vegard_fit() -> None:
     expected = 2 * np.degrees(np.arcsin(1.540593 * np.sqrt(8) / (2 * np.array(a))))
     np.testing.assert_allclose(two_theta_220, expected, atol=1e-3)
     # The rows carry the weighted fit of the given a(x) and its standard errors.
-    fit = fit_vegard(x, a, [5e-4] * len(x))
+    fit = fit_vegard(x, [Estimate.normal(v, 5e-4, "Å") for v in a])
     breakpoint, slope = section.comparisons
     assert breakpoint.sselab_value == pytest.approx(0.5, abs=0.01)
     assert breakpoint.sselab_error == pytest.approx(fit.breakpoint_x.error)

@@ -149,8 +149,8 @@ def vegard_command(
     from sselab.reference import paper_value
 
     try:
-        x, a, a_err = read_vegard_csv(file)
-        fit = fit_vegard(x, a, a_err, source=str(file))
+        x, a = read_vegard_csv(file)
+        fit = fit_vegard(x, a, source=str(file))
     except _INPUT_ERRORS as exc:
         fail(str(exc))
     out.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ breakpoint interval is read off the χ² profile instead of a curvature-based co
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,35 +150,43 @@ def _validate(x: np.ndarray, a: np.ndarray, a_err: np.ndarray | None, source: st
 
 
 def fit_vegard(
-    x: np.ndarray | list[float],
-    a_angstrom: np.ndarray | list[float],
-    a_error_angstrom: np.ndarray | list[float] | None = None,
+    x: np.ndarray | Sequence[float],
+    a_angstrom: np.ndarray | Sequence[float | Estimate],
     source: str = "a(x) data",
 ) -> VegardFit:
     """Fit a(x) by one line and by two joined lines; detect the solubility limit.
 
-    With ``a_error_angstrom`` the errors are absolute (χ² tests); without, all points get
-    equal weight and errors are scaled by the residual scatter. x_b is searched between the
-    second and the second-to-last x, so each segment rests on at least two points.
+    When every a is an Estimate with a known error, the errors are absolute (weights and
+    χ² tests); when none has one (plain numbers), all points get equal weight and errors
+    are scaled by the residual scatter. x_b is searched between the second and the
+    second-to-last x, so each segment rests on at least two points.
 
     Args:
         x: compositions (dimensionless).
-        a_angstrom: lattice constants (Å).
-        a_error_angstrom: one-sigma errors of a (Å), optional.
+        a_angstrom: lattice constants (Å), numbers or Estimates.
         source: name used in error messages (e.g. the file).
+
+    Raises:
+        VegardInputError: fewer than 5 points, repeated x, NaN, non-positive a or errors,
+            or errors for some points only.
 
     Example:
         >>> x = [0.0, 0.1, 0.25, 0.4, 0.5, 0.6, 0.7]
-        >>> a = [5.7190, 5.6668, 5.5885, 5.5102, 5.4580, 5.4530, 5.4480]
-        >>> fit = fit_vegard(x, a, [5e-4] * 7)
+        >>> values = [5.7190, 5.6668, 5.5885, 5.5102, 5.4580, 5.4530, 5.4480]
+        >>> a = [Estimate.normal(v, 5e-4, "Å") for v in values]
+        >>> fit = fit_vegard(x, a)
         >>> round(fit.breakpoint_x.value, 2), fit.solubility_limit_x is not None
         (0.5, True)
         >>> print(fit.slope_below_angstrom)
         -0.5220 ± 0.0012 Å
     """
+    points = [v if isinstance(v, Estimate) else Estimate.exact(float(v), "Å") for v in a_angstrom]
+    known = [point.error is not None for point in points]
+    if any(known) and not all(known):
+        raise VegardInputError(f"{source}: errors given for some points only; give all or none")
     x = np.asarray(x, dtype=float)
-    a = np.asarray(a_angstrom, dtype=float)
-    errors = None if a_error_angstrom is None else np.asarray(a_error_angstrom, dtype=float)
+    a = np.array([point.value for point in points])
+    errors = np.array([point.error for point in points], dtype=float) if any(known) else None
     _validate(x, a, errors, source)
     order = np.argsort(x)
     x, a = x[order], a[order]
@@ -242,15 +251,16 @@ def _profile_interval(grid: np.ndarray, chi2_grid: np.ndarray, delta: float) -> 
     return float(inside.min()), float(inside.max())
 
 
-def read_vegard_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Read x, a[, a_err] columns (a in Å) from a CSV file; a header row is allowed.
+def read_vegard_csv(path: str | Path) -> tuple[np.ndarray, list[Estimate]]:
+    """Read x, a[, a_err] columns (a and its 1-sigma error in Å) from a CSV file; a header
+    row is allowed. Without the third column the errors are unknown (None).
 
     Example:
         >>> rows = "x,a,a_err\\n" + "".join(f"{i / 10},{5.7 - 0.05 * i},0.001\\n" for i in range(6))
         >>> _ = Path("/tmp/vegard.csv").write_text(rows)
-        >>> x, a, a_err = read_vegard_csv("/tmp/vegard.csv")
-        >>> x.size, a_err is not None
-        (6, True)
+        >>> x, a = read_vegard_csv("/tmp/vegard.csv")
+        >>> x.size, a[0].error, a[0].unit
+        (6, 0.001, 'Å')
     """
     path = Path(path)
     if not path.is_file():
@@ -271,7 +281,9 @@ def read_vegard_csv(path: str | Path) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if not rows or len(widths) != 1 or widths.pop() not in (2, 3):
         raise VegardInputError(f"{path}: need rows of 2 or 3 columns: x, a (Å)[, a_err (Å)]")
     data = np.array(rows)
-    return data[:, 0], data[:, 1], data[:, 2] if data.shape[1] == 3 else None
+    if data.shape[1] == 2:
+        return data[:, 0], [Estimate.exact(float(a), "Å") for a in data[:, 1]]
+    return data[:, 0], [Estimate.normal(float(a), float(e), "Å") for a, e in data[:, 1:]]
 
 
 def vegard_figure(

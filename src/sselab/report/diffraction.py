@@ -40,14 +40,8 @@ def diffraction_section(
     runs it.
     """
     values = [float(a.value) for a in a_angstrom]
-    errors = [a.error for a in a_angstrom]
-    weights = [e for e in errors if e is not None and e > 0]
-    fit = fit_vegard(
-        list(x),
-        values,
-        weights if len(weights) == len(errors) else None,
-        source="diffraction_section a(x)",
-    )
+    weighted = all(a.error is not None and a.error > 0 for a in a_angstrom)
+    fit = fit_vegard(list(x), list(a_angstrom) if weighted else values, "diffraction_section a(x)")
     points = sorted(zip((float(v) for v in x), values, strict=True))
     sims = {
         xi: simulate_pattern(antifluorite(xi, a=ai), radiation, uiso_A2=uiso_A2)
