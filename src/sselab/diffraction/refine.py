@@ -236,6 +236,9 @@ class RefinementResult(RoundTrip):
         Example:
             >>> print(fit.estimate("a"))  # doctest: +SKIP
             5.457980 ± 0.000017 Å
+
+        Skipped (a refinement takes seconds); see :func:`refine` and
+        tests/diffraction/test_refine.py.
         """
         if name not in self.parameters:
             raise KeyError(f"no parameter '{name}'; parameters: {sorted(self.parameters)}")

@@ -65,8 +65,9 @@ def read_manifest(path: str | Path) -> list[tuple[Path, float]]:
     temperature_K; file paths are relative to the manifest.
 
     Example:
-        >>> read_manifest("vt/manifest.csv")  # doctest: +SKIP
-        [(PosixPath('vt/a.mpt'), 298.15), (PosixPath('vt/b.mpt'), 333.15)]
+        >>> _ = Path("/tmp/manifest.csv").write_text("file,temperature_C\\na.mpt,25\\nb.mpt,60\\n")
+        >>> read_manifest("/tmp/manifest.csv")
+        [(PosixPath('/tmp/a.mpt'), 298.15), (PosixPath('/tmp/b.mpt'), 333.15)]
     """
     path = Path(path)
     try:
@@ -218,6 +219,8 @@ def find_series(folder: str | Path) -> list[tuple[Path, float]]:
     Example:
         >>> find_series("vt_LNS")  # doctest: +SKIP
         [(PosixPath('vt_LNS/LNS_25C.mpt'), 298.15), ...]
+
+    Skipped (needs a folder); tests/electrochem/test_series.py reads one.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -250,6 +253,8 @@ def arrhenius_series(
         >>> result = arrhenius_series(find_series("vt_LNS"), 0.1, 1.0, "LNS")  # doctest: +SKIP
         >>> result.activation_energy_eV.value  # doctest: +SKIP
         0.35
+
+    Skipped (fits six spectra); tests/electrochem/test_series.py runs a series.
     """
     points = []
     for path, temperature in tqdm(series, desc=f"fitting {material}", leave=False):

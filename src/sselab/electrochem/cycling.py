@@ -147,8 +147,11 @@ def detect_short(
     """First sudden collapse of |V| / |j| that lasts to the end of its half-cycle.
 
     Example:
-        >>> detect_short(read_cycling("staircase.csv"), 0.785)  # doctest: +SKIP
-        ShortCircuit(time_s=..., current_density_mA_per_cm2=1.41, ...)
+        >>> t = np.arange(40.0) * 90  # four 15-min half-cycles at ±0.1 mA on 1 cm²
+        >>> sign = np.repeat([1.0, -1.0, 1.0, -1.0], 10)
+        >>> v = sign * np.r_[np.full(35, 0.01), np.full(5, 0.0001)]  # collapses at 52.5 min
+        >>> detect_short(CyclingData(t, v, 0.1 * sign), 1.0).time_s
+        3150.0
     """
     if not 0 < collapse_fraction < 1:
         raise ValueError(f"collapse_fraction must lie in (0, 1), got {collapse_fraction}")
@@ -182,9 +185,11 @@ def symmetric_cell(
     """Overpotential per half-cycle, short-circuit detection and stable duration.
 
     Example:
-        >>> result = symmetric_cell(read_cycling("li_lns_li.csv"), 0.785)  # doctest: +SKIP
-        >>> result.stable_hours  # doctest: +SKIP
-        1600.0
+        >>> t = np.arange(40.0) * 90
+        >>> sign = np.repeat([1.0, -1.0, 1.0, -1.0], 10)
+        >>> v = sign * np.r_[np.full(35, 0.01), np.full(5, 0.0001)]
+        >>> symmetric_cell(CyclingData(t, v, 0.1 * sign), 1.0).stable_hours
+        0.875
     """
     cycles = half_cycles(data, area_cm2)
     if len(cycles) < 2:
@@ -200,9 +205,12 @@ def critical_current_density(
     """CCD of a staircase (current density raised step by step until the cell shorts).
 
     Example:
-        >>> ccd = critical_current_density(read_cycling("staircase.csv"), 0.785)  # doctest: +SKIP
-        >>> print(ccd.ccd_mA_per_cm2)  # doctest: +SKIP
-        1.410 ± 0.030 mA/cm² (resolution)
+        >>> j = np.repeat([0.1, 0.2, 0.3], 20) * np.tile(np.repeat([1.0, -1.0], 10), 3)
+        >>> v = 0.1 * j  # 100 Ω cm² ...
+        >>> v[-5:] *= 0.01  # ... until a short in the last 0.3 mA/cm² half-cycle
+        >>> ccd = critical_current_density(CyclingData(np.arange(60.0) * 60, v, j), 1.0)
+        >>> print(ccd.ccd_mA_per_cm2)
+        0.300 ± 0.100 mA/cm² (resolution)
     """
     cycles = half_cycles(data, area_cm2)
     short = detect_short(data, area_cm2, collapse_fraction, cycles)
@@ -325,9 +333,12 @@ def full_cell(
         reference_cycle: 100 % of the retention.
 
     Example:
-        >>> result = full_cell(read_cycling("lco_cell.csv"), 0.0049, 0.785)  # doctest: +SKIP
-        >>> result.initial_coulombic_efficiency  # doctest: +SKIP
-        0.964
+        >>> current = np.tile(np.repeat([0.49, -0.47], 10), 3)  # mA, 1 h charge, 1 h discharge
+        >>> data = CyclingData(np.arange(60.0) * 360, np.full(60, 3.9), current)
+        >>> result = full_cell(data, 0.0049)
+        >>> first = result.cycles[0]
+        >>> round(first.discharge_mAh_per_g, 1), round(first.coulombic_efficiency, 3)
+        (95.9, 0.959)
     """
     if not (math.isfinite(active_mass_g) and 1e-6 <= active_mass_g <= 10):
         raise ValueError(f"active mass must be 1e-6-10 g, got {active_mass_g} (give grams)")

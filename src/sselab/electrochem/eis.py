@@ -98,9 +98,13 @@ def analyze_spectrum(
             instead of fitting ``circuit`` alone.
 
     Example:
-        >>> result = analyze_spectrum(read_eis("pellet.mpt"), 0.1, 1.0)  # doctest: +SKIP
-        >>> result.conductivity.sigma_S_per_cm.value  # doctest: +SKIP
-        2.1e-04
+        >>> import numpy as np
+        >>> f = np.logspace(6, 0, 61)
+        >>> w = 2j * np.pi * f
+        >>> z = 1 / (1 / 2000 + 1e-9 * w**0.9) + 1 / (1e-6 * w**0.8)
+        >>> result = analyze_spectrum(EISSpectrum(f, z.real, z.imag), 0.1, 1.0)
+        >>> f"{result.conductivity.sigma_S_per_cm.value:.4e}", result.kk.valid
+        ('6.3662e-05', True)
     """
     if (thickness_cm is None) != (diameter_cm is None):
         raise ValueError("give both thickness and diameter, or neither")

@@ -31,6 +31,9 @@ def eis_figure(analysis: EISAnalysis) -> Figure:
 
     Example:
         >>> eis_figure(analyze_spectrum(spectrum)).savefig("eis.png")  # doctest: +SKIP
+
+    Skipped (needs a spectrum and a file); tests/electrochem/test_eis.py draws it through
+    ``sselab eis fit``.
     """
     spectrum, fit = analysis.spectrum, analysis.fit
     f = spectrum.frequency_Hz
@@ -220,6 +223,9 @@ def symmetric_figure(data: CyclingData, result: SymmetricCellResult) -> Figure:
 
     Example:
         >>> symmetric_figure(data, symmetric_cell(data, 0.785)).savefig("sym.png")  # doctest: +SKIP
+
+    Skipped (needs a record); tests/electrochem/test_cycling.py draws it through
+    ``sselab cycling --cell symmetric``.
     """
     fig = Figure(figsize=(9.0, 5.5), layout="constrained")
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2, 1])
@@ -285,6 +291,9 @@ def full_cell_figure(data: CyclingData, result: FullCellResult) -> Figure:
 
     Example:
         >>> full_cell_figure(data, full_cell(data, 0.0049)).savefig("full.png")  # doctest: +SKIP
+
+    Skipped (needs a record); tests/electrochem/test_cycling.py draws it through
+    ``sselab cycling --cell full``.
     """
     fig = Figure(figsize=(11.0, 4.5), layout="constrained")
     left, right = fig.subplots(1, 2)

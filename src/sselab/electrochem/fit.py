@@ -644,6 +644,8 @@ def select_circuit(
 
     Example:
         >>> best, table = select_circuit(read_eis("cell.DTA"))  # doctest: +SKIP
+
+    Skipped (12 fits, seconds); tests/electrochem/test_eis.py checks the selection.
     """
     if candidates is None:
         candidates = [
