@@ -13,7 +13,6 @@ from sselab.cli.errors import fail
 from sselab.cli.options import OutOption
 from sselab.electrochem.readers import INSTRUMENTS
 from sselab.electrochem.records import EISFileError
-from sselab.estimate import Estimate
 
 eis_app = typer.Typer(
     help="Impedance spectra: circuit fit, conductivity, Arrhenius series.",
@@ -67,7 +66,7 @@ def eis_fit_command(
     """Fit a spectrum: R_ion (Ω), sigma (S/cm), intercept, Kramers-Kronig test, DRT; writes
     eis_<name>.json and .png to the output folder."""
     from sselab.electrochem.eis import analyze_spectrum
-    from sselab.electrochem.figures import eis_figure
+    from sselab.electrochem.figures import eis_figure, value_with_error
     from sselab.electrochem.fit import EISFitError, pellet_circuit
     from sselab.electrochem.readers import read_eis
     from sselab.report.electrochem import PAPER_MATERIAL, paper_block
@@ -87,27 +86,19 @@ def eis_fit_command(
     typer.echo(f"circuit    {fit.circuit}")
     for name, parameter in fit.parameters.items():
         undetermined = "" if parameter.known else " (undetermined)"
-        typer.echo(f"  {name:8s} {_short(parameter, '.5g')}{undetermined}")
-    typer.echo(f"R_ion      {_short(fit.resistance_ohm, '.5g')}")
+        typer.echo(f"  {name:8s} {value_with_error(parameter, '.5g')}{undetermined}")
+    typer.echo(f"R_ion      {value_with_error(fit.resistance_ohm, '.5g')}")
     typer.echo(f"residual   {fit.relative_residual:.3%} (converged: {fit.converged})")
     if analysis.intercept is not None:
-        typer.echo(f"intercept  {_short(analysis.intercept.resistance_ohm, '.5g')}")
+        typer.echo(f"intercept  {value_with_error(analysis.intercept.resistance_ohm, '.5g')}")
     if analysis.conductivity is not None:
-        typer.echo(f"sigma      {_short(analysis.conductivity.sigma_S_per_cm, '.4g')}")
+        typer.echo(f"sigma      {value_with_error(analysis.conductivity.sigma_S_per_cm, '.4g')}")
     kk = analysis.kk
     typer.echo(f"lin-KK     rms {kk.rms_residual_pct:.2f} % of |Z| (valid: {kk.valid})")
     paper = paper_block(
         "transport_measured", f"sigma_RT_{PAPER_MATERIAL}_S_per_cm", "pellet_thickness_mm"
     )
     _write(out, f"eis_{file.stem}", analysis.summary() | paper, eis_figure(analysis))
-
-
-def _short(estimate: Estimate, value_format: str) -> str:
-    """``value ± error unit`` with the value in ``value_format`` and a 2-digit error."""
-    text = format(estimate.value, value_format)
-    if estimate.known:
-        text += f" ± {estimate.error:.2g}"
-    return f"{text} {estimate.unit}".rstrip()
 
 
 def _mass_g(text: str) -> float:
@@ -209,7 +200,7 @@ def dcpol_command(
     """DC polarisation: electronic resistance (Ω) and conductivity (S/cm) from a U-I fit;
     writes dcpol_<name>.json and .png to the output folder."""
     from sselab.electrochem.dcpol import dc_polarisation, read_dc_polarisation
-    from sselab.electrochem.figures import dcpol_figure
+    from sselab.electrochem.figures import dcpol_figure, value_with_error
     from sselab.report.electrochem import (
         paper_block,
         paper_ionic_sigma_S_per_cm,
@@ -227,14 +218,12 @@ def dcpol_command(
         fail(str(exc))
     _echo_warnings(caught)
     paper_decades = paper_orders_of_magnitude()
-    typer.echo(f"R_e   {_short(result.resistance_ohm, '.4g')}")
+    typer.echo(f"R_e   {value_with_error(result.resistance_ohm, '.4g')}")
     if result.conductivity is not None:
-        typer.echo(f"sigma_e {_short(result.conductivity.sigma_S_per_cm, '.3g')}")
+        typer.echo(f"sigma_e {value_with_error(result.conductivity.sigma_S_per_cm, '.3g')}")
     if result.orders_of_magnitude is not None:
-        decades = result.orders_of_magnitude
-        typer.echo(
-            f"sigma_ion / sigma_e = 10^{_short(decades, '.2f')} (paper: 10^{paper_decades:g})"
-        )
+        decades = value_with_error(result.orders_of_magnitude, ".2f")
+        typer.echo(f"sigma_ion / sigma_e = 10^{decades} (paper: 10^{paper_decades:g})")
     paper = paper_block("transport_measured", "electronic_vs_ionic_orders_of_magnitude")
     figure = dcpol_figure(result, paper_decades, "paper")
     _write(out, f"dcpol_{file.stem}", result.as_dict() | paper, figure)

@@ -50,9 +50,9 @@ def eis_figure(analysis: EISAnalysis) -> Figure:
     ax.set_xlabel("Z' (Ω)")
     ax.set_ylabel("-Z'' (Ω)")
     ax.set_aspect("equal", adjustable="datalim")
-    title = f"R_ion = {_value_error(fit.resistance_ohm, '.4g', '.2g')}"
+    title = f"R_ion = {value_with_error(fit.resistance_ohm, '.4g', '.2g')}"
     if analysis.conductivity is not None:
-        title += f"\nσ = {_value_error(analysis.conductivity.sigma_S_per_cm, '.3g', '.1g')}"
+        title += f"\nσ = {value_with_error(analysis.conductivity.sigma_S_per_cm, '.3g', '.1g')}"
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     ax = axes[0, 1]
@@ -87,10 +87,20 @@ def eis_figure(analysis: EISAnalysis) -> Figure:
     return fig
 
 
-def _value_error(estimate: Estimate, value_format: str, error_format: str) -> str:
-    """ "value ± error unit" with separate formats (figures show few digits)."""
+def value_with_error(
+    estimate: Estimate, value_format: str = ".4g", error_format: str = ".2g"
+) -> str:
+    """``value ± error unit`` with a format for each (figure titles and terminal lines show
+    few digits; ``str(estimate)`` rounds the value to the error instead).
+
+    Example:
+        >>> value_with_error(Estimate.normal(6.3662e-05, 6.4e-07, "S/cm"))
+        '6.366e-05 ± 6.4e-07 S/cm'
+        >>> value_with_error(Estimate.exact(2000.0, "Ω"), ".5g")
+        '2000 Ω'
+    """
     text = format(estimate.value, value_format)
-    if estimate.error is not None:
+    if estimate.known:
         text += f" ± {format(estimate.error, error_format)}"
     return f"{text} {estimate.unit}".rstrip()
 
@@ -122,7 +132,7 @@ def arrhenius_figure(
         sigma = np.array([p.sigma_S_per_cm.value for p in result.points])
         known = all(p.sigma_S_per_cm.error is not None for p in result.points)
         err = [p.sigma_S_per_cm.error or 0.0 for p in result.points] if known else None
-        ea = _value_error(result.activation_energy_eV, ".3f", ".3f")
+        ea = value_with_error(result.activation_energy_eV, ".3f", ".3f")
         label = f"{result.material}: Ea = {ea}"
         if reference_Ea_eV and result.material in reference_Ea_eV:
             label += f" ({reference_label} {reference_Ea_eV[result.material]:.2f})"
@@ -162,9 +172,9 @@ def dcpol_figure(
     ax.plot(v, (v / result.resistance_ohm.value + result.offset_A.value) * 1e9, "-")
     ax.set_xlabel("bias (V)")
     ax.set_ylabel("steady current (nA)")
-    title = f"R_e = {_value_error(result.resistance_ohm, '.3g', '.2g')}"
+    title = f"R_e = {value_with_error(result.resistance_ohm, '.3g', '.2g')}"
     if result.conductivity is not None:
-        title += f", σ_e = {_value_error(result.conductivity.sigma_S_per_cm, '.2g', '.1g')}"
+        title += f", σ_e = {value_with_error(result.conductivity.sigma_S_per_cm, '.2g', '.1g')}"
     if result.orders_of_magnitude is not None:
         title += f"\nσ_ion / σ_e = 10^{result.orders_of_magnitude.value:.2f}"
         if reference_orders_of_magnitude is not None:
@@ -277,7 +287,7 @@ def ccd_figure(
     twin.set_ylabel("|j| (mA/cm²)", color="C1")
     if ccd.ccd_mA_per_cm2 is not None and ccd.short is not None:
         ax.axvline(ccd.short.time_s / 3600, color="r", ls="--", lw=1)
-        title = f"CCD = {_value_error(ccd.ccd_mA_per_cm2, '.3g', '.2g')} (step size)"
+        title = f"CCD = {value_with_error(ccd.ccd_mA_per_cm2, '.3g', '.2g')} (step size)"
         if reference_ccd_mA_per_cm2 is not None:
             title += f", {reference_label} {reference_ccd_mA_per_cm2:g} mA/cm²"
         ax.set_title(title, fontsize=10)
