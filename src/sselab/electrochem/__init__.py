@@ -1,7 +1,8 @@
 """Electrochemistry from instrument files: EIS -> conductivity, Arrhenius, DC polarisation,
 interface aging, symmetric-cell and full-cell cycling.
 
-Main entry points: :func:`read_eis` / :func:`read_cycling` (readers),
+Main entry points: :func:`read_eis` / :func:`read_cycling` (readers; the supported
+instrument formats are the records of :data:`FORMATS`),
 :func:`fit_circuit`, :func:`intercept_resistance`, :func:`pellet_conductivity`,
 :func:`lin_kk`, :func:`drt`, :func:`analyze_spectrum` (one spectrum),
 :func:`arrhenius_series` (variable temperature), :func:`dc_polarisation`,
