@@ -10,13 +10,13 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from sselab.thermo.anodes import ANODE_BUILDERS, REDUCIBLE_BUILDERS
 from sselab.thermo.free_energy import (
-    K_B_EV_PER_K,
     VibrationalFreeEnergy,
     configurational_entropy_kB_per_fu,
     finite_temperature_e_hull,
     phonon_supercell,
     vibrational_free_energy,
 )
+from sselab.units import BOLTZMANN_EV_PER_K
 
 EXPECTED = {
     "In": ("In", 139),
@@ -56,7 +56,7 @@ def test_finite_temperature_terms_add_up() -> None:
     result = finite_temperature_e_hull(0.5, 17.0, flat, flat, flat, 300.0)
     assert result.vibrational_meV_per_atom == pytest.approx(0.0, abs=1e-9)
     assert result.configurational_meV_per_atom == pytest.approx(
-        -1000 * K_B_EV_PER_K * 300 * configurational_entropy_kB_per_fu(0.5) / 3.5
+        -1000 * BOLTZMANN_EV_PER_K * 300 * configurational_entropy_kB_per_fu(0.5) / 3.5
     )
     assert result.g_total_meV_per_atom == pytest.approx(17.0 + result.configurational_meV_per_atom)
 

@@ -10,7 +10,7 @@ import typer
 
 from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
 from sselab.cli.errors import fail
-from sselab.cli.options import MODEL_HELP
+from sselab.cli.options import ModelOption, OutOption, StoreOption
 from sselab.store import DEFAULT_STORE_PATH, ResultStore
 from sselab.structures import StructureFileError
 
@@ -40,22 +40,19 @@ def hull_command(
     x: list[float] = typer.Option(
         [0.125, 0.25, 0.375, 0.5, 0.625, 0.75], "--x", help="N fractions (multiples of 1/8)."
     ),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP),
+    model: ModelOption = DEFAULT_MODEL,
     scheme: str = typer.Option("raw", help="Energy scheme: raw or mp2020."),
     full: bool = typer.Option(False, "--full", help="6 orderings, fmax 0.02 (slow)."),
-    store: Path = typer.Option(DEFAULT_STORE_PATH, help="SQLite results store."),
-    out: Path = typer.Option(Path("out"), help="Folder for hull.json and hull.png."),
+    store: StoreOption = DEFAULT_STORE_PATH,
+    out: OutOption = Path("out"),
 ) -> None:
-    """Li–N–S convex hull and E_hull(x) of Li(2+x)N(x)S(1-x) at 0 K."""
-
-    from sselab.reference import paper_value
+    """Li–N–S convex hull and E_hull(x) of Li(2+x)N(x)S(1-x) at 0 K (OUT/hull.json, .png)."""
+    from sselab.report.thermo import paper_e_hull_meV_per_atom
     from sselab.thermo.figures import ternary_figure
     from sselab.thermo.hull import li_n_s_hull
 
     if system.replace(" ", "") not in ("Li-N-S", "Li-S-N", "N-S-Li"):
-        raise typer.BadParameter(
-            f"only the Li-N-S system is built, got '{system}'", param_hint="--system"
-        )
+        fail(f"--system: only the Li-N-S system is built, got '{system}'")
     try:
         with ResultStore(store) as results:
             hull = li_n_s_hull(x, _settings(model, full), scheme, results)
@@ -68,8 +65,7 @@ def hull_command(
             f"{p.x:6.3f} {p.formula:>12} {p.e_above_tie_meV_per_atom:8.1f} "
             f"{p.e_hull_meV_per_atom:8.1f}  {' + '.join(sorted(p.decomposition))}"
         )
-    paper = paper_value("thermodynamics", "e_above_hull_Li2.5N0.5S0.5_meV_per_atom")
-    _write(out, "hull", hull.as_dict(), ternary_figure(hull, paper))
+    _write(out, "hull", hull.summary(), ternary_figure(hull, paper_e_hull_meV_per_atom()))
 
 
 def _read_composition(file: Path, model: str, full: bool, store: ResultStore):
@@ -86,12 +82,12 @@ def _read_composition(file: Path, model: str, full: bool, store: ResultStore):
 
 def window_command(
     file: Path = typer.Argument(..., help="Electrolyte structure (CIF, POSCAR, extxyz)."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP),
+    model: ModelOption = DEFAULT_MODEL,
     full: bool = typer.Option(False, "--full", help="Tight relaxations (slow)."),
-    store: Path = typer.Option(DEFAULT_STORE_PATH, help="SQLite results store."),
-    out: Path = typer.Option(Path("out"), help="Folder for window.json and window.png."),
+    store: StoreOption = DEFAULT_STORE_PATH,
+    out: OutOption = Path("out"),
 ) -> None:
-    """Electrochemical stability window vs Li+/Li (Li grand-potential phase diagrams)."""
+    """Electrochemical stability window vs Li+/Li (OUT/window.json, .png)."""
     from sselab.thermo.figures import voltage_profile_figure
     from sselab.thermo.systems import elements_of, phase_diagram_for
     from sselab.thermo.window import stability_window
@@ -121,21 +117,19 @@ def window_command(
 def interface_command(
     file: Path = typer.Argument(..., help="Electrolyte structure (CIF, POSCAR, extxyz)."),
     anode: str = typer.Option("Li", "--anode", help="Li, In, LiIn, Si, Li15Si4, C or LiC6."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP),
+    model: ModelOption = DEFAULT_MODEL,
     full: bool = typer.Option(False, "--full", help="Tight relaxations (slow)."),
-    store: Path = typer.Option(DEFAULT_STORE_PATH, help="SQLite results store."),
-    out: Path = typer.Option(Path("out"), help="Folder for interface.json and interface.png."),
+    store: StoreOption = DEFAULT_STORE_PATH,
+    out: OutOption = Path("out"),
 ) -> None:
-    """Pseudo-binary reaction energy between an electrolyte and an anode."""
+    """Pseudo-binary reaction energy between an electrolyte and an anode (OUT/interface.*)."""
     from sselab.thermo.anodes import ANODE_SYSTEMS
     from sselab.thermo.figures import interface_figure
     from sselab.thermo.interface import interface_reaction
     from sselab.thermo.systems import elements_of, phase_diagram_for
 
     if anode not in ANODE_SYSTEMS:
-        raise typer.BadParameter(
-            f"unknown anode '{anode}'; choose from {sorted(ANODE_SYSTEMS)}", param_hint="--anode"
-        )
+        fail(f"--anode: unknown anode '{anode}'; choose from {sorted(ANODE_SYSTEMS)}")
     try:
         with ResultStore(store) as results:
             comp, entry = _read_composition(file, model, full, results)

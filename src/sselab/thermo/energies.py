@@ -29,6 +29,7 @@ from pymatgen.entries.computed_entries import ComputedStructureEntry
 from tqdm.auto import tqdm
 
 from sselab.calculators import model_label, relax
+from sselab.roundtrip import RoundTrip
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ SCHEMES = ("raw", "mp2020")
 
 
 @dataclass
-class PhaseEnergy:
+class PhaseEnergy(RoundTrip):
     """Relaxed MLIP energy of one phase.
 
     Attributes:
@@ -130,9 +131,9 @@ def to_entry(
         raise ValueError(f"unknown energy scheme '{scheme}'; choose from {SCHEMES}")
     data: dict[str, Any] = {"name": name}
     oxidation_states = {
-        sp.symbol: float(sp.oxi_state)
+        sp.symbol: float(oxi)
         for sp in structure.composition
-        if getattr(sp, "oxi_state", None) is not None
+        if (oxi := getattr(sp, "oxi_state", None)) is not None
     }
     if oxidation_states:
         # Known charges (Li+, S2-, N3- of the ordered cells): pymatgen's guess gives up on
@@ -154,6 +155,17 @@ def to_entry(
             raise ValueError(f"MP2020 compatibility rejected phase '{name}'")
         entry = corrected
     return entry
+
+
+def entry_name(entry: Any) -> str:
+    """The phase name of an entry made by :func:`to_entry` (else its reduced formula).
+
+    Example:
+        >>> from sselab.structures import reference_phases
+        >>> entry_name(to_entry("Li2S", reference_phases(["Li2S"])["Li2S"], -50.0))
+        'Li2S'
+    """
+    return str(entry.data.get("name", entry.composition.reduced_formula))
 
 
 def entries_from_energies(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -44,7 +44,7 @@ def ternary_figure(hull: LiNSHull, paper_e_hull_meV: float | None = None) -> Fig
         ax.plot(*p, "ko", ms=6, zorder=3)
         ax.annotate(
             entry.composition.reduced_formula,
-            p,
+            (float(p[0]), float(p[1])),
             textcoords="offset points",
             xytext=(5, 4),
             fontsize=9,
@@ -79,7 +79,7 @@ def _comp(x: float) -> object:
 
 
 def e_hull_figure(
-    series: dict[str, tuple[Sequence[float], Sequence[float]]],
+    series: Mapping[str, tuple[Sequence[float], Sequence[float]]],
     paper: tuple[float, float] | None = None,
 ) -> Figure:
     """E_hull vs x for several series (label -> (xs, meV/atom)), with the paper's point.

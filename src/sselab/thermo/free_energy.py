@@ -16,14 +16,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from pymatgen.core import Structure
 
 from sselab.calculators import get_calculator, model_label
+from sselab.roundtrip import RoundTrip
+from sselab.units import BOLTZMANN_EV_PER_K, T_300K
 
-K_B_EV_PER_K = 8.617333262e-5
 KJ_PER_MOL_TO_EV = 1 / 96.48533212
 
 
@@ -48,7 +49,7 @@ def configurational_entropy_kB_per_fu(x: float) -> float:
 
 
 @dataclass
-class VibrationalFreeEnergy:
+class VibrationalFreeEnergy(RoundTrip):
     """Harmonic phonon free energy of one relaxed cell.
 
     Attributes:
@@ -114,7 +115,7 @@ def _phonopy_free_energy(
     phonon = Phonopy(unitcell, supercell_matrix=np.diag(supercell), primitive_matrix="P")
     phonon.generate_displacements(distance=0.01)
     forces = []
-    for displaced in phonon.supercells_with_displacements:
+    for displaced in phonon.supercells_with_displacements or []:
         atoms = AseAtomsAdaptor.get_atoms(
             Structure(displaced.cell, displaced.symbols, displaced.scaled_positions)
         )
@@ -128,7 +129,7 @@ def _phonopy_free_energy(
     reciprocal = structure.lattice.reciprocal_lattice.abc
     mesh = [max(1, math.ceil(mesh_density * r / (2 * math.pi))) for r in reciprocal]
     phonon.run_mesh(mesh)
-    frequencies = phonon.get_mesh_dict()["frequencies"]
+    frequencies = np.asarray(cast(dict[str, Any], phonon.get_mesh_dict())["frequencies"])
     phonon.run_thermal_properties(temperatures=list(temperatures_K), cutoff_frequency=0.1)
     thermal = phonon.get_thermal_properties_dict()
     n = len(structure)
@@ -197,7 +198,7 @@ def vibrational_free_energy(
 
 
 @dataclass
-class FiniteTemperatureHull:
+class FiniteTemperatureHull(RoundTrip):
     """E above the Li2S–Li3N tie line at temperature T, split into its parts (meV/atom).
 
     Attributes:
@@ -230,7 +231,7 @@ def finite_temperature_e_hull(
     f_solution: VibrationalFreeEnergy,
     f_li2s: VibrationalFreeEnergy,
     f_li3n: VibrationalFreeEnergy,
-    temperature_K: float = 300.0,
+    temperature_K: float = T_300K,
 ) -> FiniteTemperatureHull:
     """Combine the 0 K tie-line energy with vibrational and configurational terms.
 
@@ -245,7 +246,7 @@ def finite_temperature_e_hull(
     tie = tie_line_energy_per_atom(x, f_li2s.at(temperature_K), f_li3n.at(temperature_K))
     vibrational = 1000 * (f_solution.at(temperature_K) - tie)
     configurational = (
-        -1000 * K_B_EV_PER_K * temperature_K * configurational_entropy_kB_per_fu(x) / (3 + x)
+        -1000 * BOLTZMANN_EV_PER_K * temperature_K * configurational_entropy_kB_per_fu(x) / (3 + x)
     )
     return FiniteTemperatureHull(
         x=x,

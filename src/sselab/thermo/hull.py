@@ -13,15 +13,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition
+from pymatgen.entries.computed_entries import ComputedStructureEntry
 
 from sselab.calculators import model_label
+from sselab.roundtrip import RoundTrip
 from sselab.structures import actual_x, antifluorite, lowest_energy_ordering, reference_phases
 from sselab.structures.cells import supercell_for_x
-from sselab.thermo.energies import PhaseEnergy, entries_from_energies, relax_phases, to_entry
+from sselab.thermo.energies import (
+    PhaseEnergy,
+    entries_from_energies,
+    entry_name,
+    relax_phases,
+    to_entry,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +82,7 @@ FULL = HullSettings(n_orderings=6, max_anions=8, fmax_eV_per_angstrom=0.02, max_
 
 
 @dataclass
-class SolidSolutionPoint:
+class SolidSolutionPoint(RoundTrip):
     """Energetics of the lowest-energy ordering of Li(2+x)N(x)S(1-x) at one x.
 
     Attributes:
@@ -102,7 +111,7 @@ class SolidSolutionPoint:
 
 
 @dataclass
-class LiNSHull:
+class LiNSHull(RoundTrip):
     """Result of :func:`li_n_s_hull`.
 
     Attributes:
@@ -110,7 +119,8 @@ class LiNSHull:
         scheme: energy scheme ("raw" or "mp2020").
         references: reference phase energies (name -> PhaseEnergy).
         points: one SolidSolutionPoint per x.
-        phase_diagram: pymatgen PhaseDiagram of references plus the ordered cells.
+        entries: pymatgen entries of the references and the ordered cells (the
+            ``phase_diagram`` is built from them, and rebuilt after ``from_dict``).
         stable_phases: reduced formulas of the phases on the hull.
         reference_e_hull_meV_per_atom: E_hull of each reference phase.
     """
@@ -119,16 +129,21 @@ class LiNSHull:
     scheme: str
     references: dict[str, PhaseEnergy]
     points: list[SolidSolutionPoint]
-    phase_diagram: PhaseDiagram = field(repr=False)
+    entries: list[ComputedStructureEntry] = field(repr=False)
     stable_phases: list[str]
     reference_e_hull_meV_per_atom: dict[str, float]
+
+    @cached_property
+    def phase_diagram(self) -> PhaseDiagram:
+        """pymatgen PhaseDiagram of the references plus the ordered cells."""
+        return PhaseDiagram(self.entries)
 
     def point(self, x: float) -> SolidSolutionPoint:
         """The point closest to x."""
         return min(self.points, key=lambda p: abs(p.x - x))
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-serialisable summary (no structures of the references)."""
+    def summary(self) -> dict[str, Any]:
+        """Short JSON summary without structures or the phase diagram (``as_dict`` has all)."""
         return {
             "model": self.model,
             "scheme": self.scheme,
@@ -142,8 +157,13 @@ class LiNSHull:
         }
 
 
-def _label(entry: Any) -> str:
-    return entry.data.get("name", entry.composition.reduced_formula)
+def _e_above_hull(diagram: PhaseDiagram, entry: Any, allow_negative: bool = False) -> float:
+    """E above the hull in eV/atom of an entry of ``diagram`` (pymatgen returns None only
+    for entries it cannot place, which an entry of the diagram is not)."""
+    value = diagram.get_e_above_hull(entry, allow_negative=allow_negative)
+    if value is None:
+        raise ValueError(f"{entry_name(entry)} is not in the phase diagram")
+    return float(value)
 
 
 def reference_energies(
@@ -205,16 +225,32 @@ def solid_solution_energies(
     return rows
 
 
-def tie_line_energy_per_atom(x: float, e_li2s_per_atom: float, e_li3n_per_atom: float) -> float:
-    """Energy per atom (eV) of x Li3N + (1 - x) Li2S, i.e. of composition Li(2+x)N(x)S(1-x).
+def tie_line_energy_per_atom(x: float, e_m2a_per_atom: float, e_m3a_per_atom: float) -> float:
+    """Energy per atom (eV) of x M3A' + (1 - x) M2A, i.e. of composition M(2+x)A'(x)A(1-x).
 
-    Per formula unit there are 3 + x atoms: 4x from Li3N and 3(1 - x) from Li2S.
+    Per formula unit there are 3 + x atoms: 4x from M3A' (Li3N) and 3(1 - x) from M2A
+    (Li2S).
 
     Example:
         >>> tie_line_energy_per_atom(0.5, -4.0, -5.0)  # (2 * -5 + 1.5 * -4) / 3.5
         -4.571428571428571
     """
-    return (4 * x * e_li3n_per_atom + 3 * (1 - x) * e_li2s_per_atom) / (3 + x)
+    return (4 * x * e_m3a_per_atom + 3 * (1 - x) * e_m2a_per_atom) / (3 + x)
+
+
+def energy_above_tie_meV_per_atom(
+    x: float, energy_per_atom_eV: float, e_m2a_per_atom: float, e_m3a_per_atom: float
+) -> float:
+    """Energy (meV/atom) of M(2+x)A'(x)A(1-x) above the M2A–M3A' tie line (the paper's E_hull).
+
+    The tie line is defined for every chemistry and equals the hull energy whenever
+    M2A and M3A' are the decomposition products, as the paper found for Li–N–S.
+
+    Example:
+        >>> round(energy_above_tie_meV_per_atom(0.5, -4.55, -4.0, -5.0), 2)
+        21.43
+    """
+    return 1000 * (energy_per_atom_eV - tie_line_energy_per_atom(x, e_m2a_per_atom, e_m3a_per_atom))
 
 
 def li_n_s_hull(
@@ -253,7 +289,7 @@ def li_n_s_hull(
         for x, _, best, _ in rows
     ]
     diagram = PhaseDiagram(ref_entries + ss_entries)
-    by_name = {_label(e): e for e in ref_entries}
+    by_name = {entry_name(e): e for e in ref_entries}
     li3n = min(
         (by_name[n] for n in ("alpha-Li3N", "beta-Li3N") if n in by_name),
         key=lambda e: e.energy_per_atom,
@@ -261,7 +297,6 @@ def li_n_s_hull(
     li2s = by_name["Li2S"]
     points = []
     for (x, cell, best, results), entry in zip(rows, ss_entries, strict=True):
-        tie = tie_line_energy_per_atom(x, li2s.energy_per_atom, li3n.energy_per_atom)
         decomposition = diagram.get_decomposition(entry.composition)
         points.append(
             SolidSolutionPoint(
@@ -273,19 +308,21 @@ def li_n_s_hull(
                 ordering_energies_meV_per_atom=[
                     1000 * (r.energy_per_atom_eV - best.energy_per_atom_eV) for r in results
                 ],
-                e_above_tie_meV_per_atom=1000 * (entry.energy_per_atom - tie),
-                e_hull_meV_per_atom=1000 * diagram.get_e_above_hull(entry, allow_negative=True),
-                decomposition={_label(e): float(frac) for e, frac in decomposition.items()},
+                e_above_tie_meV_per_atom=energy_above_tie_meV_per_atom(
+                    x, entry.energy_per_atom, li2s.energy_per_atom, li3n.energy_per_atom
+                ),
+                e_hull_meV_per_atom=1000 * _e_above_hull(diagram, entry, allow_negative=True),
+                decomposition={entry_name(e): float(frac) for e, frac in decomposition.items()},
                 structure=best.structure.as_dict(),
             )
         )
-    reference_e_hull = {_label(e): 1000 * float(diagram.get_e_above_hull(e)) for e in ref_entries}
+    reference_e_hull = {entry_name(e): 1000 * _e_above_hull(diagram, e) for e in ref_entries}
     return LiNSHull(
         model=model_label(settings.model),
         scheme=scheme,
         references=references,
         points=points,
-        phase_diagram=diagram,
+        entries=[*ref_entries, *ss_entries],
         stable_phases=sorted({e.composition.reduced_formula for e in diagram.stable_entries}),
         reference_e_hull_meV_per_atom=reference_e_hull,
     )
@@ -321,6 +358,8 @@ __all__ = [
     "LiNSHull",
     "SolidSolutionPoint",
     "composition_of",
+    "energy_above_tie_meV_per_atom",
     "formula_unit_atoms",
     "li_n_s_hull",
+    "tie_line_energy_per_atom",
 ]

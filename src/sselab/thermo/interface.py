@@ -12,15 +12,16 @@ Richards et al., Chem. Mater. 28, 266 (2016), the paper's reference 13.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from pymatgen.analysis.interface_reactions import InterfacialReactivity
 from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition
 
+from sselab.roundtrip import RoundTrip
+
 
 @dataclass
-class InterfaceReaction:
+class InterfaceReaction(RoundTrip):
     """Pseudo-binary reaction energy profile of electrolyte + anode.
 
     Attributes:
@@ -42,10 +43,6 @@ class InterfaceReaction:
     min_energy_eV_per_atom: float
     min_ratio: float
     min_products: list[str]
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form."""
-        return dict(vars(self))
 
 
 def interface_reaction(

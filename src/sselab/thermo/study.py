@@ -1,7 +1,8 @@
 """The thermodynamics stage end to end: hull, E_hull(x) at 0 and 300 K, window, interfaces.
 
-``thermo_study`` runs everything with one model and returns plain data;
-``thermo_report_section`` turns it into a report Section with paper comparisons.
+``thermo_study`` runs everything with one model and returns a :class:`ThermoStudy`
+(round-trips through ``as_dict``/``from_dict``); the report section with the paper's
+numbers is built from it in ``sselab.report.thermo``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ from typing import Any
 
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
-from sselab.calculators import model_label, relax
-from sselab.reference import paper_value
-from sselab.report import Comparison, Section
-from sselab.structures import reference_phases
-from sselab.thermo.anodes import ANODE_SYSTEMS, REDUCIBLE_BUILDERS
-from sselab.thermo.energies import relax_phases, to_entry
+from sselab.calculators import relax
+from sselab.roundtrip import RoundTrip
+from sselab.thermo.anodes import ANODE_SYSTEMS
+from sselab.thermo.energies import to_entry
 from sselab.thermo.free_energy import (
     FiniteTemperatureHull,
     finite_temperature_e_hull,
@@ -35,8 +34,9 @@ from sselab.thermo.hull import (
     li_n_s_hull,
 )
 from sselab.thermo.interface import InterfaceReaction, interface_reaction
-from sselab.thermo.systems import phase_diagram_for
+from sselab.thermo.systems import ALL_BUILDERS, phase_diagram_for
 from sselab.thermo.window import StabilityWindow, stability_window
+from sselab.units import T_300K
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +46,13 @@ ANODES: tuple[str, ...] = ("Li", "In", "LiIn", "Si", "Li15Si4", "C", "LiC6")
 
 
 @dataclass
-class ThermoStudy:
+class ThermoStudy(RoundTrip):
     """All results of the thermodynamics stage for one model.
 
     Attributes:
         hull: Li–N–S hull with raw MLIP energies.
-        scheme_check_meV_per_atom: per x, |E_above_tie(mp2020) - E_above_tie(raw)|.
+        scheme_check_meV_per_atom: |E_above_tie(mp2020) - E_above_tie(raw)| per hull
+            point, in the order of ``hull.points`` (the corrections cancel on the tie line).
         finite_temperature: 300 K results per x (x = 0.5 only in quick mode).
         window: stability window of Li(2+x)N(x)S(1-x) at x = WINDOW_X.
         interfaces: electrolyte + anode pseudo-binaries.
@@ -60,24 +61,12 @@ class ThermoStudy:
     """
 
     hull: LiNSHull
-    scheme_check_meV_per_atom: dict[float, float]
+    scheme_check_meV_per_atom: list[float]
     finite_temperature: list[FiniteTemperatureHull]
     window: StabilityWindow
     interfaces: list[InterfaceReaction]
     reducible_control: InterfaceReaction
     timings_s: dict[str, float] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-serialisable summary."""
-        return {
-            "hull": self.hull.as_dict(),
-            "scheme_check_meV_per_atom": self.scheme_check_meV_per_atom,
-            "finite_temperature": [vars(f) for f in self.finite_temperature],
-            "window": self.window.as_dict(),
-            "interfaces": [r.as_dict() for r in self.interfaces],
-            "reducible_control": self.reducible_control.as_dict(),
-            "timings_s": self.timings_s,
-        }
 
 
 def _solution_entry(hull: LiNSHull, x: float) -> ComputedStructureEntry:
@@ -97,7 +86,7 @@ def finite_temperature_hulls(
     hull: LiNSHull,
     xs: Sequence[float],
     settings: HullSettings,
-    temperature_K: float = 300.0,
+    temperature_K: float = T_300K,
     min_length_angstrom: float = 5.0,
     store: Any | None = None,
 ) -> list[FiniteTemperatureHull]:
@@ -173,10 +162,10 @@ def thermo_study(
     start = time.perf_counter()
     hull = li_n_s_hull(xs, settings, "raw", store)
     corrected = li_n_s_hull(xs, settings, "mp2020", store)
-    check = {
-        p.x: abs(p.e_above_tie_meV_per_atom - q.e_above_tie_meV_per_atom)
+    check = [
+        abs(p.e_above_tie_meV_per_atom - q.e_above_tie_meV_per_atom)
         for p, q in zip(hull.points, corrected.points, strict=True)
-    }
+    ]
     timings["hull"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -193,7 +182,7 @@ def thermo_study(
 
     start = time.perf_counter()
     electrolytes = [solution.composition.reduced_formula, "Li2S", "Li3N"]
-    interfaces = []
+    interfaces: list[InterfaceReaction] = []
     for anode in anodes:
         if anode not in ANODE_SYSTEMS:
             raise ValueError(f"unknown anode '{anode}'; known: {sorted(ANODE_SYSTEMS)}")
@@ -207,167 +196,7 @@ def thermo_study(
 
 
 def _elements(phase_name: str) -> list[str]:
-    from sselab.thermo.systems import ALL_BUILDERS
-
     return [el.symbol for el in ALL_BUILDERS[phase_name]().composition.elements]
 
 
-def thermo_report_section(
-    model: str = "chgnet",
-    store: Any | None = None,
-    quick: bool = True,
-    second_model: str | None = "sevennet",
-) -> Section:
-    """Report section: ternary hull, E_hull(x), voltage profile, interface with Li.
-
-    Comparisons: E_hull of Li2.5N0.5S0.5 at 0 K and 300 K vs the paper's 17 meV/atom,
-    and its reaction energy with Li metal vs the paper's 0. With ``second_model`` the
-    0 K E_hull at x = 0.5 is also computed with that MLIP (same settings), so that the
-    report states the model spread next to the result.
-
-    Example:
-        >>> section = thermo_report_section("chgnet", quick=True)  # doctest: +SKIP
-        >>> section.title  # doctest: +SKIP
-        'Thermodynamics: Li–N–S hull, window, interfaces'
-    """
-    from sselab.thermo.figures import (
-        e_hull_figure,
-        interface_figure,
-        ternary_figure,
-        voltage_profile_figure,
-    )
-
-    study = thermo_study(model, quick=quick, store=store)
-    paper_e_hull = float(paper_value("thermodynamics", "e_above_hull_Li2.5N0.5S0.5_meV_per_atom"))
-    paper_rxn = float(paper_value("thermodynamics", "reaction_energy_with_Li_metal_eV_per_atom"))
-    hull = study.hull
-    point = hull.point(WINDOW_X)
-    ordering_gaps = sorted(point.ordering_energies_meV_per_atom) or [0.0]
-    spread = ordering_gaps[-1]
-    next_lowest = ordering_gaps[1] if len(ordering_gaps) > 1 else 0.0
-    finite = {f.x: f for f in study.finite_temperature}
-    f05 = finite[point.x]
-    with_li = next(
-        r for r in study.interfaces if r.anode == "Li" and r.electrolyte == point.formula
-    )
-    xs = [p.x for p in hull.points]
-    series = {f"{hull.model} 0 K": (xs, [p.e_above_tie_meV_per_atom for p in hull.points])}
-    series["300 K, + F_vib"] = (list(finite), [f.g_vib_meV_per_atom for f in finite.values()])
-    series["300 K, + F_vib - T S_conf(ideal)"] = (
-        list(finite),
-        [f.g_total_meV_per_atom for f in finite.values()],
-    )
-    li_pairs = [r for r in study.interfaces if r.anode == "Li"] + [study.reducible_control]
-    rows = [
-        [
-            p.x,
-            p.formula,
-            p.n_atoms,
-            round(p.e_above_tie_meV_per_atom, 1),
-            round(p.e_hull_meV_per_atom, 1),
-            round(max(p.ordering_energies_meV_per_atom), 1),
-            " + ".join(sorted(p.decomposition)),
-        ]
-        for p in hull.points
-    ]
-    text = (
-        f"Li–N–S convex hull from {hull.model} energies (relaxed reference phases and the "
-        f"lowest of {len(point.ordering_energies_meV_per_atom)} ordered cells per x). Stable: "
-        f"{', '.join(hull.stable_phases)}. E above the Li2S–Li3N tie line at x = {point.x:g}: "
-        f"{point.e_above_tie_meV_per_atom:.1f} meV/atom at 0 K, {f05.g_vib_meV_per_atom:.1f} at "
-        f"300 K with harmonic phonons, {f05.g_total_meV_per_atom:.1f} adding ideal mixing "
-        f"entropy (an upper bound on its size). MP2020 anion corrections change it by at most "
-        f"{max(study.scheme_check_meV_per_atom.values()):.1e} meV/atom (they cancel on the tie "
-        f"line). Window of {study.window.composition}: {study.window.reduction_limit_V:.2f}–"
-        f"{study.window.oxidation_limit_V:.2f} V vs Li+/Li. Reaction energy with Li metal: "
-        f"{1000 * with_li.min_energy_eV_per_atom:.2f} meV/atom; control LiTiS2 + Li: "
-        f"{1000 * study.reducible_control.min_energy_eV_per_atom:.0f} meV/atom."
-    )
-    comparisons = [
-        Comparison(
-            "E_hull Li2.5N0.5S0.5, 0 K (meV/atom)",
-            point.e_above_tie_meV_per_atom,
-            None,
-            paper_e_hull,
-            f"{hull.model}; lowest of {len(point.ordering_energies_meV_per_atom)} orderings "
-            f"(next {next_lowest:+.0f}, highest {spread:+.0f} meV/atom): a ground-state "
-            "search, not a statistical error",
-        ),
-        Comparison(
-            "E_hull Li2.5N0.5S0.5, 300 K (meV/atom)",
-            f05.g_vib_meV_per_atom,
-            None,
-            paper_e_hull,
-            "harmonic phonons, ordered cell (no mixing entropy)"
-            + (
-                f"; {100 * f05.imaginary_mode_fraction:.1f}% imaginary modes: the ordered "
-                "cell is dynamically unstable and F_vib (real modes only) is unreliable"
-                if f05.imaginary_mode_fraction > 0.01
-                else ""
-            ),
-        ),
-        Comparison(
-            "Reaction energy with Li metal (eV/atom)",
-            with_li.min_energy_eV_per_atom,
-            None,
-            paper_rxn,
-            "pseudo-binary, hull energies of reactants",
-        ),
-    ]
-    if second_model is not None and model_label(second_model) != hull.model:
-        other = li_n_s_hull(
-            [WINDOW_X], replace(QUICK if quick else FULL, model=second_model), "raw", store
-        ).point(WINDOW_X)
-        gap = other.e_above_tie_meV_per_atom - point.e_above_tie_meV_per_atom
-        text += (
-            f" Model spread: {model_label(second_model)} gives "
-            f"{other.e_above_tie_meV_per_atom:.1f} meV/atom at x = {point.x:g} "
-            f"({gap:+.1f} vs {hull.model})."
-        )
-        comparisons.append(
-            Comparison(
-                "E_hull Li2.5N0.5S0.5, 0 K, second MLIP (meV/atom)",
-                other.e_above_tie_meV_per_atom,
-                None,
-                paper_e_hull,
-                f"{model_label(second_model)}, same cells and settings",
-            )
-        )
-    return Section(
-        title="Thermodynamics: Li–N–S hull, window, interfaces",
-        text=text,
-        figures=[
-            ternary_figure(hull, paper_e_hull),
-            e_hull_figure(series, paper=(0.5, paper_e_hull)),
-            voltage_profile_figure(study.window),
-            interface_figure(li_pairs),
-        ],
-        table_header=[
-            "x",
-            "cell",
-            "atoms",
-            "E above tie (meV/atom)",
-            "E_hull (meV/atom)",
-            "ordering spread (meV/atom)",
-            "decomposes to",
-        ],
-        table_rows=rows,
-        comparisons=comparisons,
-        settings={
-            "model": hull.model,
-            "profile": "quick" if quick else "full",
-            "orderings per x": len(point.ordering_energies_meV_per_atom),
-            "energy scheme": "raw MLIP (mp2020 checked)",
-            **{f"time: {k} (s)": round(v, 1) for k, v in study.timings_s.items()},
-        },
-    )
-
-
-__all__ = [
-    "REDUCIBLE_BUILDERS",
-    "ThermoStudy",
-    "reference_phases",
-    "relax_phases",
-    "thermo_report_section",
-    "thermo_study",
-]
+__all__ = ["ANODES", "WINDOW_X", "ThermoStudy", "finite_temperature_hulls", "thermo_study"]

@@ -9,6 +9,7 @@ seen): In–S, In–N, Si–S, Si–N, Li–Si–N, Li–C–N (e.g. Li2CN2) and
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from pymatgen.analysis.phase_diagram import PhaseDiagram
@@ -27,6 +28,22 @@ ALL_BUILDERS: dict[str, Callable[[], Structure]] = {
 }
 
 
+@cache
+def reference_structure(name: str) -> Structure:
+    """The structure of reference phase ``name`` (built once per process; do not mutate).
+
+    Example:
+        >>> reference_structure("Li2S").composition.reduced_formula
+        'Li2S'
+    """
+    return ALL_BUILDERS[name]()
+
+
+@cache
+def _elements_of_phase(name: str) -> frozenset[str]:
+    return frozenset(el.symbol for el in reference_structure(name).composition.elements)
+
+
 def phases_in_system(elements: Iterable[str]) -> list[str]:
     """Names of the reference phases whose elements all lie in ``elements``.
 
@@ -38,15 +55,13 @@ def phases_in_system(elements: Iterable[str]) -> list[str]:
         ['Li', 'Li2S', 'Li2S2', 'alpha-S8']
     """
     wanted = set(elements)
-    names = []
-    elemental = set()
-    for name, build in ALL_BUILDERS.items():
-        comp = build().composition
-        symbols = {el.symbol for el in comp.elements}
-        if symbols <= wanted:
-            names.append(name)
-            if len(symbols) == 1:
-                elemental |= symbols
+    names = [name for name in ALL_BUILDERS if _elements_of_phase(name) <= wanted]
+    elemental = {
+        el
+        for name in names
+        for el in _elements_of_phase(name)
+        if len(_elements_of_phase(name)) == 1
+    }
     missing = sorted(wanted - elemental)
     if missing:
         raise ValueError(
@@ -58,10 +73,10 @@ def phases_in_system(elements: Iterable[str]) -> list[str]:
 
 def _covered_elements() -> set[str]:
     return {
-        el.symbol
-        for build in ALL_BUILDERS.values()
-        for el in build().composition.elements
-        if len(build().composition.elements) == 1
+        el
+        for name in ALL_BUILDERS
+        for el in _elements_of_phase(name)
+        if len(_elements_of_phase(name)) == 1
     }
 
 
@@ -88,7 +103,7 @@ def phase_diagram_for(
     """
     names = phases_in_system(elements)
     energies = relax_phases(
-        {n: ALL_BUILDERS[n]() for n in names},
+        {n: reference_structure(n) for n in names},
         model=settings.model,
         fmax=settings.fmax_eV_per_angstrom,
         max_steps=settings.max_steps,

@@ -18,9 +18,11 @@ from typing import Any
 from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition, Element
 
+from sselab.roundtrip import RoundTrip
+
 
 @dataclass
-class VoltagePlateau:
+class VoltagePlateau(RoundTrip):
     """A voltage range with fixed phase equilibrium.
 
     Attributes:
@@ -40,7 +42,7 @@ class VoltagePlateau:
 
 
 @dataclass
-class StabilityWindow:
+class StabilityWindow(RoundTrip):
     """Result of :func:`stability_window`.
 
     Attributes:
@@ -50,6 +52,7 @@ class StabilityWindow:
         plateaus: voltage profile, low to high voltage.
         mu_li0_eV: energy per atom of the Li reference.
         note: how the material's own energy entered.
+        extra: further JSON-able facts a caller attaches.
     """
 
     composition: str
@@ -59,17 +62,6 @@ class StabilityWindow:
     mu_li0_eV: float
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form."""
-        return {
-            "composition": self.composition,
-            "reduction_limit_V": self.reduction_limit_V,
-            "oxidation_limit_V": self.oxidation_limit_V,
-            "mu_li0_eV": self.mu_li0_eV,
-            "note": self.note,
-            "plateaus": [vars(p) for p in self.plateaus],
-        }
 
 
 def stability_window(
