@@ -47,7 +47,9 @@ def _timed(workers: int | None, folder: Path) -> dict[str, Any]:
         "wall_s": round(total, 1),
         "tasks_computed": sum(result.run["computed"].values()),
         "e_above_tie_meV_per_atom": {
-            r.name: round(r.e_above_tie_meV_per_atom, 2) for r in result.rows
+            r.name: round(r.e_above_tie_meV_per_atom.value, 2)
+            for r in result.rows
+            if r.e_above_tie_meV_per_atom is not None
         },
     }
 

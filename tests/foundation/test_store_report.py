@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from sselab.pipeline.lattice import LatticePoint, lattice_report_section
+from sselab.estimate import Estimate
+from sselab.pipeline.lattice import LatticePoint, LatticeScan
 from sselab.reference import paper_value
 from sselab.report import Section, write_report
+from sselab.report.lattice import lattice_section
 from sselab.store import ResultStore, input_key
 from sselab.structures import antifluorite
 from sselab.structures.cells import supercell_for_x
@@ -70,17 +72,17 @@ def test_supercell_choice() -> None:
 
 
 def test_report_is_self_contained_and_compares_with_paper(tmp_path: Path) -> None:
-    point = LatticePoint(
-        0.5, 0.5, (1, 1, 1), 14, 2, 5.40, 5.41, 0.01, -4.0, True, "chgnet:0.3.0", 1.0
-    )
-    li2s = LatticePoint(
-        0.0, 0.0, (1, 1, 1), 12, 1, 5.70, 5.70, 0.0, -4.1, True, "chgnet:0.3.0", 1.0
-    )
-    section = lattice_report_section([li2s, point])
+    spread = Estimate.from_samples([5.40, 5.42], "Å", best=5.40)
+    point = LatticePoint(0.5, 0.5, (1, 1, 1), 14, 2, spread, -4.0, True, "chgnet:0.3.0", 1.0)
+    one = Estimate.from_samples([5.70], "Å", best=5.70)
+    li2s = LatticePoint(0.0, 0.0, (1, 1, 1), 12, 1, one, -4.1, True, "chgnet:0.3.0", 1.0)
+    section = lattice_section(LatticeScan([li2s, point]))
     paper_a = paper_value("structure", "a_Li2.5N0.5S0.5_angstrom")
     row = next(c for c in section.comparisons if c.quantity.startswith("a(x = 0.5)"))
     assert row.paper_value == paper_a
     assert row.relative_deviation == pytest.approx((5.40 - paper_a) / paper_a)
+    assert row.sselab_error == pytest.approx(spread.error)  # the spread over orderings
+    assert li2s.a_angstrom.error is None  # one ordering: spread unknown, not 0
     page = write_report([section, Section("Empty")], tmp_path / "r.html").read_text()
     assert "Paper vs sselab" in page and "data:image/png;base64," in page
     assert "http://" not in page and "https://" not in page  # opens offline

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sselab.pipeline.executor import dask_client, local_cluster, plan, run_tasks
+from sselab.estimate import Estimate
+from sselab.pipeline.executor import RunSummary, dask_client, local_cluster, plan, run_tasks
 from sselab.pipeline.tasks import Task, TaskContext
 from sselab.store import ResultStore
 
@@ -62,7 +64,8 @@ def test_a_failing_task_skips_only_its_dependents(tmp_path: Path) -> None:
         assert summary.skipped == [downstream.key]
         assert summary.payloads[good.key] == 0.25
         assert store.keys() == {good.key}  # nothing partial was written
-    assert summary.as_dict()["skipped"] == {"sum": 1}
+    assert summary.summary()["skipped"] == {"sum": 1}
+    assert RunSummary.from_dict(json.loads(json.dumps(summary.as_dict()))).failed == summary.failed
 
 
 def test_client_options_are_exclusive() -> None:
@@ -99,3 +102,25 @@ def test_gpu_tasks_run_one_at_a_time_on_the_gpu_worker(tmp_path: Path) -> None:
     runs = sorted((summary.payloads[t.key] for t in jobs), key=lambda r: r["start"])
     assert [r["gpu"] for r in runs] == ["0"] * 4
     assert all(a["end"] <= b["start"] for a, b in pairwise(runs))
+
+
+def measured(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Estimate:
+    return Estimate.normal(inputs["x"], 0.1, "eV")
+
+
+def doubled(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Estimate:
+    source = deps["source"]
+    assert isinstance(source, Estimate), "dependants receive the typed result"
+    return Estimate.normal(2 * source.value, 2 * (source.error or 0.0), source.unit)
+
+
+def test_typed_results_reach_dependants_fresh_and_from_the_store(tmp_path: Path) -> None:
+    source = Task("measure", {"x": 0.25}, measured, returns=Estimate)
+    job = Task("double", {}, doubled, {"source": source}, returns=Estimate)
+    with ResultStore(tmp_path / "s.sqlite") as store:
+        fresh = run_tasks([job], store, progress=False)
+        again = run_tasks([job], store, progress=False)
+        stored = store.get(job.key)
+    assert fresh.payloads[job.key] == again.payloads[job.key] == Estimate.normal(0.5, 0.2, "eV")
+    assert len(again.cached) == 2 and not again.computed
+    assert stored is not None and stored.payload["error"] == pytest.approx(0.2)  # JSON in the store

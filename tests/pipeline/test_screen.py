@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from sselab.cli import app
 from sselab.pipeline.executor import dask_client
-from sselab.pipeline.screen import screen
+from sselab.pipeline.screen import ScreenResult, screen
 from sselab.pipeline.study import load_study
 from sselab.reference import paper_value
 from sselab.store import ResultStore
@@ -32,15 +32,22 @@ def test_serial_screen_ranks_with_physical_numbers(baseline: Baseline) -> None:
     # paper's 17 meV/atom scale, the O analogue far above (N3-/O2- size mismatch).
     assert (
         0
-        < sn.e_above_tie_meV_per_atom
+        < sn.e_above_tie_meV_per_atom.value
         < 10 * paper_value("thermodynamics", "e_above_hull_Li2.5N0.5S0.5_meV_per_atom")
     )
-    assert on.e_above_tie_meV_per_atom > sn.e_above_tie_meV_per_atom
+    assert on.e_above_tie_meV_per_atom.value > sn.e_above_tie_meV_per_atom.value
+    # one ordering per candidate: the spread over orderings is unknown, not 0
+    assert sn.e_above_tie_meV_per_atom.error is None
+    assert sn.e_above_tie_meV_per_atom.error_kind == "spread"
     assert [r.name for r in baseline.result.rows] == ["LiSN x=0.5", "LiON x=0.5"]
     assert 5.2 < sn.a_angstrom < 5.7 and 4.2 < on.a_angstrom < 4.8
     assert sn.strongest_peak_hkl == "111"
-    if sn.barrier_3d_eV is not None:  # BVSE stage present
-        assert sn.barrier_1d_eV <= sn.barrier_3d_eV and sn.barrier_3d_error_eV >= 0
+    assert sn.barrier_1d_eV is not None and sn.barrier_3d_eV is not None
+    assert sn.barrier_1d_eV.value <= sn.barrier_3d_eV.value
+    assert sn.barrier_3d_eV.error_kind == "resolution" and sn.barrier_3d_eV.error >= 0
+    assert ScreenResult.from_dict(json.loads(json.dumps(baseline.result.as_dict()))).rows == (
+        baseline.result.rows
+    )
     assert baseline.result.run["computed"]["relax_phase"] == 3  # Li2S, Li2O, alpha-Li3N shared
 
 
@@ -108,8 +115,8 @@ def test_cli_screen_and_results_export(baseline: Baseline, tmp_path: Path) -> No
     assert "1  LiSN x=0.5" in result.output
     table = json.loads((out / "screen.json").read_text())
     assert sum(table["run"]["computed"].values()) == 0  # all served from the store
-    assert table["rows"][0]["e_above_tie_meV_per_atom"] == pytest.approx(
-        baseline.result.rows[0].e_above_tie_meV_per_atom
+    assert table["rows"][0]["e_above_tie_meV_per_atom"]["value"] == pytest.approx(
+        baseline.result.rows[0].e_above_tie_meV_per_atom.value
     )
     page = (out / "screen.html").read_text()
     assert "<script>" in page and "LiON x=0.5" in page and "http" not in page
@@ -123,7 +130,7 @@ def test_cli_screen_and_results_export(baseline: Baseline, tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     lines = (out / "results.csv").read_text().splitlines()
     assert len(lines) == 1 + len(baseline.rows)
-    assert "e_above_tie_meV_per_atom" in lines[0]
+    assert "e_above_tie_meV_per_atom.value" in lines[0]
     cifs = sorted((out / "structures").glob("*.cif"))
     from pymatgen.core import Structure
 

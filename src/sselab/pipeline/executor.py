@@ -3,8 +3,10 @@
 Design:
 
 * **Only the driver writes the store.** Workers run the stage function and return
-  the payload; the driver writes one transaction per finished task (result row and
-  executions-log row together). One writer means no SQLite lock contention between
+  the result as JSON; the driver writes one transaction per finished task (result row
+  and executions-log row together) and rebuilds the typed result (``Task.returns``)
+  for the dependants. In-process runs also hand the store to the stage (its inner
+  relaxations are cached); Dask workers get none. One writer means no SQLite lock contention between
   worker processes and no need for a filesystem shared with remote workers; payloads
   are small (summaries and structures, never trajectories).
 * **Resumable.** A task whose key is in the store is never submitted. A killed driver
@@ -36,6 +38,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sselab.pipeline.tasks import Task, TaskContext, TaskFunction
+from sselab.roundtrip import RoundTrip, encode
 from sselab.store import ResultStore, _json_default
 
 logger = logging.getLogger(__name__)
@@ -46,11 +49,14 @@ class TaskError(RuntimeError):
 
 
 @dataclass
-class RunSummary:
+class RunSummary(RoundTrip):
     """Outcome of :func:`run_tasks`.
 
+    ``as_dict`` leaves the payloads out (they are in the store, typed by their task);
+    :meth:`summary` gives the counts per stage.
+
     Attributes:
-        payloads: key -> payload of every task that has a result (stored or new).
+        payloads: key -> typed result of every task that has one (stored or new).
         computed: keys computed in this run.
         cached: keys found in the store (not recomputed).
         failed: key -> "kind (label): error" of tasks that raised.
@@ -69,7 +75,9 @@ class RunSummary:
     n_workers: int = 0
     kinds: dict[str, str] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
+    _derived_fields = ("payloads",)
+
+    def summary(self) -> dict[str, Any]:
         """Counts per stage, failures and timing (JSON; payloads left out)."""
 
         def per_kind(keys: Iterable[str]) -> dict[str, int]:
@@ -113,16 +121,28 @@ def execute(
 ) -> tuple[Any, float, str]:
     """Run one stage function (on a worker or in-process): (payload, wall_s, worker).
 
-    The payload goes through JSON here so that a fresh result and one read back from
-    the store are the same plain data (lists, not tuples; no numpy scalars).
+    The result goes through JSON here (``as_dict`` for typed results) so that a fresh
+    result and one read back from the store are the same plain data.
 
     Example:
         >>> execute(lambda i, d, c: {"y": (i["x"], 2)}, {"x": 1}, {}, TaskContext(Path(".")))[0]
         {'y': [1, 2]}
     """
     start = time.perf_counter()
-    payload = json.loads(json.dumps(fn(inputs, deps, context), default=_json_default))
+    payload = json.loads(json.dumps(encode(fn(inputs, deps, context)), default=_json_default))
     return payload, time.perf_counter() - start, f"{socket.gethostname()}:{os.getpid()}"
+
+
+def typed(task: Task, payload: Any) -> Any:
+    """The task's typed result from its stored JSON (``task.returns.from_dict``).
+
+    Example:
+        >>> from sselab.estimate import Estimate
+        >>> task = Task("e", {}, lambda i, d, c: Estimate.exact(1.0), returns=Estimate)
+        >>> typed(task, {"value": 1.0})
+        Estimate(value=1.0, error=None, ci95=None, unit='', error_kind='standard error')
+    """
+    return payload if task.returns is None else task.returns.from_dict(payload)
 
 
 def _progress(enabled: bool) -> Progress:
@@ -162,7 +182,7 @@ def run_tasks(
         progress: live rich progress bars (done / total per stage).
 
     Returns:
-        :class:`RunSummary` with the payload of every task.
+        :class:`RunSummary` with the typed result of every task.
 
     Example:
         >>> def square(inputs, deps, context): return inputs["x"] ** 2
@@ -182,15 +202,18 @@ def run_tasks(
     def context(task: Task) -> TaskContext:
         return TaskContext(root / f"{task.kind}-{task.key[:16]}", device)
 
+    def context_in_process(task: Task) -> TaskContext:
+        return TaskContext(root / f"{task.kind}-{task.key[:16]}", device, store)
+
     with _progress(progress) as bars:
         bar_of: dict[str, Any] = {}
         for kind, count in Counter(t.kind for t in ordered).items():
             bar_of[kind] = bars.add_task(kind, total=count)
         todo: list[Task] = []
         for task in ordered:
-            if task.key in stored:
-                found = store.get(task.key)
-                summary.payloads[task.key] = found.payload
+            found = store.get(task.key) if task.key in stored else None
+            if found is not None:
+                summary.payloads[task.key] = typed(task, found.payload)
                 summary.cached.append(task.key)
                 bars.advance(bar_of[task.kind])
             else:
@@ -203,12 +226,12 @@ def run_tasks(
             else:
                 payload, wall_s, worker = outcome
                 store.put(task.kind, task.store_inputs, payload, wall_s=wall_s, worker=worker)
-                summary.payloads[task.key] = payload
+                summary.payloads[task.key] = typed(task, payload)
                 summary.computed.append(task.key)
             bars.advance(bar_of[task.kind])
 
         if client is None:
-            _run_serial(todo, summary, record, context)
+            _run_serial(todo, summary, record, context_in_process)
         else:
             summary.n_workers = len(client.scheduler_info().get("workers", {}))
             _run_dask(todo, summary, record, context, client)
@@ -375,6 +398,7 @@ def dask_client(
         with Client(scheduler, timeout="30s") as client:
             yield client
         return
+    assert workers is not None  # neither option given returned above
     if workers < 1:
         raise ValueError(f"workers = {workers}: need at least one worker")
     n_gpus = min(workers, _visible_gpus()) if gpus is None else gpus

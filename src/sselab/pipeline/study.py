@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -39,7 +40,8 @@ from pydantic import (
     model_validator,
 )
 
-from sselab.pipeline import tasks
+import sselab.pipeline.tasks as tasks
+from sselab.pipeline.tasks import Task
 
 Stage = Literal["order", "relax", "hull", "window", "bvse", "md", "transport", "diffraction"]
 STAGES: tuple[str, ...] = get_args(Stage)
@@ -195,7 +197,7 @@ def _location(loc: tuple[str | int, ...]) -> str:
     return text or "(top level)"
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: Mapping[str, Any]) -> str:
     loc = tuple(error["loc"])
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, _FieldError):
@@ -283,9 +285,9 @@ class StudyPlan:
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def all_tasks(self) -> list[tasks.Task]:
+    def all_tasks(self) -> list[Task]:
         """Every task of the plan (dependencies included by the executor)."""
-        out: list[tasks.Task] = []
+        out: list[Task] = []
         for stages in self.tasks.values():
             for value in stages.values():
                 out.extend(value if isinstance(value, list) else [value])
@@ -321,9 +323,6 @@ def study_plan(study: Study) -> StudyPlan:
     if "transport" in stages:
         stages.add("md")
     result = StudyPlan(study, candidates_of(study))
-    if "bvse" in stages and not tasks.bvse_available():
-        stages.discard("bvse")
-        result.notes.append(f"bvse: skipped, {tasks.BVSE_MODULE} is not importable here")
     families = {f.name: f for f in study.candidates}
     md = study.md
     profile = tasks.MDProfile(

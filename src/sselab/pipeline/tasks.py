@@ -6,10 +6,13 @@ payloads it receives). Its store key is the hash of (kind, inputs, dependency ke
 so a changed upstream result or setting changes every downstream key, and an
 unchanged one is never recomputed (:func:`sselab.pipeline.executor.run_tasks`).
 
-Stage functions have the signature ``fn(inputs, deps, context) -> payload`` where
-``deps`` maps dependency names to their payloads and ``context`` carries what must
+Stage functions have the signature ``fn(inputs, deps, context) -> result`` where
+``deps`` maps dependency names to their results and ``context`` carries what must
 not enter the key (device, a scratch folder for MD checkpoints). They are
 module-level functions so Dask can ship them to worker processes by reference.
+Results are typed (``RoundTrip`` dataclasses of the science packages, or the small
+ones below): a task declares its result type in ``returns``, the store keeps
+``as_dict()`` and the executor hands ``returns.from_dict(...)`` to dependants.
 
 Builders (``order_task``, ``relax_task``, ...) create the tasks of one candidate
 M(2+x)A'(x)A(1-x); :mod:`sselab.pipeline.study` wires them up for a whole study.
@@ -17,7 +20,6 @@ M(2+x)A'(x)A(1-x); :mod:`sselab.pipeline.study` wires them up for a whole study.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -27,14 +29,15 @@ from typing import Any
 import numpy as np
 from pymatgen.core import Lattice, Structure
 
-from sselab.calculators import model_label
+from sselab.calculators import RelaxResult, model_label
+from sselab.estimate import Estimate
+from sselab.roundtrip import RoundTrip
 from sselab.store import input_key
+from sselab.thermo.energies import PhaseEnergy
+from sselab.thermo.window import StabilityWindow
+from sselab.units import T_300K
 
 TaskFunction = Callable[[dict[str, Any], dict[str, Any], "TaskContext"], Any]
-
-# The two BVSE percolation barriers below are what the screen ranks on; the module
-# is written in parallel and imported lazily so everything else runs without it.
-BVSE_MODULE = "sselab.transport.bvse"
 
 
 @dataclass(frozen=True)
@@ -45,10 +48,14 @@ class TaskContext:
         work_dir: scratch folder of this task (MD trajectories and checkpoints), stable
             across reruns so an interrupted MD resumes from its checkpoint.
         device: torch device for MLIPs ("auto", "cpu", "cuda").
+        store: the driver's ResultStore when the task runs in the driver's process
+            (in-process execution), so inner steps (relaxations, phonons) are cached
+            too; None on Dask workers, which never write the store.
     """
 
     work_dir: Path
     device: str = "auto"
+    store: Any | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +73,8 @@ class Task:
         resources: Dask worker resources the task needs, e.g. ``{"GPU": 1}`` for MD
             (honoured only when some worker declares them).
         label: human-readable name for progress and errors (e.g. the candidate).
+        returns: the result type (``from_dict`` rebuilds it from the stored JSON);
+            None for plain JSON results.
 
     Example:
         >>> t = Task("double", {"x": 0.1 + 0.2, "tag": "a"}, lambda i, d, c: 2 * i["x"])
@@ -79,6 +88,7 @@ class Task:
     deps: Mapping[str, Task] = field(default_factory=dict)
     resources: Mapping[str, float] = field(default_factory=dict)
     label: str = ""
+    returns: Any | None = None
 
     @property
     def store_inputs(self) -> dict[str, Any]:
@@ -91,32 +101,119 @@ class Task:
         return input_key(self.kind, self.store_inputs)
 
 
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class OrderedCells(RoundTrip):
+    """Result of the ``order`` stage: ordered supercells, lowest Ewald energy first.
+
+    Attributes:
+        structures: the ordered cells.
+        ewald_eV_per_atom: Ewald energy of each cell.
+        x_actual: x realised by the cells.
+        formula: reduced formula of the cells.
+    """
+
+    structures: list[Structure]
+    ewald_eV_per_atom: list[float]
+    x_actual: float
+    formula: str
+
+
+@dataclass
+class TieLineResult(RoundTrip):
+    """Result of the ``hull`` stage: the best ordering against the M2A–M3A' tie line.
+
+    Attributes:
+        formula: reduced formula of the best ordering.
+        x_actual: realised x.
+        n_atoms: atoms in the cell.
+        energy_per_atom_eV: MLIP energy of the best ordering.
+        e_above_tie_meV_per_atom: lowest ordering's energy above the tie line, with the
+            spread over the relaxed orderings (error kind "spread", not an error).
+        ordering_energies_meV_per_atom: every ordering relative to the best, ascending.
+        decomposition: "M2A + M3A'" above the tie line, "none" below it.
+        hull_contains: phases the tie line is built from.
+        all_converged: every ordering's relaxation reached fmax.
+    """
+
+    formula: str
+    x_actual: float
+    n_atoms: int
+    energy_per_atom_eV: float
+    e_above_tie_meV_per_atom: Estimate
+    ordering_energies_meV_per_atom: list[float]
+    decomposition: str
+    hull_contains: str
+    all_converged: bool
+
+
+@dataclass
+class WindowResult(RoundTrip):
+    """Result of the ``window`` stage: the full reference-phase hull and the window.
+
+    Attributes:
+        window: stability window vs Li+/Li of the best ordering.
+        e_hull_meV_per_atom: above the hull of every reference phase of the system.
+        decomposition: hull decomposition (phase name -> molar fraction).
+        hull_contains: reference phases of the hull.
+    """
+
+    window: StabilityWindow
+    e_hull_meV_per_atom: float
+    decomposition: dict[str, float]
+    hull_contains: list[str]
+
+
+@dataclass
+class Reflection(RoundTrip):
+    """One simulated reflection: Miller indices, d spacing, position, intensity."""
+
+    hkl: tuple[int, int, int]
+    d_angstrom: float
+    position: float
+    intensity: float
+
+
+@dataclass
+class PeakList(RoundTrip):
+    """Result of the ``diffraction`` stage: strongest reflections of the average cell.
+
+    Attributes:
+        a_angstrom: lattice constant of the disordered Fm-3m cell.
+        radiation: radiation spec.
+        peaks: strongest reflections by position.
+    """
+
+    a_angstrom: float
+    radiation: str
+    peaks: list[Reflection]
+
+
 # --------------------------------------------------------------------------- stages
 
 
-def _structure(data: Mapping[str, Any]) -> Structure:
-    return Structure.from_dict(dict(data))
-
-
-def best_relaxed(deps: Mapping[str, Any], prefix: str = "relax") -> dict[str, Any]:
-    """The lowest-energy payload among dependencies named ``<prefix>...``.
+def best_relaxed(deps: Mapping[str, Any], prefix: str = "relax") -> RelaxResult:
+    """The lowest-energy result among dependencies named ``<prefix>...``.
 
     Example:
-        >>> best_relaxed({"relax0": {"energy_per_atom_eV": -1}, "x": {}})
-        {'energy_per_atom_eV': -1}
+        >>> from types import SimpleNamespace as R
+        >>> best_relaxed({"relax0": R(energy_per_atom_eV=-1), "relax1": R(energy_per_atom_eV=-2)})
+        namespace(energy_per_atom_eV=-2)
     """
     relaxed = [p for name, p in deps.items() if name.startswith(prefix)]
     if not relaxed:
         raise ValueError(f"no dependency named {prefix}*: the task needs relaxed orderings")
-    return min(relaxed, key=lambda p: p["energy_per_atom_eV"])
+    return min(relaxed, key=lambda p: p.energy_per_atom_eV)
 
 
-def order_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+def order_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> OrderedCells:
     """Ordered supercells of M(2+x)A'(x)A(1-x), lowest Ewald energy first.
 
     Example:
         >>> inputs = order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 2).inputs
-        >>> order_stage(dict(inputs), {}, TaskContext(Path("/tmp")))["formula"]
+        >>> order_stage(dict(inputs), {}, TaskContext(Path("/tmp"))).formula
         'Li5SN'
     """
     from sselab.structures import actual_x, antifluorite, enumerate_orderings, ewald_energy_per_atom
@@ -128,26 +225,26 @@ def order_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskConte
         n=inputs["n_orderings"],
         seed=inputs["seed"],
     )
-    return {
-        "structures": [c.as_dict() for c in cells],
-        "ewald_eV_per_atom": [ewald_energy_per_atom(c) for c in cells],
-        "x_actual": actual_x(cells[0], dopant=dopant, host=host),
-        "formula": cells[0].composition.reduced_formula,
-    }
+    return OrderedCells(
+        structures=list(cells),
+        ewald_eV_per_atom=[ewald_energy_per_atom(c) for c in cells],
+        x_actual=actual_x(cells[0], dopant=dopant, host=host),
+        formula=cells[0].composition.reduced_formula,
+    )
 
 
-def relax_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
-    """MLIP volume + position relaxation of ordering ``index`` of the ``order`` payload.
+def relax_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> RelaxResult:
+    """MLIP volume + position relaxation of ordering ``index`` of the ``order`` result.
 
     Example:
         >>> out = relax_stage({"index": 0, "model": "chgnet:0.3.0", "fmax": 0.1, "max_steps": 50},
-        ...                   {"order": order_payload}, context)  # doctest: +SKIP
-        >>> out["energy_per_atom_eV"]  # doctest: +SKIP
+        ...                   {"order": ordered_cells}, context)  # doctest: +SKIP
+        >>> out.energy_per_atom_eV  # doctest: +SKIP
         -3.98
     """
     from sselab.calculators import get_calculator, relax
 
-    structure = _structure(deps["order"]["structures"][inputs["index"]])
+    structure = deps["order"].structures[inputs["index"]]
     calculator = get_calculator(inputs["model"], device=context.device)
     result = relax(
         structure,
@@ -155,12 +252,14 @@ def relax_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskConte
         fmax=inputs["fmax"],
         max_steps=inputs["max_steps"],
         keep_cell_shape=inputs["keep_cell_shape"],
-    ).as_dict()
-    result["model"] = inputs["model"]
+    )
+    result.model = inputs["model"]
     return result
 
 
-def relax_phase_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+def relax_phase_stage(
+    inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
+) -> PhaseEnergy:
     """Relaxed energy of a named reference phase (via ``sselab.thermo.relax_phases``).
 
     Example:
@@ -168,101 +267,93 @@ def relax_phase_stage(inputs: dict[str, Any], deps: dict[str, Any], context: Tas
         >>> task = relax_phase_task("Li", reference_phases(["Li"])["Li"], RelaxSettings())
         >>> context = TaskContext(Path("/tmp"))
         >>> out = relax_phase_stage(dict(task.inputs), {}, context)  # doctest: +SKIP
-        >>> round(out["energy_per_atom_eV"], 1)  # doctest: +SKIP
+        >>> round(out.energy_per_atom_eV, 1)  # doctest: +SKIP
         -1.9
     """
     from sselab.thermo.energies import relax_phases
 
-    energy = relax_phases(
-        {inputs["name"]: _structure(inputs["structure"])},
+    return relax_phases(
+        {inputs["name"]: Structure.from_dict(inputs["structure"])},
         model=inputs["model"],
         fmax=inputs["fmax"],
         max_steps=inputs["max_steps"],
     )[inputs["name"]]
-    return {
-        "name": energy.name,
-        "formula": energy.formula,
-        "n_atoms": energy.n_atoms,
-        "energy_eV": energy.energy_eV,
-        "energy_per_atom_eV": energy.energy_per_atom_eV,
-        "converged": energy.converged,
-        "model": energy.model,
-        "structure": energy.structure.as_dict(),
-    }
 
 
-def tie_line_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+def tie_line_stage(
+    inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
+) -> TieLineResult:
     """Energy above the M2A–M3A' tie line of the best ordering (the paper's E_hull).
 
     A full pymatgen hull needs elemental references for every element, which sselab
-    has only for Li–N–S (the ``window`` stage); the tie line is defined for every
-    chemistry and equals the hull energy whenever M2A and M3A' are the decomposition
-    products, as the paper found for Li–N–S.
+    has only for Li–N–S (the ``window`` stage); the tie line
+    (:func:`sselab.thermo.hull.energy_above_tie_meV_per_atom`) is defined for every
+    chemistry.
 
     Example:
         >>> out = tie_line_stage({"anions": ["S", "N"]}, deps, context)  # doctest: +SKIP
-        >>> out["e_above_tie_meV_per_atom"]  # doctest: +SKIP
+        >>> out.e_above_tie_meV_per_atom.value  # doctest: +SKIP
         33.4
     """
-    from sselab.thermo.hull import tie_line_energy_per_atom
+    from sselab.thermo.hull import energy_above_tie_meV_per_atom
 
     best = best_relaxed(deps)
     relaxed = [p for name, p in deps.items() if name.startswith("relax")]
-    structure = _structure(best["structure"])
     host, dopant = inputs["anions"]
-    counts = structure.composition.element_composition
-    x = counts[dopant] / (counts[dopant] + counts[host])
-    tie = tie_line_energy_per_atom(
-        x, deps["host"]["energy_per_atom_eV"], deps["dopant"]["energy_per_atom_eV"]
+    counts = best.structure.composition.element_composition
+    x = float(counts[dopant] / (counts[dopant] + counts[host]))
+    host_phase, dopant_phase = deps["host"], deps["dopant"]
+
+    def above(energy_per_atom_eV: float) -> float:
+        return energy_above_tie_meV_per_atom(
+            x, energy_per_atom_eV, host_phase.energy_per_atom_eV, dopant_phase.energy_per_atom_eV
+        )
+
+    e_above = [above(p.energy_per_atom_eV) for p in relaxed]
+    lowest = above(best.energy_per_atom_eV)
+    return TieLineResult(
+        formula=best.structure.composition.reduced_formula,
+        x_actual=x,
+        n_atoms=len(best.structure),
+        energy_per_atom_eV=best.energy_per_atom_eV,
+        e_above_tie_meV_per_atom=Estimate.from_samples(e_above, "meV/atom", best=lowest),
+        ordering_energies_meV_per_atom=sorted(e - lowest for e in e_above),
+        decomposition=(f"{host_phase.formula} + {dopant_phase.formula}" if lowest > 0 else "none"),
+        hull_contains=f"{host_phase.formula}, {dopant_phase.formula} (tie line)",
+        all_converged=all(p.converged for p in relaxed),
     )
-    e_above = 1000 * (best["energy_per_atom_eV"] - tie)
-    spread = [1000 * (p["energy_per_atom_eV"] - best["energy_per_atom_eV"]) for p in relaxed]
-    return {
-        "formula": structure.composition.reduced_formula,
-        "x_actual": float(x),
-        "n_atoms": len(structure),
-        "energy_per_atom_eV": best["energy_per_atom_eV"],
-        "e_above_tie_meV_per_atom": e_above,
-        "ordering_energies_meV_per_atom": sorted(spread),
-        "n_orderings": len(relaxed),
-        "decomposition": (
-            f"{deps['host']['formula']} + {deps['dopant']['formula']}" if e_above > 0 else "none"
-        ),
-        "hull_contains": f"{deps['host']['formula']}, {deps['dopant']['formula']} (tie line)",
-        "all_converged": all(p["converged"] for p in relaxed),
-    }
 
 
-def window_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+def window_stage(
+    inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
+) -> WindowResult:
     """Full reference-phase hull and electrochemical window vs Li+/Li of the best ordering.
 
     Example:
         >>> out = window_stage({"scheme": "raw"}, deps, context)  # doctest: +SKIP
-        >>> out["reduction_limit_V"], round(out["oxidation_limit_V"], 2)  # doctest: +SKIP
+        >>> out.window.reduction_limit_V, round(out.window.oxidation_limit_V, 2)  # doctest: +SKIP
         (0.0, 0.55)
     """
     from pymatgen.analysis.phase_diagram import PhaseDiagram
 
-    from sselab.thermo.energies import to_entry
+    from sselab.thermo.energies import entry_name, to_entry
     from sselab.thermo.window import stability_window
 
     best = best_relaxed(deps)
-    structure = _structure(best["structure"])
-    references = [
-        to_entry(p["name"], _structure(p["structure"]), p["energy_eV"], inputs["scheme"])
-        for name, p in deps.items()
-        if name.startswith("phase:")
-    ]
-    entry = to_entry("candidate", structure, best["energy_eV"], inputs["scheme"])
+    phases = [p for name, p in deps.items() if name.startswith("phase:")]
+    references = [to_entry(p.name, p.structure, p.energy_eV, inputs["scheme"]) for p in phases]
+    entry = to_entry("candidate", best.structure, best.energy_eV, inputs["scheme"])
     diagram = PhaseDiagram([*references, entry])
-    window = stability_window(structure.composition.element_composition, diagram)
+    window = stability_window(best.structure.composition.element_composition, diagram)
     decomposition = diagram.get_decomposition(entry.composition)
-    return {
-        **window.as_dict(),
-        "e_hull_meV_per_atom": 1000 * diagram.get_e_above_hull(entry),
-        "decomposition": {e.data["name"]: float(f) for e, f in decomposition.items()},
-        "hull_contains": sorted(p["name"] for n, p in deps.items() if n.startswith("phase:")),
-    }
+    e_hull_eV = diagram.get_e_above_hull(entry)
+    assert e_hull_eV is not None  # the candidate is one of the diagram's entries
+    return WindowResult(
+        window=window,
+        e_hull_meV_per_atom=1000 * e_hull_eV,
+        decomposition={entry_name(e): float(f) for e, f in decomposition.items()},
+        hull_contains=sorted(p.name for p in phases),
+    )
 
 
 def _average_cell(inputs: dict[str, Any], deps: dict[str, Any]) -> Structure:
@@ -270,7 +361,7 @@ def _average_cell(inputs: dict[str, Any], deps: dict[str, Any]) -> Structure:
     from sselab.structures import antifluorite
     from sselab.structures.cells import pseudo_cubic_a
 
-    relaxed = _structure(best_relaxed(deps)["structure"])
+    relaxed = best_relaxed(deps).structure
     host, dopant = inputs["anions"]
     n_anions = sum(1 for site in relaxed if site.specie.symbol in (host, dopant))
     a = pseudo_cubic_a(relaxed, n_anions=n_anions)
@@ -278,33 +369,33 @@ def _average_cell(inputs: dict[str, Any], deps: dict[str, Any]) -> Structure:
 
 
 def bvse_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
-    """BVSE percolation barriers (1D/2D/3D, eV) of the mobile cation.
+    """BVSE percolation barriers (1D/2D/3D, eV) of the mobile cation (``BVSEResult``).
 
     ``structure = "disordered"`` (default) uses the Fm-3m average cell at the relaxed a,
     as the paper did with its refined structure; "ordered" uses the best relaxed
-    ordering itself (local distortions included, one arrangement only).
+    ordering itself (local distortions included, one arrangement only). The stored
+    result leaves the energy grid out (``BVSEResult.landscape``).
 
     Example:
         >>> from sselab.structures import antifluorite, enumerate_orderings
+        >>> from sselab.calculators import RelaxResult
         >>> cell = enumerate_orderings(antifluorite(0.5, a=5.458), (1, 1, 1), n=1)[0]
-        >>> deps = {"relax0": {"structure": cell.as_dict(), "energy_per_atom_eV": 0.0}}
+        >>> relaxed = RelaxResult(cell, 0.0, 0.0, (0, 0, 0), (0, 0, 0), 0.0, True, 0, 0.0, "", 0)
         >>> inputs = {"cation": "Li", "anions": ["S", "N"], "x": 0.5,
         ...           "resolution_angstrom": 0.3, "structure": "disordered"}
-        >>> out = bvse_stage(inputs, deps, TaskContext(Path("/tmp")))
-        >>> round(out["barrier_3d_eV"], 1)  # 5.458 Å is the paper's a(0.5)
+        >>> out = bvse_stage(inputs, {"relax0": relaxed}, TaskContext(Path("/tmp")))
+        >>> round(out.barrier_3d_eV.value, 1)  # 5.458 Å is the paper's a(0.5)
         0.4
     """
-    import importlib
+    from sselab.transport.bvse import percolation_barriers
 
-    bvse = importlib.import_module(BVSE_MODULE)
     if inputs["structure"] == "disordered":
         structure = _average_cell(inputs, deps)
     else:
-        structure = _structure(best_relaxed(deps)["structure"])
-    result = bvse.percolation_barriers(
+        structure = best_relaxed(deps).structure
+    return percolation_barriers(
         structure, mobile=inputs["cation"], resolution_angstrom=inputs["resolution_angstrom"]
     )
-    return {**result.as_dict(), "structure": inputs["structure"]}
 
 
 def md_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
@@ -312,17 +403,18 @@ def md_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext)
 
     The trajectory lives in ``context.work_dir`` and the run resumes from its
     checkpoint, so an interrupted screening loses at most one checkpoint interval.
+    Returns the ``sselab.transport.analysis.DiffusionResult``.
 
     Example:
         >>> out = md_stage(dict(md_task.inputs), deps, context)  # doctest: +SKIP
-        >>> out["D_cm2_per_s"]["value"], out["D_cm2_per_s"]["error"]  # doctest: +SKIP
-        (2.1e-05, 4e-06)
+        >>> out.D_cm2_per_s.value  # doctest: +SKIP
+        2.1e-05
     """
     from sselab.transport.analysis import analyze_diffusion
     from sselab.transport.md import run_md
     from sselab.transport.trajectory import read_trajectory
 
-    structure = _structure(best_relaxed(deps)["structure"]) * inputs["supercell"]
+    structure = best_relaxed(deps).structure * inputs["supercell"]
     run = run_md(
         structure,
         inputs["temperature_K"],
@@ -338,57 +430,30 @@ def md_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext)
         resume=True,
         progress=False,
     )
-    diffusion = analyze_diffusion(
+    return analyze_diffusion(
         read_trajectory(run.trajectory_path), species=inputs["species"], n_blocks=inputs["n_blocks"]
     )
-    return {
-        **diffusion.as_dict(curve_points=60),
-        "n_frames": run.n_frames,
-        "mean_temperature_K": run.mean_temperature_K,
-        "model": run.model,
-    }
 
 
 def transport_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
     """Arrhenius fit of tracer D(T) from the MD tasks, extrapolated to ``temperature_K``.
 
-    Mirrors ``sselab.transport.analysis.arrhenius_from_results`` on the stored MD
-    summaries (the task payloads are JSON, not DiffusionResult objects).
+    Returns ``sselab.transport.analysis.arrhenius_from_results`` of the MD results.
 
     Example:
-        >>> out = transport_stage({"temperature_K": 300.0}, md_payloads, context)  # doctest: +SKIP
-        >>> out["sigma_S_per_cm"]["value"], out["sigma_S_per_cm"]["error"]  # doctest: +SKIP
-        (0.008, 0.003)
+        >>> out = transport_stage({"temperature_K": 300.0}, md_results, context)  # doctest: +SKIP
+        >>> out.sigma_S_per_cm.value  # doctest: +SKIP
+        0.008
     """
-    from sselab.transport.analysis import Estimate, arrhenius_fit, nernst_einstein_sigma
+    from sselab.transport.analysis import arrhenius_from_results
 
-    runs = sorted(
-        (p for n, p in deps.items() if n.startswith("md")), key=lambda p: p["temperature_K"]
-    )
-    fit = arrhenius_fit(
-        [r["temperature_K"] for r in runs],
-        [r["D_cm2_per_s"]["value"] for r in runs],
-        [r["D_cm2_per_s"]["error"] for r in runs],
-    )
-    room = inputs["temperature_K"]
-    d_room = fit.predict(room)
-
-    def to_sigma(d: float) -> float:
-        return nernst_einstein_sigma(d, runs[0]["n_ions"], runs[0]["volume_angstrom3"], room)
-
-    sigma = Estimate(
-        to_sigma(d_room.value), to_sigma(d_room.error), tuple(map(to_sigma, d_room.ci95))
-    )
-    return {
-        "temperature_K": room,
-        "fit": fit.as_dict(),
-        "D_cm2_per_s": d_room.as_dict(),
-        "sigma_S_per_cm": sigma.as_dict(),
-        "diffusive": [bool(r["diffusive"]) for r in runs],
-    }
+    runs = sorted((p for n, p in deps.items() if n.startswith("md")), key=lambda p: p.temperature_K)
+    return arrhenius_from_results(runs, inputs["temperature_K"])
 
 
-def diffraction_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+def diffraction_stage(
+    inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
+) -> PeakList:
     """Powder pattern of the disordered cell at the relaxed pseudo-cubic lattice constant.
 
     The experiment sees the disordered Fm-3m average, not one ordering, so the pattern
@@ -396,32 +461,33 @@ def diffraction_stage(inputs: dict[str, Any], deps: dict[str, Any], context: Tas
 
     Example:
         >>> from sselab.structures import antifluorite, enumerate_orderings
+        >>> from sselab.calculators import RelaxResult
         >>> cell = enumerate_orderings(antifluorite(0.5, a=5.458), (1, 1, 1), n=1)[0]
-        >>> deps = {"relax0": {"structure": cell.as_dict(), "energy_per_atom_eV": 0.0}}
+        >>> relaxed = RelaxResult(cell, 0.0, 0.0, (0, 0, 0), (0, 0, 0), 0.0, True, 0, 0.0, "", 0)
         >>> inputs = {"cation": "Li", "anions": ["S", "N"], "x": 0.5,
         ...           "radiation": "CuKa", "n_peaks": 3}
-        >>> out = diffraction_stage(inputs, deps, TaskContext(Path("/tmp")))
-        >>> round(out["a_angstrom"], 3), out["peaks"][0]["hkl"]
-        (5.458, [1, 1, 1])
+        >>> out = diffraction_stage(inputs, {"relax0": relaxed}, TaskContext(Path("/tmp")))
+        >>> round(out.a_angstrom, 3), out.peaks[0].hkl
+        (5.458, (1, 1, 1))
     """
     from sselab.diffraction.simulate import simulate_pattern
 
     cell = _average_cell(inputs, deps)
     simulated = simulate_pattern(cell, inputs["radiation"])
     strongest = np.argsort(simulated.intensity)[::-1][: inputs["n_peaks"]]
-    return {
-        "a_angstrom": cell.lattice.a,
-        "radiation": inputs["radiation"],
-        "peaks": [
-            {
-                "hkl": [int(h) for h in simulated.hkl[i]],
-                "d_angstrom": float(simulated.d_angstrom[i]),
-                "position": float(simulated.position[i]),
-                "intensity": float(simulated.intensity[i]),
-            }
+    return PeakList(
+        a_angstrom=cell.lattice.a,
+        radiation=inputs["radiation"],
+        peaks=[
+            Reflection(
+                hkl=(int(simulated.hkl[i][0]), int(simulated.hkl[i][1]), int(simulated.hkl[i][2])),
+                d_angstrom=float(simulated.d_angstrom[i]),
+                position=float(simulated.position[i]),
+                intensity=float(simulated.intensity[i]),
+            )
             for i in sorted(strongest, key=lambda i: simulated.position[i])
         ],
-    }
+    )
 
 
 # ------------------------------------------------------------------ end members
@@ -463,36 +529,6 @@ def end_member_structures(cation: str, host: str, dopant: str) -> dict[str, dict
         parent.remove_oxidation_states()
     m3a_name, build = m3a[(cation, dopant)]
     return {name: parent.as_dict(), m3a_name: build().as_dict()}
-
-
-@cache
-def _reference_library() -> dict[str, Structure]:
-    from sselab.thermo.systems import ALL_BUILDERS
-
-    return {name: build() for name, build in ALL_BUILDERS.items()}
-
-
-@cache
-def system_phases(elements: frozenset[str]) -> dict[str, dict[str, Any]]:
-    """Reference phases (name -> pymatgen dict) of ``sselab.thermo`` spanning ``elements``.
-
-    Same selection as ``sselab.thermo.systems.phases_in_system``, but every builder runs
-    once per process (that function rebuilds them all per call, ~0.1-0.3 s each).
-
-    Raises:
-        ValueError: an element has no elemental reference phase in sselab.
-
-    Example:
-        >>> sorted(system_phases(frozenset({"Li", "S"})))
-        ['Li', 'Li2S', 'Li2S2', 'alpha-S8']
-    """
-    library = _reference_library()
-    symbols = {name: {el.symbol for el in s.composition.elements} for name, s in library.items()}
-    elemental = {next(iter(els)) for els in symbols.values() if len(els) == 1}
-    missing = sorted(elements - elemental)
-    if missing:
-        raise ValueError(f"no elemental reference phase for {missing} in sselab.thermo")
-    return {name: library[name].as_dict() for name in sorted(library) if symbols[name] <= elements}
 
 
 # --------------------------------------------------------------------- builders
@@ -544,7 +580,7 @@ def order_task(
         "n_orderings": n_orderings,
         "seed": seed,
     }
-    return Task("order", inputs, order_stage, label=label)
+    return Task("order", inputs, order_stage, label=label, returns=OrderedCells)
 
 
 def relax_tasks(order: Task, settings: RelaxSettings) -> list[Task]:
@@ -564,6 +600,7 @@ def relax_tasks(order: Task, settings: RelaxSettings) -> list[Task]:
             relax_stage,
             {"order": order},
             label=order.label,
+            returns=RelaxResult,
         )
         for k in range(order.inputs["n_orderings"])
     ]
@@ -581,7 +618,7 @@ def relax_phase_task(
     """
     data = structure.as_dict() if isinstance(structure, Structure) else structure
     inputs = {"name": name, "structure": data, **settings.as_inputs()}
-    return Task("relax_phase", inputs, relax_phase_stage, label=name)
+    return Task("relax_phase", inputs, relax_phase_stage, label=name, returns=PhaseEnergy)
 
 
 def _relaxed_deps(relaxed: Sequence[Task]) -> dict[str, Task]:
@@ -603,7 +640,14 @@ def tie_line_task(
     ends = end_member_structures(cation, host, dopant)
     host_task, dopant_task = (relax_phase_task(n, s, settings) for n, s in ends.items())
     deps = {"host": host_task, "dopant": dopant_task, **_relaxed_deps(relaxed)}
-    return Task("hull", {"anions": list(anions)}, tie_line_stage, deps, label=relaxed[0].label)
+    return Task(
+        "hull",
+        {"anions": list(anions)},
+        tie_line_stage,
+        deps,
+        label=relaxed[0].label,
+        returns=TieLineResult,
+    )
 
 
 def window_task(
@@ -621,27 +665,21 @@ def window_task(
         >>> len([n for n in task.deps if n.startswith("phase:")])
         8
     """
+    from sselab.thermo.systems import phases_in_system, reference_structure
+
     phases = {
-        f"phase:{name}": relax_phase_task(name, data, settings)
-        for name, data in system_phases(frozenset(elements)).items()
+        f"phase:{name}": relax_phase_task(name, reference_structure(name), settings)
+        for name in phases_in_system(elements)
     }
     deps = {**phases, **_relaxed_deps(relaxed)}
-    return Task("window", {"scheme": scheme}, window_stage, deps, label=relaxed[0].label)
-
-
-def bvse_available() -> bool:
-    """Whether the BVSE module can be imported here.
-
-    Example:
-        >>> isinstance(bvse_available(), bool)
-        True
-    """
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(BVSE_MODULE) is not None
-    except ImportError:
-        return False
+    return Task(
+        "window",
+        {"scheme": scheme},
+        window_stage,
+        deps,
+        label=relaxed[0].label,
+        returns=WindowResult,
+    )
 
 
 def bvse_task(
@@ -668,7 +706,16 @@ def bvse_task(
         "resolution_angstrom": resolution_angstrom,
         "structure": structure,
     }
-    return Task("bvse", inputs, bvse_stage, _relaxed_deps(relaxed), label=relaxed[0].label)
+    from sselab.transport.bvse import BVSEResult
+
+    return Task(
+        "bvse",
+        inputs,
+        bvse_stage,
+        _relaxed_deps(relaxed),
+        label=relaxed[0].label,
+        returns=BVSEResult,
+    )
 
 
 @dataclass(frozen=True)
@@ -704,6 +751,8 @@ def md_tasks(species: str, relaxed: Sequence[Task], profile: MDProfile, model: s
         >>> len(md_tasks("Li", relax_tasks(order, RelaxSettings()), MDProfile(), "chgnet"))
         3
     """
+    from sselab.transport.analysis import DiffusionResult
+
     common = {
         "species": species,
         "model": model_label(model),
@@ -723,12 +772,13 @@ def md_tasks(species: str, relaxed: Sequence[Task], profile: MDProfile, model: s
             _relaxed_deps(relaxed),
             resources={"GPU": 1},
             label=relaxed[0].label,
+            returns=DiffusionResult,
         )
         for t in profile.temperatures_K
     ]
 
 
-def transport_task(md: Sequence[Task], temperature_K: float = 300.0) -> Task:
+def transport_task(md: Sequence[Task], temperature_K: float = T_300K) -> Task:
     """Arrhenius extrapolation of the MD tasks to ``temperature_K``.
 
     Example:
@@ -739,9 +789,16 @@ def transport_task(md: Sequence[Task], temperature_K: float = 300.0) -> Task:
     """
     if len(md) < 2:
         raise ValueError(f"an Arrhenius fit needs MD at >= 2 temperatures, got {len(md)}")
+    from sselab.transport.analysis import ArrheniusSummary
+
     deps = {f"md{k}": t for k, t in enumerate(md)}
     return Task(
-        "transport", {"temperature_K": temperature_K}, transport_stage, deps, label=md[0].label
+        "transport",
+        {"temperature_K": temperature_K},
+        transport_stage,
+        deps,
+        label=md[0].label,
+        returns=ArrheniusSummary,
     )
 
 
@@ -768,18 +825,10 @@ def diffraction_task(
         "n_peaks": n_peaks,
     }
     return Task(
-        "diffraction", inputs, diffraction_stage, _relaxed_deps(relaxed), label=relaxed[0].label
+        "diffraction",
+        inputs,
+        diffraction_stage,
+        _relaxed_deps(relaxed),
+        label=relaxed[0].label,
+        returns=PeakList,
     )
-
-
-def finite_or_none(value: Any) -> float | None:
-    """A float, or None for missing/NaN/inf (for tables and JSON).
-
-    Example:
-        >>> finite_or_none(float("nan")) is None, finite_or_none(2)
-        (True, 2.0)
-    """
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None

@@ -1,0 +1,224 @@
+"""Presentation of a screening: CSV, a sortable HTML page, JSON, a figure, a report section.
+
+The screening itself (tasks, ranking) is :func:`sselab.pipeline.screen.screen`.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import typing
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from sselab.pipeline.screen import CandidateRow, ScreenResult
+from sselab.reference import paper_value
+from sselab.report.html import Comparison, Section
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("rank", "rank"),
+    ("name", "candidate"),
+    ("formula", "formula (cell)"),
+    ("e_above_tie_meV_per_atom", "E above tie line (meV/atom)"),
+    ("e_above_tie_meV_per_atom.error", "ordering spread, s.d. (meV/atom)"),
+    ("e_hull_meV_per_atom", "E above full hull (meV/atom)"),
+    ("reduction_limit_V", "reduction limit (V vs Li)"),
+    ("oxidation_limit_V", "oxidation limit (V vs Li)"),
+    ("barrier_3d_eV", "BVSE 3D barrier (eV)"),
+    ("barrier_3d_eV.error", "BVSE 3D grid error (eV)"),
+    ("sigma_300K_S_per_cm", "σ(300 K) (S/cm)"),
+    ("sigma_300K_S_per_cm.error", "σ(300 K) error (S/cm)"),
+    ("activation_energy_eV", "Ea MD (eV)"),
+    ("activation_energy_eV.error", "Ea error (eV)"),
+    ("a_angstrom", "a (Å)"),
+    ("hull_contains", "hull built from"),
+    ("notes", "notes"),
+)
+
+
+def flat_row(row: CandidateRow) -> dict[str, Any]:
+    """Every field of a row; an Estimate field ``f`` gives ``f`` (value), ``f.error`` and
+    ``f.error_kind`` (None where not computed).
+
+    Example:
+        >>> from sselab.estimate import Estimate
+        >>> row = CandidateRow(1, "a", "f", "Li", "S-N", 0.5,
+        ...                    e_above_tie_meV_per_atom=Estimate.exact(12.0, "meV/atom"))
+        >>> flat = flat_row(row)
+        >>> flat["e_above_tie_meV_per_atom"], flat["e_above_tie_meV_per_atom.error"]
+        (12.0, None)
+    """
+    flat: dict[str, Any] = {}
+    hints = typing.get_type_hints(CandidateRow)
+    for item in fields(CandidateRow):
+        value = getattr(row, item.name)
+        if "Estimate" in str(hints[item.name]):
+            flat[item.name] = None if value is None else value.value
+            flat[f"{item.name}.error"] = None if value is None else value.error
+            flat[f"{item.name}.error_kind"] = None if value is None else value.error_kind
+        else:
+            flat[item.name] = value
+    return flat
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def write_screen_csv(result: ScreenResult, path: str | Path) -> Path:
+    """All :class:`CandidateRow` fields as CSV (full precision, empty = not computed;
+    Estimate fields as value, ``.error`` and ``.error_kind`` columns).
+
+    Example:
+        >>> write_screen_csv(ScreenResult("s", "chgnet:0.3.0", [], []), "/tmp/s.csv").name
+        's.csv'
+    """
+    path = Path(path)
+    rows = [flat_row(row) for row in result.rows]
+    names = list(flat_row(CandidateRow(0, "", "", "", "", 0.0)))
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=names)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return path
+
+
+# Tiny click-to-sort (numbers numerically, empty cells last); inline so the page works
+# offline and can be mailed.
+_SORT_JS = """
+document.querySelectorAll("th").forEach((th, col) => th.addEventListener("click", () => {
+  const body = th.closest("table").tBodies[0];
+  const up = th.dataset.dir !== "asc"; th.dataset.dir = up ? "asc" : "desc";
+  const value = (tr) => tr.cells[col].dataset.v;
+  [...body.rows].sort((a, b) => {
+    const x = value(a), y = value(b);
+    if (x === "" || y === "") return (x === "") - (y === "");
+    const d = isNaN(x) || isNaN(y) ? x.localeCompare(y) : x - y;
+    return up ? d : -d;
+  }).forEach((tr) => body.appendChild(tr));
+}));
+"""
+
+_CSS = (
+    "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;font-size:13px}"
+    "th,td{border:1px solid #ccc;padding:4px 6px;text-align:right}th{cursor:pointer;"
+    "background:#eee}td:nth-child(2),td:last-child{text-align:left}"
+)
+
+
+def screen_html(result: ScreenResult) -> str:
+    """Self-contained HTML page with the sortable screening table.
+
+    Example:
+        >>> "<table" in screen_html(ScreenResult("s", "chgnet:0.3.0", [], []))
+        True
+    """
+    head = "".join(f"<th>{html.escape(title)}</th>" for _, title in COLUMNS)
+    body = []
+    for row in result.rows:
+        values = flat_row(row)
+        cells = "".join(
+            f'<td data-v="{html.escape("" if values[k] is None else str(values[k]))}">'
+            f"{html.escape(_cell(values[k]))}</td>"
+            for k, _ in COLUMNS
+        )
+        body.append(f"<tr>{cells}</tr>")
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>sselab screen: {html.escape(result.study)}</title><style>{_CSS}</style></head>"
+        f"<body><h1>Screening: {html.escape(result.study)}</h1>"
+        f"<p>Model {html.escape(result.model)}; stages {html.escape(', '.join(result.stages))}."
+        f" Ranking: {html.escape(result.ranking)}. Click a header to sort.</p>"
+        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f"<ul>{notes}</ul><script>{_SORT_JS}</script></body></html>"
+    )
+
+
+def screen_figure(result: ScreenResult) -> Figure:
+    """E above the tie line per candidate (bar chart, rank order).
+
+    Example:
+        >>> screen_figure(ScreenResult("s", "chgnet:0.3.0", [], [])).axes[0].get_ylabel()
+        'E above tie line (meV/atom)'
+    """
+    fig = Figure(figsize=(max(4.0, 0.6 * len(result.rows) + 2), 3.5))
+    ax = fig.add_subplot()
+    energies = [(r.name, r.e_above_tie_meV_per_atom) for r in result.rows]
+    shown = [(name, e) for name, e in energies if e is not None]
+    ax.bar(
+        [name for name, _ in shown],
+        [e.value for _, e in shown],
+        yerr=[e.error or 0.0 for _, e in shown],
+        capsize=3,
+        label="lowest ordering; bars: spread over orderings",
+    )
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_ylabel("E above tie line (meV/atom)")
+    ax.tick_params(axis="x", rotation=45, labelsize=8)
+    ax.set_title(f"{result.study} ({result.model})", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def write_screen(result: ScreenResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write screen.csv, screen.html, screen.json and screen.png into ``out_dir``.
+
+    Example:
+        >>> sorted(write_screen(ScreenResult("s", "chgnet:0.3.0", [], []), "/tmp/scr"))
+        ['csv', 'html', 'json', 'png']
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "csv": write_screen_csv(result, out / "screen.csv"),
+        "html": out / "screen.html",
+        "json": out / "screen.json",
+        "png": out / "screen.png",
+    }
+    paths["html"].write_text(screen_html(result))
+    paths["json"].write_text(json.dumps(result.as_dict(), indent=2))
+    screen_figure(result).savefig(paths["png"], dpi=120)
+    return paths
+
+
+def screen_section(result: ScreenResult) -> Section:
+    """Report section: the ranked table, the E-above-tie figure, and the paper's Li5NS value.
+
+    Example:
+        >>> screen_section(ScreenResult("s", "chgnet:0.3.0", [], [])).title
+        'Candidate screening: s'
+    """
+    paper = paper_value("thermodynamics", "e_above_hull_Li2.5N0.5S0.5_meV_per_atom")
+    comparisons = [
+        Comparison(
+            "E above Li2S–Li3N tie line, x = 0.5 (meV/atom)",
+            row.e_above_tie_meV_per_atom.value,
+            row.e_above_tie_meV_per_atom.error,
+            paper,
+            f"{result.model}, {row.n_atoms}-atom ordered cell, 0 K; ± = spread over orderings",
+        )
+        for row in result.rows
+        if row.anions == "S-N"
+        and row.cation == "Li"
+        and abs(row.x - 0.5) < 1e-9
+        and row.e_above_tie_meV_per_atom is not None
+    ]
+    return Section(
+        f"Candidate screening: {result.study}",
+        text=result.ranking + ". " + " ".join(result.notes),
+        figures=[screen_figure(result)],
+        table_header=[title for _, title in COLUMNS],
+        table_rows=[[flat_row(r)[k] for k, _ in COLUMNS] for r in result.rows],
+        comparisons=comparisons,
+        settings={"model": result.model, "stages": ", ".join(result.stages)},
+    )
