@@ -7,6 +7,7 @@ is converted (kHz, kΩ, mA, h ...), so a reader never relies on column positions
 
 from __future__ import annotations
 
+import codecs
 import csv
 import logging
 import re
@@ -22,7 +23,11 @@ from sselab.electrochem.records import EISDataWarning, EISFileError, EISSpectrum
 
 log = logging.getLogger(__name__)
 
-MIN_EIS_POINTS = 5
+MIN_EIS_POINTS = 5  # distinct frequencies a file must hold to be an impedance spectrum
+# Beyond what any impedance analyser measures: such a number is a corrupt cell, not data.
+# (Analysers span ~10 µHz-100 MHz and µΩ-100 TΩ.)
+PLAUSIBLE_FREQUENCY_HZ = (1e-9, 1e12)
+MAX_IMPEDANCE_OHM = 1e18
 
 _OHM = {"ohm": 1.0, "ohms": 1.0, "ω": 1.0, "kohm": 1e3, "kω": 1e3}
 _UNITS: dict[str, dict[str, float]] = {
@@ -203,11 +208,17 @@ def parse_rows(
 
 
 def read_lines(path: Path) -> list[str]:
-    """Text lines of a file, UTF-8 or (EC-Lab, Gamry) Latin-1; EISFileError if unreadable."""
+    """Text lines of a file: UTF-8, UTF-16 with a byte-order mark (Windows "Unicode" exports)
+    or (EC-Lab, Gamry) Latin-1; EISFileError if unreadable."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise EISFileError(f"{path}: cannot open ({exc.strerror})") from None
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16").splitlines()
+        except UnicodeDecodeError:
+            raise EISFileError(f"{path}: starts like UTF-16 text but is not valid UTF-16") from None
     try:
         return raw.decode("utf-8-sig").splitlines()
     except UnicodeDecodeError:
@@ -360,7 +371,24 @@ def clean_spectrum(
     zi: np.ndarray,
     metadata: dict[str, Any],
 ) -> EISSpectrum:
-    """Drop NaN / non-positive-frequency points with a warning; refuse if too few remain."""
+    """Drop unusable points and merge repeated frequencies, with a warning; refuse a file
+    left with fewer than :data:`MIN_EIS_POINTS` distinct frequencies.
+
+    Dropped: NaN/missing values, frequency <= 0, and values no analyser measures
+    (frequency outside :data:`PLAUSIBLE_FREQUENCY_HZ`, |Z| = 0 or a component beyond
+    :data:`MAX_IMPEDANCE_OHM`). Points that repeat a frequency are merged into one at
+    their mean impedance: a repeat adds no frequency, and counted twice it would make a
+    spectrum look better determined than it is.
+
+    Example:
+        >>> f = np.array([100.0, 10.0, 10.0, 1.0, 0.1, 0.01, np.nan])
+        >>> z = np.array([5.0, 6.0, 8.0, 9.0, 10.0, 12.0, 1.0])
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     s = clean_spectrum(Path("a.csv"), "csv", f, z, -z / 10, {})
+        >>> s.frequency_Hz.tolist(), s.z_real_ohm.tolist(), len(caught)
+        ([100.0, 10.0, 1.0, 0.1, 0.01], [5.0, 7.0, 9.0, 10.0, 12.0], 2)
+    """
     # Parstat logs the DC hold before the sweep as rows with f = 0 and Z = 0: not data.
     dc_rows = (f == 0) & (zr == 0) & (zi == 0)
     if np.any(dc_rows):
@@ -368,19 +396,60 @@ def clean_spectrum(
     f, zr, zi = f[~dc_rows], zr[~dc_rows], zi[~dc_rows]
     nonfinite = ~(np.isfinite(f) & np.isfinite(zr) & np.isfinite(zi))
     nonpositive = np.isfinite(f) & (f <= 0)
-    bad = nonfinite | nonpositive
+    with np.errstate(invalid="ignore"):
+        implausible = (
+            ~nonfinite
+            & ~nonpositive
+            & (
+                (f < PLAUSIBLE_FREQUENCY_HZ[0])
+                | (f > PLAUSIBLE_FREQUENCY_HZ[1])
+                | (np.maximum(np.abs(zr), np.abs(zi)) > MAX_IMPEDANCE_OHM)
+                | ((zr == 0) & (zi == 0))
+            )
+        )
+    bad = nonfinite | nonpositive | implausible
     if np.any(bad):
+        reasons = (
+            f"{int(nonfinite.sum())} with NaN/missing values, "
+            f"{int(nonpositive.sum())} with frequency <= 0"
+        )
+        if np.any(implausible):
+            reasons += (
+                f", {int(implausible.sum())} outside {PLAUSIBLE_FREQUENCY_HZ[0]:g}-"
+                f"{PLAUSIBLE_FREQUENCY_HZ[1]:g} Hz or with |Z| = 0 or > {MAX_IMPEDANCE_OHM:g} Ω"
+            )
         warnings.warn(
-            f"{path}: dropped {int(bad.sum())} of {f.size} points "
-            f"({int(nonfinite.sum())} with NaN/missing values, "
-            f"{int(nonpositive.sum())} with frequency <= 0)",
+            f"{path}: dropped {int(bad.sum())} of {f.size} points ({reasons})",
             EISDataWarning,
             stacklevel=3,
         )
-    keep = ~bad
-    if keep.sum() < MIN_EIS_POINTS:
+    f, zr, zi = _merge_repeated_frequencies(path, f[~bad], zr[~bad], zi[~bad])
+    if f.size < MIN_EIS_POINTS:
         raise EISFileError(
-            f"{path}: only {int(keep.sum())} valid impedance points "
+            f"{path}: only {f.size} distinct frequenc{'y' if f.size == 1 else 'ies'} with valid "
+            "impedance "
             f"(need >= {MIN_EIS_POINTS}); is this an impedance file?"
         )
-    return EISSpectrum(f[keep], zr[keep], zi[keep], str(path), instrument, metadata)
+    return EISSpectrum(f, zr, zi, str(path), instrument, metadata)
+
+
+def _merge_repeated_frequencies(
+    path: Path, f: np.ndarray, zr: np.ndarray, zi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One point per frequency (mean Z of the repeats), in the file's order; warns."""
+    unique, first, inverse, counts = np.unique(
+        f, return_index=True, return_inverse=True, return_counts=True
+    )
+    if unique.size == f.size:
+        return f, zr, zi
+    warnings.warn(
+        f"{path}: {f.size - unique.size} points repeat a frequency already measured "
+        f"({unique.size} distinct of {f.size}); merged into one point per frequency "
+        "at the mean impedance",
+        EISDataWarning,
+        stacklevel=4,
+    )
+    mean_zr = np.bincount(inverse, weights=zr) / counts
+    mean_zi = np.bincount(inverse, weights=zi) / counts
+    order = np.argsort(first, kind="stable")
+    return unique[order], mean_zr[order], mean_zi[order]

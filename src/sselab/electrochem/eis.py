@@ -86,6 +86,7 @@ def analyze_spectrum(
     circuit: str | None = None,
     drt_regularisation: float = 1e-5,
     select: bool = False,
+    max_evaluations: int = 20_000,
 ) -> EISAnalysis:
     """Fit, intercept, conductivity, Kramers-Kronig test and DRT of one spectrum.
 
@@ -96,6 +97,11 @@ def analyze_spectrum(
         drt_regularisation: lambda of the DRT.
         select: compare every pellet-circuit variant by BIC (:func:`select_circuit`)
             instead of fitting ``circuit`` alone.
+        max_evaluations: least_squares step budget per start of each circuit fit.
+
+    Raises:
+        EISFitError: the circuit fit is refused (too few distinct frequencies, a
+            degenerate fit; see :func:`~sselab.electrochem.fit.fit_circuit`).
 
     Example:
         >>> import numpy as np
@@ -109,9 +115,9 @@ def analyze_spectrum(
     if (thickness_cm is None) != (diameter_cm is None):
         raise ValueError("give both thickness and diameter, or neither")
     if select:
-        fit, candidates = select_circuit(spectrum)
+        fit, candidates = select_circuit(spectrum, max_evaluations=max_evaluations)
     else:
-        fit, candidates = fit_circuit(spectrum, circuit), []
+        fit, candidates = fit_circuit(spectrum, circuit, max_evaluations=max_evaluations), []
     try:
         intercept = intercept_resistance(spectrum)
     except EISFitError as exc:

@@ -41,6 +41,9 @@ TAILS = ("cpe", "warburg", "none")
 SCREENING_EVALUATIONS = 500  # per starting point, before the best start is polished
 MIN_CPE_EXPONENT = 0.3
 POOR_FIT_RESIDUAL = 0.05  # rms |Z_fit - Z| / |Z| above which a fit is reported as poor
+# A fit whose every parameter is "known" to better than this (relative standard error)
+# has an error at the level of rounding, not of the data: the data fix no uncertainty.
+DEGENERATE_RELATIVE_ERROR = 1e-10
 
 
 class EISFitError(ValueError):
@@ -371,6 +374,14 @@ def fit_circuit(
     starting points from the spectrum are tried and the lowest cost kept. A parameter
     the data do not determine gets error None (see :class:`CircuitFit`).
 
+    Refused rather than reported (:class:`EISFitError` naming the spectrum's source):
+    fewer distinct frequencies than the circuit's parameter count + 1 (repeated
+    frequencies count once: each adds two residuals but no new information about the
+    frequency dependence), and a degenerate fit: a singular Jacobian among the
+    determined parameters, or every parameter's relative error below
+    :data:`DEGENERATE_RELATIVE_ERROR` (an error at rounding level, e.g. five copies of
+    one point fitted exactly).
+
     Args:
         spectrum: the data.
         circuit: impedance.py circuit string; default :func:`pellet_circuit()`.
@@ -382,7 +393,8 @@ def fit_circuit(
         :class:`CircuitFit`.
 
     Raises:
-        EISFitError: the fit fails on every start.
+        EISFitError: too few distinct frequencies, the fit fails on every start, or
+            the fit is degenerate.
 
     Example:
         >>> f = np.logspace(6, 0, 61)
@@ -396,6 +408,13 @@ def fit_circuit(
     names = _parameter_names(circuit)
     model = _compiled(circuit)
     f = spectrum.frequency_Hz
+    distinct = int(np.unique(f).size)
+    if distinct < len(names) + 1:
+        raise EISFitError(
+            f"{spectrum.source}: too few: {distinct} distinct frequencies cannot determine "
+            f"the {len(names)} parameters of {circuit}; a fit needs at least "
+            f"{len(names) + 1} (parameters + 1)"
+        )
     z = spectrum.z_ohm
     scale = np.concatenate([np.abs(z), np.abs(z)])
     target = np.concatenate([z.real, z.imag]) / scale
@@ -456,6 +475,7 @@ def fit_circuit(
     # "negligible" bound) is undetermined: infinite error, not the zero pinv gives.
     sensitivity = np.linalg.norm(best.jac, axis=0)
     errors[sensitivity <= 1e-10 * sensitivity.max()] = np.inf
+    _refuse_degenerate(spectrum.source, circuit, scaled, values, errors)
     resistors = [k for k, name in enumerate(names) if re.fullmatch(r"R\d+", name)]
     r_ion = float(values[resistors].sum())
     r_ion_err = float(np.sqrt(covariance[np.ix_(resistors, resistors)].sum()))
@@ -493,6 +513,31 @@ def fit_circuit(
         source=spectrum.source,
         message=str(best.message),
     )
+
+
+def _refuse_degenerate(
+    source: str, circuit: str, scaled_jacobian: np.ndarray, values: np.ndarray, errors: np.ndarray
+) -> None:
+    """EISFitError when the determined parameters' covariance is singular or every
+    relative error is below :data:`DEGENERATE_RELATIVE_ERROR`."""
+    determined = np.isfinite(errors)
+    if not np.any(determined):
+        raise EISFitError(f"{source}: degenerate fit of {circuit}: no parameter is determined")
+    rank = int(np.linalg.matrix_rank(scaled_jacobian[:, determined]))
+    if rank < int(determined.sum()):
+        raise EISFitError(
+            f"{source}: degenerate fit of {circuit}: singular covariance (the data fix only "
+            f"{rank} combinations of {int(determined.sum())} parameters)"
+        )
+    with np.errstate(all="ignore"):  # a parameter at 0 has an infinite relative error
+        relative = errors[determined] / np.abs(values[determined])
+    largest = float(np.nanmax(np.where(np.isfinite(relative), relative, np.nan), initial=0.0))
+    if largest < DEGENERATE_RELATIVE_ERROR:
+        raise EISFitError(
+            f"{source}: degenerate fit of {circuit}: every relative error is below "
+            f"{DEGENERATE_RELATIVE_ERROR:g} (largest {largest:.1e}), i.e. at rounding "
+            "level; the data fix no uncertainty (repeated or exactly computed points?)"
+        )
 
 
 @dataclass
@@ -627,7 +672,7 @@ def intercept_resistance(spectrum: EISSpectrum, n_tail_points: int = 6) -> Inter
 
 
 def select_circuit(
-    spectrum: EISSpectrum, candidates: list[str] | None = None
+    spectrum: EISSpectrum, candidates: list[str] | None = None, max_evaluations: int = 20_000
 ) -> tuple[CircuitFit, list[dict[str, Any]]]:
     """Fit several pellet circuits and keep the one with the lowest BIC.
 
@@ -637,7 +682,10 @@ def select_circuit(
     Args:
         spectrum: the data.
         candidates: circuit strings; default every :func:`pellet_circuit` variant
-            (grain boundary or not, CPE/Warburg/no tail, inductance or not).
+            (grain boundary or not, CPE/Warburg/no tail, inductance or not). A
+            candidate :func:`fit_circuit` refuses (more parameters than the spectrum's
+            distinct frequencies allow, or a degenerate fit) is left out.
+        max_evaluations: least_squares step budget per start of each fit.
 
     Returns:
         (best fit, table of every candidate's circuit, BIC and relative residual).
@@ -654,15 +702,21 @@ def select_circuit(
             for tail in TAILS
             for ind in (False, True)
         ]
-    fits, table = [], []
+    fits, table, refused = [], [], []
     n = 2 * spectrum.n_points
     for circuit in candidates:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EISFitWarning)
-            fit = fit_circuit(spectrum, circuit)
+            try:
+                fit = fit_circuit(spectrum, circuit, max_evaluations=max_evaluations)
+            except EISFitError as exc:
+                refused.append(str(exc))  # too many parameters for the data, or degenerate
+                continue
         rss = 2 * spectrum.n_points * fit.relative_residual**2
         bic = n * math.log(max(rss, 1e-300) / n) + len(fit.parameter_names) * math.log(n)
         fits.append((bic, fit))
         table.append({"circuit": circuit, "bic": bic, "relative_residual": fit.relative_residual})
+    if not fits:
+        raise EISFitError(f"no candidate circuit can be fitted: {'; '.join(refused)}")
     best = min(fits, key=lambda item: item[0])[1]
     return best, sorted(table, key=lambda row: row["bic"])
