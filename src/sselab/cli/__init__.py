@@ -52,6 +52,7 @@ STAGE_CLI_MODULES: tuple[str, ...] = (
     "sselab.cli.neb",
     "sselab.cli.bvse",
     "sselab.cli.electrochem",
+    "sselab.cli.dft",
 )
 
 for _module in STAGE_CLI_MODULES:
