@@ -10,8 +10,9 @@ any MLIP. Two choices differ from a bare ``GPAW(kpts={"density": ...})``:
   fixed while positions and the cell move (GPAW re-derives a density grid at every
   cell change, so energies jump by meV/atom when a relaxation crosses a grid step);
 - symmetry (k-point reduction by the point group) is on by default, because it makes
-  small high-symmetry cells 5-10x cheaper; ``PawSettings(symmetry=False)`` is the way
-  out where GPAW's symmetry analysis refuses an ordered cell.
+  small high-symmetry cells 5-10x cheaper; where GPAW's symmetry analysis gives up
+  (``SymmetryAnalysisBug`` on some ordered Li(2+x)N(x)S(1-x) cells) that structure
+  runs with symmetry off, with a warning; the energies do not depend on it.
 
 Threads: GPAW runs here without MPI; its dense linear algebra runs in OpenBLAS,
 whose thread count :class:`PawCalculator` limits to ``PawSettings.threads`` around
@@ -237,6 +238,27 @@ class PawCalculator(Calculator):
         self._identity = (tuple(atoms.numbers), atoms.cell.lengths().copy())
         self._hook()
 
+    def _energy_with_symmetry_fallback(self, atoms: Atoms) -> float:
+        from gpaw.new.symmetry import SymmetryAnalysisBug
+
+        try:
+            return float(self._gpaw.get_potential_energy(atoms))
+        except SymmetryAnalysisBug:
+            # GPAW's own analysis gives up on some ordered cells (it asks for an
+            # spglib-standardised cell); k-point symmetry only saves time, so this
+            # structure runs without it
+            logger.warning(
+                "GPAW symmetry analysis failed on %s: running it with symmetry off",
+                atoms.get_chemical_formula(),
+            )
+            assert self.grid is not None
+            parameters = gpaw_parameters(replace(self.settings, symmetry=False), self.grid)
+            from gpaw import GPAW
+
+            self._gpaw = GPAW(**parameters, txt=self.txt)
+            self._hook()
+            return float(self._gpaw.get_potential_energy(atoms))
+
     def calculate(
         self,
         atoms: Atoms | None = None,
@@ -252,7 +274,7 @@ class PawCalculator(Calculator):
         start = time.perf_counter()
         with threadpool_limits(limits=self.settings.threads):
             work = self.atoms.copy()
-            energy = float(self._gpaw.get_potential_energy(work))
+            energy = self._energy_with_symmetry_fallback(work)
             self.results["energy"] = energy
             self.results["free_energy"] = float(self._gpaw.get_property("free_energy", work))
             if "forces" in properties:
