@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from pymatgen.core import Composition, Structure
@@ -37,13 +37,22 @@ QUICK_DFT = PawSettings(kpoint_density_per_inv_angstrom=2.5)
 
 
 class MlipCell(Protocol):
-    """An MLIP-relaxed cell: ``RelaxResult`` and ``PhaseEnergy`` both qualify."""
+    """An MLIP-relaxed cell: ``RelaxResult``, ``PhaseEnergy`` and ``SolidSolutionPoint`` qualify.
+
+    ``structure`` may be a pymatgen ``Structure`` or its ``as_dict()``.
+    """
 
     @property
-    def structure(self) -> Structure: ...
+    def structure(self) -> Structure | dict[str, Any]: ...
 
     @property
     def energy_per_atom_eV(self) -> float: ...
+
+
+def structure_of(cell: MlipCell) -> Structure:
+    """The cell's structure as a pymatgen ``Structure``."""
+    structure = cell.structure
+    return Structure.from_dict(structure) if isinstance(structure, dict) else structure
 
 
 def tie_line_weights(composition: Composition, end_members: Sequence[Composition]) -> np.ndarray:
@@ -196,12 +205,13 @@ def _point(
     dft_tie: Mapping[str, float],
     relaxed: bool,
 ) -> TieLinePoint:
-    composition = cell.structure.composition
+    structure = structure_of(cell)
+    composition = structure.composition
     return TieLinePoint(
         x=x,
         ordering=index,
         formula=composition.reduced_formula,
-        n_atoms=len(cell.structure),
+        n_atoms=len(structure),
         mlip_energy_per_atom_eV=float(cell.energy_per_atom_eV),
         dft_energy_per_atom_eV=dft.energy_per_atom_eV,
         mlip_e_above_tie_meV_per_atom=energy_above_tie_meV_per_atom(
@@ -260,7 +270,7 @@ def dft_hull_check(
     relax_settings = relax_settings or DftRelaxSettings()
     ends = {"Li2S": li2s, "Li3N": li3n}
     end_points = {
-        name: dft_single_point(cell.structure, settings, store, checkpoint_dir)
+        name: dft_single_point(structure_of(cell), settings, store, checkpoint_dir)
         for name, cell in ends.items()
     }
     mlip_tie = {name: float(cell.energy_per_atom_eV) for name, cell in ends.items()}
@@ -268,7 +278,7 @@ def dft_hull_check(
     points = []
     for x, cells in sorted(orderings.items()):
         for index, cell in enumerate(cells):
-            dft = dft_single_point(cell.structure, settings, store, checkpoint_dir)
+            dft = dft_single_point(structure_of(cell), settings, store, checkpoint_dir)
             points.append(_point(x, index, cell, dft, mlip_tie, dft_tie, relaxed=False))
             logger.info(
                 "x = %g ordering %d: DFT %+.1f, MLIP %+.1f meV/atom above the tie",
@@ -281,7 +291,9 @@ def dft_hull_check(
     relaxed_ends = end_points
     if relax_lowest > 0:
         relaxed_ends = {
-            name: dft_relax(cell.structure, settings, relax_settings, store, checkpoint_dir).final
+            name: dft_relax(
+                structure_of(cell), settings, relax_settings, store, checkpoint_dir
+            ).final
             for name, cell in ends.items()
         }
         relaxed_tie = {name: point.energy_per_atom_eV for name, point in relaxed_ends.items()}
@@ -290,7 +302,7 @@ def dft_hull_check(
             for point in at_x[:relax_lowest]:
                 cell = cells[point.ordering]
                 final = dft_relax(
-                    cell.structure, settings, relax_settings, store, checkpoint_dir
+                    structure_of(cell), settings, relax_settings, store, checkpoint_dir
                 ).final
                 relaxed_points.append(
                     _point(x, point.ordering, cell, final, mlip_tie, relaxed_tie, relaxed=True)
