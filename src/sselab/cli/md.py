@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +20,17 @@ if TYPE_CHECKING:
     from sselab.transport.study import TransportStudy
 
 _TIME_UNITS_PS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3}
+
+# Shared by md, diffusion and bvse (it belongs with the other shared options in
+# sselab.cli.options, which this change does not own).
+MaxMemoryOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-memory-gb",
+        help="Refuse work estimated to need more memory (GiB); default "
+        "$SSELAB_MAX_MEMORY_GB or 80 % of the available memory.",
+    ),
+]
 
 
 def parse_time_ps(text: str) -> float:
@@ -93,6 +104,7 @@ def md_command(
     workers: int = typer.Option(1, help="Temperatures run in parallel (processes)."),
     resume: bool = typer.Option(False, "--resume", help="Continue runs from their checkpoints."),
     maps: bool = typer.Option(True, help="Van Hove and density maps of the run nearest 900 K."),
+    max_memory_gb: MaxMemoryOption = None,
     out: OutOption = Path("out/md"),
 ) -> None:
     """NVT MD at several temperatures, then diffusion, conductivity and Arrhenius analysis."""
@@ -118,6 +130,7 @@ def md_command(
             "calculator": model,
             "device": device,
             "resume": resume,
+            "max_memory_gb": max_memory_gb,
         }
         if workers > 1:
             from concurrent.futures import ProcessPoolExecutor
@@ -128,7 +141,9 @@ def md_command(
             runs = run_md_temperatures(cell, temperatures, out, **md_args)
         md = [{**r.as_dict(), "n_atoms": len(cell)} for r in runs]
         (out / "md.json").write_text(json.dumps(md, indent=2))
-        trajectories = [read_trajectory(r.trajectory_path) for r in runs]
+        trajectories = [
+            read_trajectory(r.trajectory_path, max_memory_gb=max_memory_gb) for r in runs
+        ]
         study, _ = analyze_and_write(trajectories, out, md=md, with_maps=maps)
     except (
         StructureFileError,
@@ -168,6 +183,7 @@ def diffusion_command(
         False, help="Fit Arrhenius also on runs whose MSD is not linear in the window."
     ),
     maps: bool = typer.Option(True, help="Van Hove and density maps of the run nearest 900 K."),
+    max_memory_gb: MaxMemoryOption = None,
     out: OutOption = Path("out/diffusion"),
 ) -> None:
     """D, D_x/y/z, sigma and Haven ratio per temperature; Arrhenius Ea and sigma(300 K)."""
@@ -182,6 +198,7 @@ def diffusion_command(
                 path,
                 frame_interval_fs=frame_interval_fs,
                 temperature_K=temperature[i] if temperature else None,
+                max_memory_gb=max_memory_gb,
             )
             for i, path in enumerate(trajectories)
         ]

@@ -54,6 +54,9 @@ ANGSTROM2_PER_PS_IN_CM2_PER_S = 1e-4
 D_UNIT = "cm^2/s"
 SIGMA_UNIT = "S/cm"
 _FFT_CHUNK_VALUES = 4_000_000  # float64 values per FFT batch (~64 MB complex workspace)
+# The default window [t_block/10, t_block/2] of a 6-frame block holds lags 1, 2, 3: the
+# fewest points a slope and intercept with a residual need.
+MIN_FRAMES_PER_BLOCK = 6
 
 
 def msd_fft(positions_angstrom: np.ndarray, max_lag: int | None = None) -> np.ndarray:
@@ -132,7 +135,7 @@ def _fit_line(lag_ps: np.ndarray, values: np.ndarray, window_ps: tuple[float, fl
     if mask.sum() < 3:
         raise TrajectoryError(
             f"only {mask.sum()} MSD points in the fit window {window_ps} ps; "
-            "the trajectory is too short or too coarsely sampled"
+            "the trajectory is too short or too coarsely sampled for this window"
         )
     slope, intercept = np.polyfit(lag_ps[mask], values[mask], 1)
     return LinearFit(float(slope), float(intercept))
@@ -297,7 +300,9 @@ def analyze_diffusion(
         :class:`DiffusionResult`.
 
     Raises:
-        TrajectoryError: no such species, unknown temperature or too short a trajectory.
+        TrajectoryError: no such species, unknown temperature, too short a trajectory for
+            ``n_blocks`` and the window, or numbers that overflow; the message starts with
+            the trajectory's source file.
 
     Example:
         >>> res = analyze_diffusion(read_trajectory("md_1000K.h5"))  # doctest: +SKIP
@@ -306,10 +311,33 @@ def analyze_diffusion(
     """
     if n_blocks < 3:
         raise ValueError(f"n_blocks = {n_blocks}: need at least 3 blocks for an error estimate")
+    try:
+        return _analyze(trajectory, species, n_blocks, fit_window_ps, temperature_K, charge)
+    except TrajectoryError as exc:
+        message = str(exc)
+        if message.startswith(f"{trajectory.source}:"):
+            raise
+        raise TrajectoryError(f"{trajectory.source}: {message}") from exc
+
+
+def _analyze(
+    trajectory: Trajectory,
+    species: str,
+    n_blocks: int,
+    fit_window_ps: tuple[float, float] | None,
+    temperature_K: float | None,
+    charge: int,
+) -> DiffusionResult:
     temperature = temperature_K if temperature_K is not None else trajectory.temperature_K
-    if temperature is None or temperature <= 0:
-        raise TrajectoryError("the trajectory has no temperature; pass temperature_K")
+    if temperature is None or not 0 < temperature < math.inf:
+        raise TrajectoryError(f"temperature {temperature} K unknown or not positive; pass one")
     positions = drift_corrected_positions(trajectory, species)
+    if fit_window_ps is None and trajectory.n_frames < MIN_FRAMES_PER_BLOCK * n_blocks:
+        raise TrajectoryError(
+            f"{trajectory.n_frames} frames are too few for {n_blocks} blocks with the default "
+            f"fit window (at least {MIN_FRAMES_PER_BLOCK} per block: "
+            f"{MIN_FRAMES_PER_BLOCK * n_blocks}); use fewer blocks or a longer run"
+        )
     n_ions = positions.shape[1]
     window = fit_window_ps or default_fit_window_ps(trajectory.duration_ps, n_blocks)
     if window[0] >= window[1] or window[0] < 0:
@@ -373,6 +401,9 @@ def analyze_diffusion(
         if total[lo] > 0 and total[hi] > 0 and hi > lo
         else None
     )
+    numbers = [full_d, block_d, full.tracer_xyz, full.collective]
+    if not math.isfinite(sigma_per_D) or not all(np.all(np.isfinite(v)) for v in numbers):
+        raise TrajectoryError("the MSD analysis overflowed (non-finite D or MSD)")
     return DiffusionResult(
         species=species,
         temperature_K=float(temperature),

@@ -26,6 +26,7 @@ import json
 import logging
 import os
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,12 +43,23 @@ from tqdm.auto import tqdm
 
 from sselab.roundtrip import RoundTrip
 from sselab.transport.calculator import calculator_label, resolve_calculator
-from sselab.transport.trajectory import SSELAB_MD_FORMAT, SSELAB_MD_VERSION
+from sselab.transport.resources import check_memory
+from sselab.transport.trajectory import (
+    SSELAB_MD_FORMAT,
+    SSELAB_MD_VERSION,
+    TrajectoryError,
+    check_md_layout,
+    trajectory_memory_bytes,
+)
 
 logger = logging.getLogger(__name__)
 
 FS_PER_PS = 1000.0
 SECONDS_PER_DAY = 86400.0
+# A buffered frame besides its float32 positions: the tuple, the array header and two
+# Python floats (measured with sys.getsizeof, rounded up).
+_FRAME_OVERHEAD_BYTES = 256
+_CHECKPOINT_ARRAYS = ("step", "n_frames", "positions", "momenta", "eta", "p_eta")
 
 
 class ResumeError(ValueError):
@@ -215,8 +227,22 @@ class _Writer:
         self.path = path
         self.buffer: list[tuple[int, np.ndarray, float, float]] = []
         exists = path.exists()
-        self.handle = h5py.File(path, "a", libver="latest")
-        if not exists:
+        try:
+            self.handle = h5py.File(path, "a", libver="latest")
+        except OSError as exc:
+            raise TrajectoryError(
+                f"{path}: cannot be opened as HDF5 ({' '.join(str(exc).split())}); delete it "
+                "and its checkpoint to start the run again"
+            ) from exc
+        if exists:
+            try:
+                check_md_layout(self.handle)
+            except TrajectoryError as exc:
+                self.handle.close()
+                raise TrajectoryError(
+                    f"{path}: {exc}; delete it and its checkpoint to start the run again"
+                ) from exc
+        else:
             n_atoms = len(atoms)
             chunk_frames = max(1, min(256, 2**20 // (12 * n_atoms)))
             self.handle.create_dataset(
@@ -255,6 +281,9 @@ class _Writer:
         wanted = asdict(settings)
         # A longer production time than first asked is allowed: the run simply continues.
         wanted.pop("time_ps")
+        missing = [k for k in wanted if k not in self.handle.attrs]
+        if missing:
+            raise TrajectoryError(f"{self.path}: no attribute {', '.join(missing)} to resume")
         stored = {k: _plain(self.handle.attrs[k]) for k in wanted}
         differing = {k: (stored[k], wanted[k]) for k in wanted if stored[k] != wanted[k]}
         if differing:
@@ -311,6 +340,45 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
+def _load_checkpoint(path: Path, n_atoms: int) -> dict[str, np.ndarray]:
+    """The arrays of a checkpoint, checked; ResumeError naming the file when damaged."""
+    remedy = "delete it and its trajectory to start the run again"
+    try:
+        with np.load(path) as data:  # allow_pickle=False: a checkpoint holds no objects
+            checkpoint = {name: data[name] for name in _CHECKPOINT_ARRAYS}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise ResumeError(
+            f"{path}: damaged checkpoint ({' '.join(str(exc).split())}); {remedy}"
+        ) from exc
+    for name in ("positions", "momenta"):
+        if checkpoint[name].shape != (n_atoms, 3) or not np.all(np.isfinite(checkpoint[name])):
+            raise ResumeError(f"{path}: {name} are not {n_atoms} finite 3-vectors; {remedy}")
+    return checkpoint
+
+
+def _check_md_memory(n_atoms: int, settings: MDSettings, max_memory_gb: float | None) -> None:
+    """Refuse a run whose buffered frames, or whose frames loaded for analysis, cannot fit."""
+    per_checkpoint = min(settings.checkpoint_interval_steps, settings.total_steps)
+    buffered = per_checkpoint // settings.frame_interval_steps + 1
+    check_memory(
+        buffered * (12 * n_atoms + _FRAME_OVERHEAD_BYTES),
+        f"MD at {settings.temperature_K:g} K buffering {buffered:,} frames of {n_atoms} atoms "
+        "between checkpoints",
+        "lower --checkpoint-interval or raise --frame-interval",
+        max_memory_gb,
+    )
+    production = (settings.total_steps - settings.equilibration_steps) // (
+        settings.frame_interval_steps
+    ) + 1
+    check_memory(
+        trajectory_memory_bytes(production, n_atoms),
+        f"analysing the {production:,} frames of {n_atoms} atoms of MD at "
+        f"{settings.temperature_K:g} K",
+        "raise --frame-interval or shorten --time",
+        max_memory_gb,
+    )
+
+
 def _chain_state(
     dynamics: NoseHooverChainNVT, restore: dict[str, np.ndarray] | None = None
 ) -> dict[str, np.ndarray]:
@@ -359,6 +427,7 @@ def run_md(
     device: str = "auto",
     resume: bool = False,
     progress: bool = True,
+    max_memory_gb: float | None = None,
 ) -> MDRun:
     """Run (or resume) an NVT Nose-Hoover-chain MD and store the trajectory.
 
@@ -377,13 +446,19 @@ def run_md(
         device: device for a named model ("auto" uses a GPU when present).
         resume: continue from the checkpoint (starts fresh when there is none).
         progress: show a progress bar with ps/day.
+        max_memory_gb: memory limit in GiB (default
+            :func:`sselab.transport.resources.default_max_memory_gb`).
 
     Returns:
         :class:`MDRun`.
 
     Raises:
         FileExistsError: the trajectory exists and ``resume`` is False.
-        ResumeError: the checkpoint belongs to different settings or structure.
+        ResumeError: the checkpoint belongs to different settings or structure, or is
+            damaged.
+        TrajectoryError: the trajectory to resume is not a readable sselab MD file.
+        MemoryLimitError: the frames buffered between checkpoints, or the production
+            frames loaded for the analysis, would need more than ``max_memory_gb``.
 
     Example:
         >>> from ase.build import bulk
@@ -408,6 +483,7 @@ def run_md(
     traj_path = trajectory_path_for(out, settings.temperature_K)
     ckpt_path = _checkpoint_path(traj_path)
     atoms = to_atoms(structure)
+    _check_md_memory(len(atoms), settings, max_memory_gb)
     calc, model = resolve_calculator(calculator, device), calculator_label(calculator)
 
     checkpoint = None
@@ -418,7 +494,7 @@ def run_md(
                 "another output folder"
             )
         if ckpt_path.exists():
-            checkpoint = dict(np.load(ckpt_path))
+            checkpoint = _load_checkpoint(ckpt_path, len(atoms))
         else:
             logger.warning("%s has no checkpoint; starting it again", traj_path)
             traj_path.unlink()

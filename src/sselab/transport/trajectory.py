@@ -16,6 +16,13 @@ HDF5 file, readable with plain h5py:
 Frames before ``equilibration_steps`` are kept in the file (to inspect equilibration)
 and dropped by :func:`read_trajectory` unless asked for. float32 positions keep
 ~1e-5 Å resolution up to 100 Å of unwrapped travel, far below vibrational amplitudes.
+
+Every reader validates what it returns and raises :class:`TrajectoryError` naming the
+file and the problem: an unreadable or truncated HDF5 file, a missing dataset or
+attribute, a dataset of the wrong dtype or shape, non-finite positions or cell, steps
+that do not advance by exactly ``frame_interval_steps`` (a constant frame interval),
+a non-positive time step or temperature, or too many frames to load within the memory
+limit (:mod:`sselab.transport.resources`).
 """
 
 from __future__ import annotations
@@ -27,8 +34,26 @@ from typing import Any
 
 import numpy as np
 
+from sselab.transport.resources import MemoryLimitError, check_memory
+
 SSELAB_MD_FORMAT = "sselab-md"
 SSELAB_MD_VERSION = 1
+# |x| beyond this is no MD trajectory (1 µm of unwrapped travel, where float32 storage
+# keeps only ~1e-3 Å); the bound also keeps every MSD sum far from overflow.
+MAX_COORDINATE_ANGSTROM = 1e4
+# 1 ns between frames: far beyond any MD sampling, and it keeps lag^2 sums finite.
+MAX_FRAME_INTERVAL_FS = 1e6
+# float64 copies of the positions alive while a trajectory is loaded and analysed: the
+# loaded array, the drift-corrected mobile subset and the MSD's series-major copy.
+ANALYSIS_COPIES = 3
+_DATASETS = ("positions", "step", "potential_energy_eV", "temperature_K", "cell", "numbers")
+_ATTRIBUTES = (
+    "symbols",
+    "timestep_fs",
+    "frame_interval_steps",
+    "temperature_K",
+    "equilibration_steps",
+)
 
 
 class TrajectoryError(ValueError):
@@ -73,12 +98,37 @@ class Trajectory:
             raise TrajectoryError(
                 f"{len(self.symbols)} symbols for {self.positions_angstrom.shape[1]} atoms"
             )
-        if self.cell_angstrom.shape != (3, 3) or abs(np.linalg.det(self.cell_angstrom)) < 1e-9:
+        if (
+            self.cell_angstrom.shape != (3, 3)
+            or not np.all(np.isfinite(self.cell_angstrom))
+            or not 1e-9 < abs(np.linalg.det(self.cell_angstrom)) < np.inf
+        ):
             raise TrajectoryError(
-                f"cell must be a non-singular 3x3 matrix, got {self.cell_angstrom}"
+                "cell must be a finite non-singular 3x3 matrix, got "
+                + " ".join(str(self.cell_angstrom.tolist()).split())
             )
-        if not self.frame_interval_fs > 0:
-            raise TrajectoryError(f"frame_interval_fs must be > 0, got {self.frame_interval_fs}")
+        if not 0 < self.frame_interval_fs <= MAX_FRAME_INTERVAL_FS:
+            raise TrajectoryError(
+                f"frame_interval_fs must be in (0, {MAX_FRAME_INTERVAL_FS:g}] fs, got "
+                f"{self.frame_interval_fs}"
+            )
+        if self.temperature_K is not None and not 0 < self.temperature_K < np.inf:
+            raise TrajectoryError(
+                f"temperature_K must be positive and finite, got {self.temperature_K}"
+            )
+        bad = ~(np.abs(self.positions_angstrom) <= MAX_COORDINATE_ANGSTROM)  # NaN is bad too
+        if bad.any():
+            frame, atom, _ = np.argwhere(bad)[0]
+            value = self.positions_angstrom[frame, atom].tolist()
+            raise TrajectoryError(
+                f"positions must be finite and within {MAX_COORDINATE_ANGSTROM:g} Å; frame "
+                f"{frame}, atom {atom} ({self.symbols[atom]}) is at {value}"
+            )
+
+    @property
+    def source(self) -> str:
+        """The file the frames were read from ("trajectory" when built in memory)."""
+        return str(self.metadata.get("source", "trajectory"))
 
     @property
     def n_frames(self) -> int:
@@ -105,7 +155,7 @@ class Trajectory:
         idx = np.flatnonzero(np.asarray(self.symbols) == species)
         if idx.size == 0:
             present = sorted(set(self.symbols))
-            raise TrajectoryError(f"no {species} atoms in the trajectory (species: {present})")
+            raise TrajectoryError(f"{self.source}: no {species} atoms (species: {present})")
         return idx
 
     def frames(self, start: int, stop: int | None = None) -> Trajectory:
@@ -146,33 +196,171 @@ def unwrap(positions_angstrom: np.ndarray, cell_angstrom: np.ndarray) -> np.ndar
     return unwrapped @ cell_angstrom
 
 
-def _read_sselab_h5(path: Path, include_equilibration: bool) -> Trajectory:
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (h5py's can span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _number_attr(attrs: Any, name: str, integer: bool = False) -> float:
+    value = attrs[name]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TrajectoryError(f"attribute {name} must be a number, got {value!r}") from None
+    if integer and number != round(number):
+        raise TrajectoryError(f"attribute {name} must be a whole number, got {number}")
+    return number
+
+
+def _dataset(handle: Any, name: str, shape: tuple[int | None, ...], kinds: str) -> Any:
+    """``handle[name]`` checked for shape (None = any length) and dtype kind ("f", "iu")."""
     import h5py
 
-    with h5py.File(path, "r") as handle:
-        if handle.attrs.get("format") != SSELAB_MD_FORMAT:
-            raise TrajectoryError(f"{path}: not a sselab MD file (attribute format missing)")
-        steps = handle["step"][:]
-        keep = (
-            np.ones(steps.size, bool)
-            if include_equilibration
-            else steps >= handle.attrs["equilibration_steps"]
+    dataset = handle[name]
+    if not isinstance(dataset, h5py.Dataset):
+        raise TrajectoryError(f"{name} is not a dataset")
+    ok_shape = len(dataset.shape) == len(shape) and all(
+        want is None or got == want for got, want in zip(dataset.shape, shape, strict=True)
+    )
+    if not ok_shape or dataset.dtype.kind not in kinds:
+        wanted = ", ".join("n" if n is None else str(n) for n in shape)
+        kind = {"f": "float", "iu": "integer", "fiu": "numeric"}[kinds]
+        raise TrajectoryError(
+            f"dataset {name} must be {kind} of shape ({wanted}), got {dataset.dtype} "
+            f"{dataset.shape}"
         )
-        if keep.sum() < 2:
-            raise TrajectoryError(f"{path}: fewer than 2 production frames (run still going?)")
-        first = int(np.argmax(keep))
-        positions = handle["positions"][first:].astype(np.float64)
-        interval_fs = float(handle.attrs["timestep_fs"] * handle.attrs["frame_interval_steps"])
-        metadata = {k: _plain(v) for k, v in handle.attrs.items()}
-        symbols = json.loads(handle.attrs["symbols"])
-        return Trajectory(
-            positions,
-            handle["cell"][:],
-            symbols,
-            interval_fs,
-            float(handle.attrs["temperature_K"]),
-            {**metadata, "source": str(path), "first_step": int(steps[first])},
+    return dataset
+
+
+def _symbols(text: Any, numbers: np.ndarray) -> list[str]:
+    from ase.data import atomic_numbers
+
+    try:
+        symbols = json.loads(text)
+    except (TypeError, ValueError):
+        raise TrajectoryError("attribute symbols is not a JSON list of element symbols") from None
+    if not isinstance(symbols, list) or not all(s in atomic_numbers for s in symbols):
+        raise TrajectoryError("attribute symbols is not a JSON list of element symbols")
+    if [atomic_numbers[s] for s in symbols] != numbers.tolist():
+        raise TrajectoryError("attribute symbols does not match dataset numbers")
+    return symbols
+
+
+def trajectory_memory_bytes(n_frames: int, n_atoms: int) -> int:
+    """Peak memory (bytes) of loading and analysing ``n_frames`` frames of ``n_atoms`` atoms.
+
+    Example:
+        >>> trajectory_memory_bytes(25_000, 384) / 2**30  # 50 ps every 2 fs, 2x2x2 cell
+        0.6437301635742188
+    """
+    return ANALYSIS_COPIES * n_frames * n_atoms * 3 * 8
+
+
+def check_md_layout(handle: Any) -> list[str]:
+    """Check that an open h5py file has the sselab MD layout; return the atoms' symbols.
+
+    Checks the format attribute, every dataset and attribute of the format (see the
+    module docstring) with its dtype kind and shape, and that ``symbols`` matches
+    ``numbers``; not the values of the per-frame data (a run killed between a flush and
+    its checkpoint leaves frames that a resume truncates).
+
+    Raises:
+        TrajectoryError: what is missing or malformed (the caller adds the path).
+
+    Example:
+        >>> import h5py, io
+        >>> with h5py.File(io.BytesIO(), "w") as handle:
+        ...     check_md_layout(handle)
+        Traceback (most recent call last):
+        ...
+        sselab.transport.trajectory.TrajectoryError: not a sselab MD file (attribute format missing)
+    """
+    attrs = handle.attrs
+    if attrs.get("format") != SSELAB_MD_FORMAT:
+        raise TrajectoryError("not a sselab MD file (attribute format missing)")
+    missing = [name for name in _DATASETS if name not in handle]
+    missing += [f"attribute {name}" for name in _ATTRIBUTES if name not in attrs]
+    if missing:
+        raise TrajectoryError(f"sselab MD file without {', '.join(missing)}")
+    positions = _dataset(handle, "positions", (None, None, 3), "f")
+    n_frames, n_atoms = positions.shape[:2]
+    _dataset(handle, "step", (n_frames,), "iu")
+    for name in ("potential_energy_eV", "temperature_K"):
+        _dataset(handle, name, (n_frames,), "f")
+    _dataset(handle, "cell", (3, 3), "fiu")
+    return _symbols(attrs["symbols"], _dataset(handle, "numbers", (n_atoms,), "iu")[:])
+
+
+def _sselab_h5_trajectory(
+    handle: Any, include_equilibration: bool, max_memory_gb: float | None
+) -> Trajectory:
+    """The trajectory in an open sselab MD file; TrajectoryError (without the path) if invalid."""
+    symbols = check_md_layout(handle)
+    attrs = handle.attrs
+    positions = handle["positions"]
+    n_frames, n_atoms = positions.shape[:2]
+    steps = handle["step"][:].astype(np.int64)
+    cell = handle["cell"][:]
+    timestep_fs = _number_attr(attrs, "timestep_fs")
+    interval_steps = _number_attr(attrs, "frame_interval_steps", integer=True)
+    equilibration_steps = _number_attr(attrs, "equilibration_steps", integer=True)
+    if not (0 < timestep_fs < np.inf and interval_steps >= 1):
+        raise TrajectoryError(
+            f"timestep_fs = {timestep_fs} and frame_interval_steps = {interval_steps} must be "
+            "positive"
         )
+    uneven = np.flatnonzero(np.diff(steps) != interval_steps)
+    if uneven.size:
+        i = int(uneven[0]) + 1
+        raise TrajectoryError(
+            f"frame {i} is at step {steps[i]} after step {steps[i - 1]}; frames must advance "
+            f"by frame_interval_steps = {interval_steps:g} (constant frame interval)"
+        )
+    keep = np.ones(steps.size, bool) if include_equilibration else steps >= equilibration_steps
+    if keep.sum() < 2:
+        raise TrajectoryError(
+            f"{int(keep.sum())} production frames of {steps.size} (equilibration ends at step "
+            f"{equilibration_steps:g}); at least 2 are needed (run still going?)"
+        )
+    first = int(np.argmax(keep))
+    try:
+        check_memory(
+            trajectory_memory_bytes(n_frames - first, n_atoms),
+            f"loading {n_frames - first} frames of {n_atoms} atoms",
+            "raise max_memory_gb (SSELAB_MAX_MEMORY_GB) or analyse a run written with a "
+            "larger frame interval (--frame-interval) or a shorter --time",
+            max_memory_gb,
+        )
+    except MemoryLimitError as exc:
+        raise TrajectoryError(str(exc)) from None
+    metadata = {k: _plain(v) for k, v in attrs.items()}
+    return Trajectory(
+        positions[first:].astype(np.float64),
+        cell,
+        symbols,
+        timestep_fs * interval_steps,
+        _number_attr(attrs, "temperature_K"),
+        {**metadata, "first_step": int(steps[first])},
+    )
+
+
+def _read_sselab_h5(
+    path: Path, include_equilibration: bool, max_memory_gb: float | None
+) -> Trajectory:
+    import h5py
+
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as exc:
+        raise TrajectoryError(f"not a readable HDF5 file ({_one_line(exc)})") from exc
+    try:
+        with handle:
+            return _sselab_h5_trajectory(handle, include_equilibration, max_memory_gb)
+    except TrajectoryError:
+        raise
+    # h5py reports damaged metadata or chunks as any of these while reading
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
+        raise TrajectoryError(f"damaged sselab MD file ({_one_line(exc)})") from exc
 
 
 def _plain(value: Any) -> Any:
@@ -180,25 +368,35 @@ def _plain(value: Any) -> Any:
 
 
 def _from_ase_frames(
-    frames: list[Any], path: Path, frame_interval_fs: float | None, temperature_K: float | None
+    frames: list[Any], frame_interval_fs: float | None, temperature_K: float | None
 ) -> Trajectory:
+    from ase.data import chemical_symbols
+
     if len(frames) < 2:
-        raise TrajectoryError(f"{path}: needs at least 2 frames, found {len(frames)}")
+        raise TrajectoryError(f"needs at least 2 frames, found {len(frames)}")
     cells = np.array([atoms.cell.array for atoms in frames])
+    if not np.all(np.isfinite(cells)) or abs(np.linalg.det(cells[0])) < 1e-9:
+        raise TrajectoryError("the cell is not finite and non-singular")
     if np.abs(cells - cells[0]).max() > 1e-6:
         raise TrajectoryError(
-            f"{path}: the cell changes along the trajectory; "
-            "only fixed-cell (NVT) runs are supported"
+            "the cell changes along the trajectory; only fixed-cell (NVT) runs are supported"
         )
     if frame_interval_fs is None:
         raise TrajectoryError(
-            f"{path}: the file does not store the time between frames; pass frame_interval_fs "
+            "the file does not store the time between frames; pass frame_interval_fs "
             "(MD timestep x frames written every n steps)"
         )
+    numbers = frames[0].numbers
+    if any(not np.array_equal(atoms.numbers, numbers) for atoms in frames):
+        raise TrajectoryError("the atoms change along the trajectory")
+    if not np.all((numbers >= 1) & (numbers < len(chemical_symbols))):
+        raise TrajectoryError(f"unknown atomic numbers {sorted(set(numbers.tolist()))}")
     symbols = frames[0].get_chemical_symbols()
-    positions = unwrap(np.array([atoms.positions for atoms in frames]), cells[0])
+    wrapped = np.array([atoms.positions for atoms in frames])
+    if not np.all(np.isfinite(wrapped)):
+        raise TrajectoryError("positions are not finite (NaN or inf)")
     return Trajectory(
-        positions, cells[0], symbols, frame_interval_fs, temperature_K, {"source": str(path)}
+        unwrap(wrapped, cells[0]), cells[0], symbols, frame_interval_fs, temperature_K, {}
     )
 
 
@@ -207,6 +405,7 @@ def read_trajectory(
     frame_interval_fs: float | None = None,
     temperature_K: float | None = None,
     include_equilibration: bool = False,
+    max_memory_gb: float | None = None,
 ) -> Trajectory:
     """Read a trajectory: sselab ``.h5``, ASE ``.traj`` or VASP ``XDATCAR`` (fixed cell).
 
@@ -219,23 +418,46 @@ def read_trajectory(
             which do not store it; ignored for sselab .h5).
         temperature_K: temperature of the run (stored in sselab .h5; optional otherwise).
         include_equilibration: keep the equilibration frames of a sselab .h5 run.
+        max_memory_gb: refuse a sselab .h5 file whose frames would need more memory to
+            load and analyse, GiB (default: ``resources.default_max_memory_gb()``).
 
     Returns:
         A :class:`Trajectory` with unwrapped positions.
 
     Raises:
-        TrajectoryError: missing file, unknown format, variable cell or missing interval.
+        TrajectoryError: the message starts with the path and says what is wrong (no such
+            file, unknown format, unreadable or damaged file, missing or malformed data,
+            non-finite positions, uneven frame interval, variable cell, missing interval,
+            too large to load).
 
     Example:
-        >>> traj = read_trajectory("md_1000K.h5")  # doctest: +SKIP
-        >>> traj.duration_ps  # doctest: +SKIP
-        50.0
+        >>> read_trajectory("no/such/md_1000K.h5")
+        Traceback (most recent call last):
+        ...
+        sselab.transport.trajectory.TrajectoryError: no/such/md_1000K.h5: no such file
     """
     path = Path(path)
+    try:
+        traj = _read_any(
+            path, frame_interval_fs, temperature_K, include_equilibration, max_memory_gb
+        )
+    except TrajectoryError as exc:
+        raise TrajectoryError(f"{path}: {exc}") from exc
+    traj.metadata["source"] = str(path)
+    return traj
+
+
+def _read_any(
+    path: Path,
+    frame_interval_fs: float | None,
+    temperature_K: float | None,
+    include_equilibration: bool,
+    max_memory_gb: float | None,
+) -> Trajectory:
     if not path.is_file():
-        raise TrajectoryError(f"{path}: no such file")
+        raise TrajectoryError("no such file")
     if path.suffix in (".h5", ".hdf5"):
-        traj = _read_sselab_h5(path, include_equilibration)
+        traj = _read_sselab_h5(path, include_equilibration, max_memory_gb)
         if temperature_K is not None:
             traj.temperature_K = temperature_K
         return traj
@@ -247,13 +469,13 @@ def read_trajectory(
         fmt = "vasp-xdatcar"
     else:
         raise TrajectoryError(
-            f"{path}: unknown trajectory format (expected sselab .h5, ASE .traj or XDATCAR)"
+            "unknown trajectory format (expected sselab .h5, ASE .traj or XDATCAR)"
         )
     try:
         frames = read(path, index=":", format=fmt)
     except Exception as exc:  # ASE raises many types on malformed files
-        raise TrajectoryError(f"{path}: cannot be read as {fmt}: {exc}") from exc
-    return _from_ase_frames(list(frames), path, frame_interval_fs, temperature_K)
+        raise TrajectoryError(f"cannot be read as {fmt}: {_one_line(exc)}") from exc
+    return _from_ase_frames(list(frames), frame_interval_fs, temperature_K)
 
 
 def pymatgen_diffusion_analyzer(
