@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import typer
 
 from sselab.cli.errors import fail
 from sselab.cli.options import OutOption
-from sselab.diffraction.pattern import PatternFileError
+from sselab.diffraction.pattern import PatternDataWarning, PatternFileError
 from sselab.diffraction.radiation import RadiationSpecError
 from sselab.diffraction.vegard import VegardInputError
 from sselab.structures import StructureFileError
@@ -85,6 +86,11 @@ def refine_command(
     lattice_search: float = typer.Option(
         0.02, help="Relative half-width of the start lattice grid search (0 = none)."
     ),
+    background_subtracted: bool = typer.Option(
+        False,
+        "--background-subtracted",
+        help="Accept negative counts (background-subtracted patterns); refused otherwise.",
+    ),
     out: OutOption = Path("out/refine"),
 ) -> None:
     """Rietveld or Le Bail refinement of a pattern, or joint X-ray + neutron refinement;
@@ -101,13 +107,19 @@ def refine_command(
     try:
         structure = read_structure(model)
         datasets: list[Dataset] = []
-        for path, spec in zip([pattern, *neutron], specs, strict=True):
-            beam = parse_radiation(spec)
-            # Parameter prefixes: xray., neutron., tof. (tof2., ... when kinds repeat).
-            taken = sum(d.radiation.kind == beam.kind for d in datasets)
-            name = beam.kind if taken == 0 else f"{beam.kind}{taken + 1}"
-            data = replace(read_pattern(path), x_label=beam.x_label)
-            datasets.append(Dataset(data, beam, name, n_background=background))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PatternDataWarning)
+            for path, spec in zip([pattern, *neutron], specs, strict=True):
+                beam = parse_radiation(spec)
+                # Parameter prefixes: xray., neutron., tof. (tof2., ... when kinds repeat).
+                taken = sum(d.radiation.kind == beam.kind for d in datasets)
+                name = beam.kind if taken == 0 else f"{beam.kind}{taken + 1}"
+                measured = read_pattern(path, allow_negative=background_subtracted)
+                data = replace(measured, x_label=beam.x_label)
+                datasets.append(Dataset(data, beam, name, n_background=background))
+        for item in caught:  # shown, not raised: the pattern was read
+            if issubclass(item.category, UserWarning):
+                typer.secho(f"warning: {item.message}", fg=typer.colors.YELLOW, err=True)
         result = refine(
             structure,
             datasets,

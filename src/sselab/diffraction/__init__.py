@@ -2,7 +2,13 @@
 refinement (single and joint X-ray + neutron) and Vegard analysis."""
 
 from sselab.diffraction.crystal import orbits_from_structure
-from sselab.diffraction.pattern import Pattern, PatternFileError, read_pattern, write_pattern
+from sselab.diffraction.pattern import (
+    Pattern,
+    PatternDataWarning,
+    PatternFileError,
+    read_pattern,
+    write_pattern,
+)
 from sselab.diffraction.radiation import (
     CWNeutron,
     Radiation,
@@ -43,6 +49,7 @@ __all__ = [
     "DatasetFit",
     "Parameter",
     "Pattern",
+    "PatternDataWarning",
     "PatternFileError",
     "Radiation",
     "RadiationSpecError",

@@ -1,8 +1,27 @@
-"""Powder patterns on disk: .xy / .xye / .csv reading and writing."""
+"""Powder patterns on disk: .xy / .xye / .csv reading and writing.
+
+What :func:`read_pattern` accepts (anything else is a :class:`PatternFileError` naming the
+file and, where there is one, the line):
+
+- text in UTF-8, UTF-16 with a byte-order mark, or Latin-1;
+- at least :data:`MIN_PATTERN_POINTS` rows of the same 2 or 3 columns (x, y[, σ]), all
+  finite; '#'/'!' lines are comments, a .csv may start with one header row;
+- x in any order: the points are sorted by x (with a :class:`PatternDataWarning` when
+  the file was not in increasing order); a repeated x is refused, not merged (two
+  scans pasted together, or a corrupt line: summing or averaging the counts would
+  both be guesses);
+- counts y >= 0, unless ``allow_negative`` (background-subtracted data), which is then
+  flagged with a warning; σ > 0.
+
+Whether a pattern has enough points for a refinement's parameter count is checked by
+:func:`sselab.diffraction.refine.refine`, which knows the parameters.
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,10 +30,15 @@ import numpy as np
 from sselab.roundtrip import RoundTrip
 
 PATTERN_SUFFIXES = (".xy", ".xye", ".csv")
+MIN_PATTERN_POINTS = 10
 
 
 class PatternFileError(ValueError):
     """A pattern file is missing, of an unsupported type or malformed; names file and problem."""
+
+
+class PatternDataWarning(UserWarning):
+    """A pattern was read with a change or a caveat (sorted, negative counts allowed)."""
 
 
 @dataclass
@@ -22,23 +46,73 @@ class Pattern(RoundTrip):
     """A measured or simulated powder pattern.
 
     Attributes:
-        x: 2θ (deg) or TOF (µs), increasing.
+        x: 2θ (deg) or TOF (µs), strictly increasing.
         y: intensity (counts).
         sigma: one-sigma uncertainty of y (counts).
         x_label: axis label.
+        source: the file it was read from ("" for computed patterns), for messages.
     """
 
     x: np.ndarray
     y: np.ndarray
     sigma: np.ndarray
     x_label: str = "2θ (°)"
+    source: str = ""
 
 
-def read_pattern(path: str | Path) -> Pattern:
+def _text(path: Path) -> str:
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise PatternFileError(
+                f"{path}: starts like UTF-16 text but is not valid UTF-16"
+            ) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")  # instrument software on Windows: °, µ, Å in comments
+
+
+def _rows(path: Path, text: str, csv_file: bool) -> tuple[list[list[float]], list[int]]:
+    """Numeric rows (x, y[, σ]) and their 1-based line numbers."""
+    rows: list[list[float]] = []
+    line_numbers: list[int] = []
+    header_allowed = csv_file
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#!":
+            continue
+        fields = next(csv.reader([stripped])) if csv_file else stripped.split()
+        try:
+            values = [float(v) for v in fields[:3]]
+        except ValueError:
+            if header_allowed:
+                header_allowed = False  # one header row before the data
+                continue
+            shown = stripped if len(stripped) <= 40 else stripped[:40] + "..."
+            raise PatternFileError(f"{path}, line {number}: {shown!r} is not numeric") from None
+        header_allowed = False
+        rows.append(values)
+        line_numbers.append(number)
+    return rows, line_numbers
+
+
+def read_pattern(path: str | Path, allow_negative: bool = False) -> Pattern:
     """Read .xy (x y), .xye (x y σ) or .csv (x,y[,σ], optional header) data.
 
-    Lines starting with '#' or '!' are comments. Without σ column, σ = sqrt(max(y, 1))
-    (counting statistics).
+    Lines starting with '#' or '!' are comments. Without σ column, σ = sqrt(max(|y|, 1))
+    (counting statistics). The rules on x, y and σ are in the module docstring.
+
+    Args:
+        path: the file.
+        allow_negative: accept negative counts (background-subtracted data); a
+            :class:`PatternDataWarning` says how many.
+
+    Raises:
+        PatternFileError: unsupported suffix, unreadable file, a non-numeric, NaN/inf or
+            short row, too few points, a repeated x, negative counts, σ <= 0.
 
     Example:
         >>> rows = "".join(f"{10 + 0.01 * i:.2f} {5 + i}\\n" for i in range(12))
@@ -54,32 +128,75 @@ def read_pattern(path: str | Path) -> Pattern:
         )
     if not path.is_file():
         raise PatternFileError(f"{path}: no such file")
-    rows = []
-    with path.open(newline="") as handle:
-        lines = (line for line in handle if line.strip() and line.lstrip()[0] not in "#!")
-        reader = csv.reader(lines) if suffix == ".csv" else (line.split() for line in lines)
-        for number, fields in enumerate(reader, start=1):
-            try:
-                rows.append([float(v) for v in fields[:3]])
-            except ValueError as exc:
-                if number == 1 and suffix == ".csv":
-                    continue  # a header row
-                raise PatternFileError(f"{path}: data row {number} is not numeric") from exc
-    if len(rows) < 10:
-        raise PatternFileError(f"{path}: fewer than 10 data points")
-    widths = {len(r) for r in rows}
-    if len(widths) != 1 or widths.pop() < 2:
-        raise PatternFileError(f"{path}: rows need the same 2 or 3 columns (x, y[, sigma])")
+    try:
+        text = _text(path)
+    except OSError as exc:
+        raise PatternFileError(f"{path}: cannot open ({exc.strerror})") from None
+    rows, lines = _rows(path, text, suffix == ".csv")
+    if len(rows) < MIN_PATTERN_POINTS:
+        raise PatternFileError(
+            f"{path}: {len(rows)} data points; a pattern needs at least {MIN_PATTERN_POINTS}"
+        )
+    width = len(rows[0])
+    if width < 2:
+        raise PatternFileError(f"{path}, line {lines[0]}: rows need 2 or 3 columns (x, y[, σ])")
+    odd = next((k for k, r in enumerate(rows) if len(r) != width), None)
+    if odd is not None:
+        raise PatternFileError(
+            f"{path}, line {lines[odd]}: {len(rows[odd])} columns where line {lines[0]} has "
+            f"{width}; rows need the same 2 or 3 columns (x, y[, σ])"
+        )
     data = np.array(rows)
     bad = np.flatnonzero(~np.isfinite(data).all(axis=1))
     if bad.size:
-        raise PatternFileError(f"{path}: data row {bad[0] + 1} holds NaN or inf")
-    if not np.all(np.diff(data[:, 0]) > 0):
-        raise PatternFileError(f"{path}: x values must increase strictly")
-    sigma = data[:, 2] if data.shape[1] == 3 else np.sqrt(np.clip(data[:, 1], 1.0, None))
-    if np.any(sigma <= 0):
-        raise PatternFileError(f"{path}: sigma column must be positive")
-    return Pattern(data[:, 0], data[:, 1], sigma)
+        raise PatternFileError(f"{path}, line {lines[bad[0]]}: NaN or infinite value")
+    return _checked(path, data, np.array(lines), allow_negative)
+
+
+def _checked(path: Path, data: np.ndarray, lines: np.ndarray, allow_negative: bool) -> Pattern:
+    """Sort by x and apply the rules on repeated x, counts and σ."""
+    steps = np.diff(data[:, 0])
+    if np.any(steps < 0):
+        first = int(np.flatnonzero(steps < 0)[0]) + 1
+        warnings.warn(
+            f"{path}: x decreases at line {lines[first]}; the points are sorted by x",
+            PatternDataWarning,
+            stacklevel=3,
+        )
+        order = np.argsort(data[:, 0], kind="stable")
+        data, lines = data[order], lines[order]
+    repeated = np.flatnonzero(np.diff(data[:, 0]) == 0)
+    if repeated.size:
+        k = int(repeated[0])
+        raise PatternFileError(
+            f"{path}, lines {lines[k]} and {lines[k + 1]}: x = {data[k, 0]:g} appears twice; "
+            "x must increase strictly (repeated points are not merged: remove one)"
+        )
+    negative = np.flatnonzero(data[:, 1] < 0)
+    if negative.size and not allow_negative:
+        k = int(negative[0])
+        raise PatternFileError(
+            f"{path}, line {lines[k]}: negative counts y = {data[k, 1]:g} ({negative.size} "
+            "points); background-subtracted data need allow_negative "
+            "(sselab refine --background-subtracted)"
+        )
+    if negative.size:
+        warnings.warn(
+            f"{path}: {negative.size} points with negative counts (background-subtracted data)",
+            PatternDataWarning,
+            stacklevel=3,
+        )
+    if data.shape[1] == 3:
+        sigma = data[:, 2]
+        nonpositive = np.flatnonzero(sigma <= 0)
+        if nonpositive.size:
+            k = int(nonpositive[0])
+            raise PatternFileError(
+                f"{path}, line {lines[k]}: sigma = {sigma[k]:g}; the sigma column must be positive"
+            )
+    else:
+        sigma = np.sqrt(np.clip(np.abs(data[:, 1]), 1.0, None))
+    return Pattern(data[:, 0], data[:, 1], sigma, source=str(path))
 
 
 def write_pattern(pattern: Pattern, path: str | Path) -> Path:

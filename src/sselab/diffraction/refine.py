@@ -297,25 +297,41 @@ def _validate(datasets: Sequence[Dataset]) -> None:
         raise ValueError(f"dataset names must be unique, got {names}")
     for d in datasets:
         p = d.pattern
+        # Messages name the file a pattern was read from, else the dataset.
+        where = p.source or f"dataset '{d.name}'"
         x, y, s = (np.asarray(v, dtype=float) for v in (p.x, p.y, p.sigma))
         if not x.size == y.size == s.size:
-            raise ValueError(f"dataset '{d.name}': x, y and sigma lengths differ")
+            raise ValueError(f"{where}: x, y and sigma lengths differ")
         for label, values in (("x", x), ("y", y), ("sigma", s)):
             if not np.all(np.isfinite(values)):
-                raise ValueError(f"dataset '{d.name}': {label} holds NaN or inf")
+                raise ValueError(f"{where}: {label} holds NaN or inf")
         if np.any(s <= 0):
-            raise ValueError(f"dataset '{d.name}': sigma must be positive")
+            raise ValueError(f"{where}: sigma must be positive")
+        if d.n_background < 1:
+            raise ValueError(f"{where}: n_background must be at least 1")
         if x.size < 50 + 2 * d.n_background:
-            raise ValueError(f"dataset '{d.name}': {x.size} points are too few to refine")
+            raise ValueError(
+                f"{where}: {x.size} points are too few to refine with {d.n_background} "
+                f"background terms (need >= 50 + 2 x {d.n_background})"
+            )
         if np.any(np.diff(x) <= 0):
-            raise ValueError(f"dataset '{d.name}': x must increase strictly")
+            raise ValueError(f"{where}: x must increase strictly")
         if isinstance(d.radiation, TOFNeutron):
             if x[0] <= 0:
-                raise ValueError(f"dataset '{d.name}': TOF values must be positive")
+                raise ValueError(f"{where}: TOF values must be positive")
         elif not (x[0] > 0 and x[-1] < 180):
-            raise ValueError(f"dataset '{d.name}': 2θ must lie in (0, 180) degrees")
-        if d.n_background < 1:
-            raise ValueError(f"dataset '{d.name}': n_background must be at least 1")
+            raise ValueError(f"{where}: 2θ must lie in (0, 180) degrees")
+
+
+def _check_point_count(model: _Model, datasets: Sequence[Dataset]) -> None:
+    """More points than refinable parameters, else the fit is not determined."""
+    n_parameters = int(np.sum(model.kinds != "fixed"))
+    if model.y_obs.size <= n_parameters:
+        sources = ", ".join(d.pattern.source or f"dataset '{d.name}'" for d in datasets)
+        raise ValueError(
+            f"{sources}: {model.y_obs.size} points cannot determine {n_parameters} "
+            "refinable parameters (need more points than parameters)"
+        )
 
 
 class _Model:
@@ -666,6 +682,7 @@ def refine(
     if method == "lebail" and occupancies:
         raise ValueError("Le Bail refines no structure: drop the occupancy sites")
     model_ = _Model(model, datasets, method, occupancies, uiso, fixed)
+    _check_point_count(model_, datasets)
     if method == "lebail":
         model_.kinds[np.isin(model_.kinds, ["uiso", "occupancy"])] = "fixed"
         lattice = model_.lattice(model_.values)
