@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from sselab.cli.errors import fail
+from sselab.cli.md import MaxMemoryOption
 from sselab.cli.options import OutOption
 from sselab.structures import StructureFileError
 
@@ -31,6 +32,7 @@ def bvse_command(
     chgcar: bool = typer.Option(
         False, "--chgcar", help="Also write a VASP CHGCAR of the landscape."
     ),
+    max_memory_gb: MaxMemoryOption = None,
     out: OutOption = Path("out/bvse"),
 ) -> None:
     """Bond-valence site energy landscape: 1D/2D/3D percolation barriers (eV)."""
@@ -47,7 +49,14 @@ def bvse_command(
 
     try:
         structure = read_structure(file)
-        result = percolation_barriers(structure, mobile, resolution, convention, progress=True)
+        result = percolation_barriers(
+            structure,
+            mobile,
+            resolution,
+            convention,
+            progress=True,
+            max_memory_gb=max_memory_gb,
+        )
         landscape = result.landscape
         assert landscape is not None  # computed here, not a store lookup
         paths = [

@@ -111,6 +111,11 @@ def check_memory(
     limit_gb = memory_limit_gb(max_memory_gb)
     if need_bytes > limit_gb * GIB:
         raise MemoryLimitError(
-            f"{what} needs about {need_bytes / GIB:.1f} GB of memory, more than the "
-            f"{limit_gb:.1f} GB allowed (max_memory_gb); {remedy}"
+            f"{what} needs about {_size(need_bytes)} of memory, more than the "
+            f"{_size(limit_gb * GIB)} allowed (max_memory_gb); {remedy}"
         )
+
+
+def _size(n_bytes: float) -> str:
+    """``12.3 GB`` (GiB), or ``45 MB`` (MiB) below 1 GiB."""
+    return f"{n_bytes / GIB:.1f} GB" if n_bytes >= GIB else f"{n_bytes / 2**20:.3g} MB"

@@ -22,6 +22,7 @@ from sselab.transport.bvse.model import (
     Landscape,
     MorseParameters,
     bvse_landscape,
+    landscape_memory_bytes,
     softbv_ion_table,
     softbv_pair_table,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "bvse_landscape",
     "find_sites",
     "landscape_figure",
+    "landscape_memory_bytes",
     "minimum_energy_path",
     "percolation_barriers",
     "percolation_energies",

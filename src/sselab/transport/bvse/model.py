@@ -43,6 +43,7 @@ from tqdm import tqdm
 
 from sselab.estimate import Estimate
 from sselab.roundtrip import RoundTrip
+from sselab.transport.resources import GIB, check_memory, memory_limit_gb
 
 COULOMB_EV_ANGSTROM = 14.399645  # e^2 / (4 pi eps0) in eV Å
 # Li2S least-squares scale of the softBV Morse term onto the paper's 0.254 / 0.400 eV
@@ -56,6 +57,13 @@ _CHUNK_POINTS = 20_000
 # _SPLIT_INNER, blended by a smooth switch (see _far_energies).
 _SPLIT_INNER, _SPLIT_OUTER = 3.5, 5.0
 _FAR_SPACING = 0.2  # Å, grid of the smooth far field
+# Peak memory of a landscape and its percolation analysis, measured with tracemalloc on
+# Li2S supercells (tests/transport/test_bvse.py checks the estimate stays above the
+# measurement): ~70 bytes per grid point (the far field's complex fine spectrum and its
+# inverse FFT, the near field, the sum) on top of a fixed ~30 MB (near-field chunks, the
+# coarse far-field kernel). BVlain, holding ~100 neighbours per point, needs ~100x more.
+_BYTES_PER_GRID_POINT = 80
+_FIXED_BYTES = 64 * 2**20
 
 
 class BVSEParameterError(KeyError):
@@ -346,6 +354,24 @@ def _far_energies(
     return np.fft.ifftn(fine).real * (np.prod(shape) / np.prod(coarse))
 
 
+def landscape_memory_bytes(lattice: Lattice, resolution_angstrom: float, n_sites: int) -> int:
+    """Estimated peak memory (bytes) of a BVSE landscape and its percolation analysis.
+
+    Grid points x bytes per point, plus the fixed work of the near-field chunks and the
+    far-field structure factors (``n_sites`` framework sites x the coarse grid's planes).
+
+    Example:
+        >>> from pymatgen.core import Lattice
+        >>> need = landscape_memory_bytes(Lattice.cubic(40.0), 0.05, n_sites=3000)
+        >>> round(need / 2**30, 1)  # 800^3 points
+        41.8
+    """
+    shape = _grid_shape(lattice, resolution_angstrom)
+    coarse = _grid_shape(lattice, _FAR_SPACING)
+    structure_factor = 32 * n_sites * min(shape[0], coarse[0]) * min(shape[1], coarse[1])
+    return _BYTES_PER_GRID_POINT * math.prod(shape) + _FIXED_BYTES + structure_factor
+
+
 def _grid_shape(lattice: Lattice, resolution_angstrom: float) -> tuple[int, int, int]:
     # Even sizes so that the half-resolution grid used for error bars is uniform too.
     n = np.ceil(np.array(lattice.abc) / resolution_angstrom).astype(int)
@@ -407,6 +433,7 @@ def bvse_landscape(
     convention: str = "softbv",
     cutoff_angstrom: float = DEFAULT_CUTOFF_ANGSTROM,
     progress: bool = False,
+    max_memory_gb: float | None = None,
 ) -> Landscape:
     """BVSE of ``mobile`` on a periodic grid of about ``resolution_angstrom`` spacing.
 
@@ -419,6 +446,9 @@ def bvse_landscape(
             the paper's Li2S barriers; docs/bvse_convention.md).
         cutoff_angstrom: interaction cutoff in Å (>= 6).
         progress: show a tqdm bar over grid chunks.
+        max_memory_gb: refuse (before allocating) a grid whose estimated peak memory
+            (:func:`landscape_memory_bytes`) exceeds this many GiB; default
+            :func:`sselab.transport.resources.default_max_memory_gb`.
 
     Returns:
         Landscape with the absolute energies in eV.
@@ -426,6 +456,8 @@ def bvse_landscape(
     Raises:
         ValueError: argument out of range, no anions, or no oxidation states.
         BVSEParameterError: an ion pair missing from the softBV table.
+        MemoryLimitError: the grid would not fit; the message gives the estimate and the
+            coarsest ``resolution_angstrom`` that fits.
 
     Example:
         >>> from sselab.structures import antifluorite
@@ -450,6 +482,7 @@ def bvse_landscape(
         raise ValueError("structure lattice is not finite or has no volume")
     if not np.all(np.isfinite(structure.frac_coords)):
         raise ValueError("structure has non-finite (NaN/inf) atomic coordinates")
+    _check_grid_memory(structure, resolution_angstrom, max_memory_gb)
     structure = _oxidation_states(structure)
     ions = _ion_classes(structure, mobile, CONVENTIONS[convention])
     shape = _grid_shape(structure.lattice, resolution_angstrom)
@@ -457,3 +490,24 @@ def bvse_landscape(
         structure.lattice, shape, ions, cutoff_angstrom
     )
     return Landscape(energy, structure, mobile, convention, resolution_angstrom)
+
+
+def _check_grid_memory(
+    structure: Structure, resolution_angstrom: float, max_memory_gb: float | None
+) -> None:
+    lattice, n_sites = structure.lattice, len(structure)
+    need = landscape_memory_bytes(lattice, resolution_angstrom, n_sites)
+    limit_gb = memory_limit_gb(max_memory_gb)
+    if need <= limit_gb * GIB:
+        return
+    fits = resolution_angstrom  # the finest spacing (0.01 Å steps) within the limit
+    while fits < 2.0 and landscape_memory_bytes(lattice, fits, n_sites) > limit_gb * GIB:
+        fits = round(fits + 0.01, 2)
+    shape = _grid_shape(lattice, resolution_angstrom)
+    check_memory(
+        need,
+        f"BVSE grid {shape[0]} x {shape[1]} x {shape[2]} ({math.prod(shape):,} points at "
+        f"{resolution_angstrom} Å on a {' x '.join(f'{x:.1f}' for x in lattice.abc)} Å cell)",
+        f"use --resolution {fits} (resolution_angstrom, fits) or coarser, or raise --max-memory-gb",
+        limit_gb,
+    )

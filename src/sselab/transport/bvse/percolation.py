@@ -224,6 +224,7 @@ def percolation_barriers(
     cutoff_angstrom: float = DEFAULT_CUTOFF_ANGSTROM,
     progress: bool = False,
     store: Any = None,
+    max_memory_gb: float | None = None,
 ) -> BVSEResult:
     """1D, 2D and 3D BVSE percolation barriers of ``mobile`` in ``structure``.
 
@@ -238,6 +239,7 @@ def percolation_barriers(
         progress: show a progress bar while the grid is computed.
         store: optional ``sselab.store.ResultStore``; a repeated call is a
             lookup and then returns no landscape (``landscape=None``).
+        max_memory_gb: memory limit in GiB for the grid (see ``bvse_landscape``).
 
     Returns:
         BVSEResult with barriers in eV (3D >= 2D >= 1D) and their grid errors, the
@@ -255,7 +257,13 @@ def percolation_barriers(
         def compute() -> dict[str, Any]:
             computed.append(
                 percolation_barriers(
-                    structure, mobile, resolution_angstrom, convention, cutoff_angstrom, progress
+                    structure,
+                    mobile,
+                    resolution_angstrom,
+                    convention,
+                    cutoff_angstrom,
+                    progress,
+                    max_memory_gb=max_memory_gb,
                 )
             )
             return computed[0].as_dict()
@@ -273,7 +281,7 @@ def percolation_barriers(
             return computed[0]
         return BVSEResult.from_dict(payload)
     landscape = bvse_landscape(
-        structure, mobile, resolution_angstrom, convention, cutoff_angstrom, progress
+        structure, mobile, resolution_angstrom, convention, cutoff_angstrom, progress, max_memory_gb
     )
     one_d, two_d, three_d = percolation_energies(landscape)
     shape = landscape.energy_eV.shape
