@@ -11,9 +11,9 @@ from tests.electrochem.synthetic import pellet_impedance, pellet_spectrum
 from typer.testing import CliRunner
 
 from sselab.cli import app
-from sselab.electrochem.fit import EISFitError, fit_circuit, pellet_circuit
-from sselab.electrochem.readers import read_eis
-from sselab.electrochem.records import EISDataWarning, EISFileError, EISSpectrum
+from sselab.electrochem.fit import EISFitError, fit_circuit, intercept_resistance, pellet_circuit
+from sselab.electrochem.readers import read_cycling, read_eis
+from sselab.electrochem.records import CyclingData, EISDataWarning, EISFileError, EISSpectrum
 
 
 def _one_error_line(output: str, path: Path) -> str:
@@ -118,3 +118,24 @@ def test_an_empty_or_header_only_file_names_itself(tmp_path: Path) -> None:
         with pytest.raises(EISFileError, match=rf"^{path}"):
             read_eis(path)
     assert pellet_circuit() == "R0-p(R1,CPE1)-CPE2"
+
+
+def test_intercept_of_a_constant_spectrum_is_refused_not_shown() -> None:
+    # Ten frequencies, one impedance: the "arc" is one point, whose circle fit reported
+    # R = 100 ± 7e-15 Ω before.
+    f = np.logspace(5, 0, 10)
+    spectrum = EISSpectrum(f, np.full(10, 100.0), np.full(10, -50.0), source="const.csv")
+    with pytest.raises(EISFitError, match=r"const\.csv: only 1 distinct points on the"):
+        intercept_resistance(spectrum)
+
+
+def test_cycling_rows_with_a_missing_cycle_number_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "land.csv"
+    rows = [f"{k},3.{k},0.001,{1 + k // 4}" for k in range(8)]
+    rows[2] = "2,3.2,0.001,nan"  # read as cycle -2**63 before
+    path.write_text("TestTime/h,Voltage/V,Current/A,Cycle ID\n" + "\n".join(rows))
+    with pytest.warns(EISDataWarning, match=r"dropped 1 of 8 rows with missing time/voltage"):
+        data = read_cycling(path)
+    assert data.cycle.tolist() == [1, 1, 1, 2, 2, 2, 2]
+    with pytest.raises(EISFileError, match=r"cycle number 1e\+300 at row 2 is not a cycle"):
+        CyclingData(np.arange(3.0), np.ones(3), np.ones(3), np.array([1, 1e300, 2]), "x.csv")

@@ -344,7 +344,8 @@ def table_columns(
     mapping: Mapping[str, str] | None = None,
 ) -> dict[str, np.ndarray | None]:
     """Each role's column in lab units (None for an absent optional role); rows with a NaN
-    in a required role are dropped with an :class:`EISDataWarning`."""
+    in any role's column that is present (required, or optional and found) are dropped
+    with an :class:`EISDataWarning`."""
     wanted = tuple(roles) + tuple(optional)
     cols = find_columns(table.headers, wanted, str(path), table.where, mapping, optional)
     present = {role: c for role, c in cols.items() if c is not None}
@@ -352,11 +353,11 @@ def table_columns(
     values: dict[str, np.ndarray | None] = dict.fromkeys(wanted)
     for k, (role, c) in enumerate(present.items()):
         values[role] = c.convert(data[:, k])
-    finite = np.all(np.isfinite(data[:, [list(present).index(r) for r in roles]]), axis=1)
+    finite = np.all(np.isfinite(data), axis=1)
     if not np.all(finite):
         warnings.warn(
             f"{path}: dropped {int((~finite).sum())} of {finite.size} rows with missing "
-            f"{'/'.join(roles)} values",
+            f"{'/'.join(present)} values",
             EISDataWarning,
             stacklevel=3,
         )

@@ -604,7 +604,8 @@ def intercept_resistance(spectrum: EISSpectrum, n_tail_points: int = 6) -> Inter
     real-axis crossing is used.
 
     Raises:
-        EISFitError: fewer than 3 arc points, or the tail line misses the arc.
+        EISFitError: fewer than 3 distinct arc points, the tail line misses the arc, or a
+            degenerate result (relative error below :data:`DEGENERATE_RELATIVE_ERROR`).
 
     Example:
         >>> f = np.logspace(6, 0, 61)
@@ -618,10 +619,12 @@ def intercept_resistance(spectrum: EISSpectrum, n_tail_points: int = 6) -> Inter
     v = valley_index(spectrum)
     arc = np.arange(0, v + 1)
     arc = arc[y[arc] > 0]
-    if arc.size < 3:
+    distinct = np.unique(np.column_stack([x[arc], y[arc]]), axis=0).shape[0]
+    if distinct < 3:
         raise EISFitError(
-            f"{spectrum.source}: only {arc.size} points on the high-frequency arc; the intercept "
-            "method needs >= 3 (arc above the frequency window? use the circuit fit)"
+            f"{spectrum.source}: only {distinct} distinct points on the high-frequency arc; "
+            "the intercept method needs >= 3 (arc above the frequency window? use the "
+            "circuit fit)"
         )
     circle, circle_cov = _fit_circle(x[arc], y[arc])
     tail = np.arange(v, min(v + n_tail_points, spectrum.n_points))
@@ -660,6 +663,11 @@ def intercept_resistance(spectrum: EISSpectrum, n_tail_points: int = 6) -> Inter
         shifted[k] += step
         gradient[k] = (crossing(shifted) - value) / step
     error = float(np.sqrt(max(gradient @ covariance @ gradient, 0.0)))
+    if not (math.isfinite(error) and error > DEGENERATE_RELATIVE_ERROR * abs(value)):
+        raise EISFitError(
+            f"{spectrum.source}: degenerate intercept: its error {error:.1e} Ω is at rounding "
+            f"level for R = {value:.4g} Ω (arc points repeated or exactly on a circle?)"
+        )
     return InterceptResult(
         resistance_ohm=Estimate.normal(value, error, "Ω"),
         method=method,

@@ -13,6 +13,8 @@ import numpy as np
 
 from sselab.roundtrip import RoundTrip
 
+MAX_CYCLE_INDEX = 1e9  # more cycles than any cell lives: a corrupt cell, not an index
+
 
 class EISFileError(ValueError):
     """An instrument file that cannot be read; the message names the file and the problem."""
@@ -112,13 +114,21 @@ class CyclingData(RoundTrip):
                 raise EISFileError(f"{self.source}: {name} column contains NaN or infinite values")
         if np.any(np.diff(t) < 0):
             raise EISFileError(f"{self.source}: time goes backwards at row {_first_drop(t) + 1}")
-        cycle = (
-            np.full(t.size, -1, dtype=int)
-            if self.cycle is None
-            else np.asarray(self.cycle, dtype=float).astype(int)
-        )
-        if cycle.shape != t.shape:
-            raise EISFileError(f"{self.source}: cycle column length differs from time")
+        if self.cycle is None:
+            cycle = np.full(t.size, -1, dtype=int)
+        else:
+            raw = np.asarray(self.cycle, dtype=float)
+            if raw.shape != t.shape:
+                raise EISFileError(f"{self.source}: cycle column length differs from time")
+            # NaN or 1e300 cast to int is -2**63: a silently wrong cycle index.
+            wrong = ~(np.abs(raw) <= MAX_CYCLE_INDEX)
+            if np.any(wrong):
+                row = int(np.flatnonzero(wrong)[0]) + 1
+                raise EISFileError(
+                    f"{self.source}: cycle number {raw[row - 1]:g} at row {row} is not a "
+                    "cycle index"
+                )
+            cycle = raw.astype(int)
         self.time_s, self.voltage_V, self.current_mA, self.cycle = t, v, i, cycle
 
     @property
