@@ -32,6 +32,8 @@ def test_tie_line_weights_and_energy_above_tie() -> None:
     ends = [Composition("Li2S"), Composition("Li3N")]
     # x = 0.25: Li9NS3 = 3 Li2S (9 atoms) + 1 Li3N (4 atoms)
     assert tie_line_weights(Composition("Li9NS3"), ends) == pytest.approx([9 / 13, 4 / 13])
+    with_oxidation_states = antifluorite(0.25).composition  # Li+, S2-, N3- species
+    assert tie_line_weights(with_oxidation_states, ends) == pytest.approx([9 / 13, 4 / 13])
     with pytest.raises(ValueError, match="not a mixture"):
         tie_line_weights(Composition("Li2S2"), ends)
     energies = {"Li2S": -4.0, "Li3N": -5.0}

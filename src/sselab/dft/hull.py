@@ -66,6 +66,9 @@ def tie_line_weights(composition: Composition, end_members: Sequence[Composition
         >>> [round(float(w), 4) for w in weights]  # 3 of 7 atoms from Li2S, 4 from Li3N
         [0.4286, 0.5714]
     """
+    # element compositions: MLIP cells carry oxidation states (Li+ is not Li)
+    composition = composition.element_composition
+    end_members = [c.element_composition for c in end_members]
     elements = sorted({el for c in (composition, *end_members) for el in c.elements})
     target = np.array([composition.get_atomic_fraction(el) for el in elements])
     basis = np.array([[c.get_atomic_fraction(el) for el in elements] for c in end_members]).T
