@@ -89,10 +89,11 @@ class Trajectory:
     def __post_init__(self) -> None:
         self.positions_angstrom = np.asarray(self.positions_angstrom)
         self.cell_angstrom = np.asarray(self.cell_angstrom, dtype=float)
-        if self.positions_angstrom.ndim != 3 or self.positions_angstrom.shape[2] != 3:
+        shape = self.positions_angstrom.shape
+        if len(shape) != 3 or shape[2] != 3 or min(shape) == 0:
             raise TrajectoryError(
-                f"positions must have shape (n_frames, n_atoms, 3), got "
-                f"{self.positions_angstrom.shape}"
+                f"positions must have shape (n_frames, n_atoms, 3) with at least one frame "
+                f"and atom, got {shape}"
             )
         if self.positions_angstrom.shape[1] != len(self.symbols):
             raise TrajectoryError(
@@ -116,8 +117,10 @@ class Trajectory:
             raise TrajectoryError(
                 f"temperature_K must be positive and finite, got {self.temperature_K}"
             )
-        bad = ~(np.abs(self.positions_angstrom) <= MAX_COORDINATE_ANGSTROM)  # NaN is bad too
-        if bad.any():
+        # min/max allocate nothing and propagate NaN; the full mask only on failure
+        lowest, highest = self.positions_angstrom.min(), self.positions_angstrom.max()
+        if not -MAX_COORDINATE_ANGSTROM <= lowest <= highest <= MAX_COORDINATE_ANGSTROM:
+            bad = ~(np.abs(self.positions_angstrom) <= MAX_COORDINATE_ANGSTROM)
             frame, atom, _ = np.argwhere(bad)[0]
             value = self.positions_angstrom[frame, atom].tolist()
             raise TrajectoryError(
