@@ -1,7 +1,9 @@
-"""`sselab reproduce` end to end on a tiny profile: report content, failures, headless view."""
+"""`sselab reproduce` end to end on a tiny profile: tasks, typed results, report, claims."""
 
 from __future__ import annotations
 
+import importlib
+import json
 import math
 import re
 import shutil
@@ -10,8 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from sselab.pipeline import reproduce as reproduce_module
-from sselab.pipeline.reproduce import Profile, ReproduceRun, reproduce
+from sselab.estimate import Estimate
+from sselab.pipeline.reproduce import Profile, ReproduceResults, reproduce
+from sselab.report.claims import verdict
+from sselab.report.reproduce import reproduce_claims, write_reproduce_report
+from sselab.store import ResultStore
+
+# the package attribute `reproduce` is the function; the module is reached by name
+reproduce_module = importlib.import_module("sselab.pipeline.reproduce")
 
 TINY = Profile(
     name="quick",
@@ -34,21 +42,28 @@ def tiny_profile(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(reproduce_module.PROFILES, "quick", lambda: TINY)
 
 
+class TinyRun:
+    """A tiny lattice + diffraction reproduction and its report."""
+
+    def __init__(self, results: ReproduceResults, report: Path, store: Path) -> None:
+        self.results, self.report, self.store = results, report, store
+
+
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> ReproduceRun:
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> TinyRun:
+    out = tmp_path_factory.mktemp("reproduce")
     with pytest.MonkeyPatch.context() as patch:
         patch.setitem(reproduce_module.PROFILES, "quick", lambda: TINY)
-        return reproduce(
-            "quick", tmp_path_factory.mktemp("reproduce"), stages=["lattice", "diffraction"]
-        )
+        results = reproduce("quick", out, stages=["lattice", "diffraction"])
+    return TinyRun(results, write_reproduce_report(results, out / "report.html"), out)
 
 
-def test_report_has_lattice_and_diffraction_with_paper_comparison(tiny_run: ReproduceRun) -> None:
-    assert tiny_run.failed == {}
+def test_report_has_claims_lattice_and_diffraction_with_paper_comparison(tiny_run: TinyRun) -> None:
+    assert tiny_run.results.failed == {}
     page = tiny_run.report.read_text()
+    assert page.index("<h2>Claims of the paper</h2>") < page.index("<h2>Paper vs sselab</h2>")
     assert "<h2>Lattice constant vs x</h2>" in page
     assert "Diffraction: simulated PXRD series and Vegard analysis" in page
-    assert "Paper vs sselab" in page
     # the paper's a(0.5) = 5.458 Å is quoted next to ours
     assert "5.458" in page
     # self-contained: figures inline, nothing fetched
@@ -63,13 +78,83 @@ def test_report_has_lattice_and_diffraction_with_paper_comparison(tiny_run: Repr
     assert two_theta_220 == pytest.approx(bragg, abs=0.01)
 
 
-def test_failed_stage_is_reported_and_others_still_run(tiny_profile: None, tmp_path: Path) -> None:
-    run = reproduce("quick", tmp_path, stages=["diffraction"])
-    assert set(run.failed) == {"diffraction"}
-    assert "needs the lattice stage" in run.failed["diffraction"]
-    assert "diffraction: FAILED" in run.report.read_text()
+def test_results_round_trip_and_the_rerun_is_all_cached(tiny_run: TinyRun) -> None:
+    results = tiny_run.results
+    again = ReproduceResults.from_dict(json.loads(json.dumps(results.as_dict())))
+    assert again.lattice == results.lattice and again.profile == results.profile
+    # the diffraction stage reads the lattice task: one task, computed once
+    assert results.run["computed"] == {"reproduce-lattice": 1}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(reproduce_module.PROFILES, "quick", lambda: TINY)
+        rerun = reproduce("quick", tiny_run.store, stages=["diffraction"])
+    assert rerun.run["computed"] == {} and rerun.run["cached"] == {"reproduce-lattice": 1}
+    assert rerun.lattice == results.lattice
+
+
+def test_lattice_claim_is_judged_and_unrun_stages_are_not_computed(tiny_run: TinyRun) -> None:
+    claims = {c.claim: c for c in reproduce_claims(tiny_run.results)}
+    lattice = claims["Lattice constant a of Li2.5N0.5S0.5"]
+    half = tiny_run.results.lattice.closest(0.5)
+    assert lattice.sselab == half.a_angstrom
+    expected = "reproduced" if abs(half.a_angstrom.value - 5.458) <= 0.05 else "not reproduced"
+    assert lattice.verdict == expected
+    others = [c for name, c in claims.items() if name != lattice.claim]
+    assert {c.verdict for c in others} == {"not computed"}
+
+
+def test_failed_stage_is_reported_and_others_still_run(
+    tiny_profile: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(inputs: dict, deps: dict, context: object) -> None:
+        raise RuntimeError("phonons exploded")
+
+    monkeypatch.setattr(reproduce_module, "thermo_stage", broken)
+    results = reproduce("quick", tmp_path, stages=["bvse", "thermodynamics"])
+    assert set(results.failed) == {"thermodynamics"}
+    assert "phonons exploded" in results.failed["thermodynamics"]
+    assert results.bvse is not None and results.thermodynamics is None
+    page = write_reproduce_report(results, tmp_path / "report.html").read_text()
+    assert "thermodynamics: FAILED" in page and "Bond-valence site energy barriers" in page
+    claims = {c.claim: c for c in reproduce_claims(results)}
+    assert claims["BVSE barrier Li2S, a = 5.719 Å"].verdict == "calibrated to the paper"
+    assert claims["Metastable: E above the Li2S–Li3N tie line of Li2.5N0.5S0.5"].verdict == (
+        "not computed"
+    )
+    with ResultStore(tmp_path / "sselab.sqlite") as store:
+        assert store.keys("reproduce-thermodynamics") == set()  # nothing partial stored
     with pytest.raises(ValueError, match="unknown stage"):
         reproduce("quick", tmp_path, stages=["nmr"])
+
+
+@pytest.mark.parametrize(
+    ("paper", "value", "second", "options", "expected"),
+    [
+        # paper inside the 95 % interval of a standard error
+        (0.28, Estimate.normal(0.30, 0.02, "eV"), None, {}, "reproduced"),
+        # outside the interval, but within the stated tolerance
+        (0.28, Estimate.normal(0.32, 0.005, "eV"), None, {"tolerance": 0.05}, "reproduced"),
+        (0.28, Estimate.normal(0.45, 0.02, "eV"), None, {"tolerance": 0.05}, "not reproduced"),
+        # a spread over orderings is no error bar: its interval does not count
+        (17.0, Estimate.from_samples([40.0, 10.0, 90.0], best=40.0), None, {}, "not reproduced"),
+        # two MLIPs: both agree / straddle the paper / one agrees / differ in sign
+        (17.0, Estimate.exact(20.0), Estimate.exact(15.0), {"tolerance": 10.0}, "reproduced"),
+        (17.0, Estimate.exact(40.0), Estimate.exact(2.0), {"tolerance": 10.0}, "model-dependent"),
+        (17.0, Estimate.exact(21.0), Estimate.exact(45.0), {"tolerance": 10.0}, "model-dependent"),
+        (17.0, Estimate.exact(50.0), Estimate.exact(60.0), {"tolerance": 10.0}, "not reproduced"),
+        (0.0, Estimate.exact(-30.0), Estimate.exact(30.0), {}, "model-dependent"),
+        # conductivities agree within a factor
+        (8.31e-3, Estimate.exact(2e-2), None, {"tolerance_factor": 3.0}, "reproduced"),
+        (8.31e-3, Estimate.exact(1e-1), None, {"tolerance_factor": 3.0}, "not reproduced"),
+        # labels that override agreement
+        (0.254, Estimate.exact(0.254), None, {"calibrated": True}, "calibrated to the paper"),
+        (0.966, Estimate.exact(0.95), None, {"round_trip": True}, "round trip"),
+        (0.38, None, None, {"calibrated": True}, "not computed"),
+    ],
+)
+def test_verdict_rule(
+    paper: float, value: Estimate | None, second: Estimate | None, options: dict, expected: str
+) -> None:
+    assert verdict(paper, value, second=second, **options) == expected
 
 
 def _chromium() -> str | None:
@@ -98,7 +183,7 @@ def _headless(profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.skipif(_chromium() is None, reason="Chromium not installed (.ci/run installs it)")
 def test_report_renders_in_headless_chromium_without_errors(
-    tiny_run: ReproduceRun, tmp_path: Path
+    tiny_run: TinyRun, tmp_path: Path
 ) -> None:
     screenshot = tmp_path / "report.png"
     uri = tiny_run.report.as_uri()

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
 from sselab.cli.errors import fail
-from sselab.cli.options import MODEL_HELP
+from sselab.cli.options import DeviceOption, ModelOption, OutOption, StoreOption
 from sselab.store import DEFAULT_STORE_PATH, ResultStore
 from sselab.structures import StructureFileError
 
 
 def relax_command(
     file: Path = typer.Argument(..., help="Structure file (CIF, POSCAR, extxyz)."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP),
+    model: ModelOption = DEFAULT_MODEL,
     fmax: float = typer.Option(0.02, help="Force threshold (eV/Å)."),
     fixed_cell: bool = typer.Option(False, "--fixed-cell", help="Relax positions only."),
     max_steps: int = typer.Option(500, help="Optimiser step limit."),
-    device: str = typer.Option("auto", help="auto, cpu or cuda."),
-    store: Path = typer.Option(DEFAULT_STORE_PATH, help="SQLite results store."),
+    device: DeviceOption = "auto",
+    store: StoreOption = DEFAULT_STORE_PATH,
     out: Path | None = typer.Option(None, help="Write the relaxed structure here (CIF/POSCAR)."),
 ) -> None:
     """Relax a structure with an MLIP and print energy and lattice."""
@@ -59,17 +60,16 @@ def lattice_command(
     x: list[float] = typer.Option(
         [0.0, 0.1, 0.25, 0.4, 0.5, 0.6, 0.7], "--x", help="Compositions x (repeat --x)."
     ),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP),
+    model: ModelOption = DEFAULT_MODEL,
     orderings: int = typer.Option(3, help="Orderings relaxed per x."),
     max_anions: int = typer.Option(16, help="Largest supercell, in anion sites (4, 8, 16, 32)."),
     fmax: float = typer.Option(0.02, help="Force threshold (eV/Å)."),
-    store: Path = typer.Option(DEFAULT_STORE_PATH, help="SQLite results store."),
-    out: Path = typer.Option(Path("out"), help="Folder for lattice.json and lattice.png."),
+    store: StoreOption = DEFAULT_STORE_PATH,
+    out: OutOption = Path("out"),
 ) -> None:
-    """Relaxed lattice constant a(x) of Li(2+x)N(x)S(1-x), table and Vegard plot."""
-    from dataclasses import asdict
-
-    from sselab.pipeline.lattice import lattice_table, lattice_vs_x, vegard_figure
+    """Relaxed lattice constant a(x) of Li(2+x)N(x)S(1-x), table and Vegard plot (OUT/lattice.*)."""
+    from sselab.pipeline.lattice import LatticeScan, lattice_vs_x
+    from sselab.report.lattice import lattice_table, vegard_figure
 
     try:
         with ResultStore(store) as results:
@@ -88,39 +88,79 @@ def lattice_command(
     for row in rows:
         typer.echo("  ".join(f"{v!s:>12s}" for v in row))
     out.mkdir(parents=True, exist_ok=True)
-    (out / "lattice.json").write_text(json.dumps([asdict(p) for p in points], indent=2))
+    (out / "lattice.json").write_text(json.dumps(LatticeScan(points).as_dict(), indent=2))
     vegard_figure(points).savefig(out / "lattice.png", dpi=120, bbox_inches="tight")
     typer.echo(f"wrote {out / 'lattice.json'} and {out / 'lattice.png'}")
+
+
+WorkersOption = Annotated[
+    int | None,
+    typer.Option("--workers", help="Run on a local Dask cluster of N single-threaded processes."),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Run on an existing Dask cluster, e.g. tcp://HOST:8786."),
+]
+GpusOption = Annotated[
+    int | None,
+    typer.Option("--gpus", help="GPUs for --workers (one MD per GPU); default: all CUDA devices."),
+]
+ProgressOption = Annotated[
+    bool, typer.Option("--progress/--no-progress", help="Live progress bars.")
+]
 
 
 def reproduce_command(
     quick: bool = typer.Option(False, "--quick", help="CPU profile: small cells (minutes)."),
     full: bool = typer.Option(False, "--full", help="Paper settings (hours; GPU advised)."),
-    model: str = typer.Option(DEFAULT_MODEL, "--model", "-m", help=MODEL_HELP),
-    out: Path = typer.Option(Path("out"), help="Output folder for report.html and the store."),
+    model: ModelOption = DEFAULT_MODEL,
+    out: OutOption = Path("out"),
     stages: list[str] | None = typer.Option(
         None, "--stage", help="Run only these stages (repeat); default all."
     ),
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="SQLite results store (default OUT/sselab.sqlite)."),
+    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    gpus: GpusOption = None,
+    device: DeviceOption = "auto",
+    progress: ProgressOption = False,
 ) -> None:
-    """Reproduce the paper's analysis and write OUT/report.html."""
+    """Reproduce the paper's analysis (cached tasks, resumable) and write OUT/report.html."""
+    from sselab.pipeline.executor import dask_client
     from sselab.pipeline.reproduce import reproduce
+    from sselab.report.reproduce import write_reproduce_report
 
     if quick == full:
         fail("choose exactly one of --quick and --full")
     try:
-        run = reproduce("quick" if quick else "full", out, model=model, stages=stages or None)
-    except (ModelUnavailableError, ValueError) as exc:
+        with dask_client(workers, scheduler, gpus) as client:
+            run = reproduce(
+                "quick" if quick else "full",
+                out,
+                model=model,
+                store_path=store,
+                stages=stages or None,
+                client=client,
+                device=device,
+                progress=progress,
+            )
+    except (ModelUnavailableError, ValueError, OSError) as exc:
         fail(str(exc))
+    report = write_reproduce_report(run, out / "report.html")
+    (out / "reproduce.json").write_text(json.dumps(run.as_dict(), indent=2, default=str))
     for stage, seconds in run.timings_s.items():
         status = "FAILED: " + run.failed[stage] if stage in run.failed else "ok"
         typer.echo(f"{stage:16s} {seconds:8.1f} s  {status}")
-    typer.echo(f"wrote {run.report}")
+    typer.echo(f"wrote {report} and {out / 'reproduce.json'}")
     if run.failed:
-        fail(f"{len(run.failed)} stage(s) failed; see {run.report}")
+        fail(f"{len(run.failed)} stage(s) failed; see {report}")
 
 
 def results_command(
-    store: Path = typer.Option(DEFAULT_STORE_PATH, help="SQLite results store."),
+    store: StoreOption = DEFAULT_STORE_PATH,
     kind: str | None = typer.Option(None, help="Only rows of this kind (e.g. relax)."),
     export: str | None = typer.Option(
         None, "--export", help="Also write the rows as csv (scalars flattened) or json."
@@ -128,9 +168,9 @@ def results_command(
     structures: str | None = typer.Option(
         None, "--structures", help="Also write every stored structure as cif or extxyz."
     ),
-    out: Path = typer.Option(Path("out"), help="Folder for results.csv/json and structures/."),
+    out: OutOption = Path("out"),
 ) -> None:
-    """List what the results store holds; optionally export rows and structures."""
+    """List what the results store holds; optionally export rows and structures (to OUT)."""
     from sselab.pipeline.export import export_results, export_structures
 
     if not store.exists():
@@ -163,26 +203,22 @@ def results_command(
 
 def screen_command(
     study: str = typer.Argument(..., help="Study TOML file, or 'seed' for the built-in study."),
-    workers: int | None = typer.Option(
-        None, "--workers", help="Run on a local Dask cluster of N single-threaded processes."
-    ),
-    scheduler: str | None = typer.Option(
-        None, "--scheduler", help="Run on an existing Dask cluster, e.g. tcp://HOST:8786."
-    ),
-    gpus: int | None = typer.Option(
-        None, "--gpus", help="GPUs for --workers (one MD per GPU); default: all CUDA devices."
-    ),
-    out: Path = typer.Option(Path("out/screen"), help="Folder for screen.csv/html/json/png."),
-    store: Path | None = typer.Option(
-        None, help="SQLite results store (default OUT/sselab.sqlite)."
-    ),
-    device: str = typer.Option("auto", help="Torch device for the MLIP: auto, cpu or cuda."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Live progress bars."),
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    gpus: GpusOption = None,
+    out: OutOption = Path("out/screen"),
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="SQLite results store (default OUT/sselab.sqlite)."),
+    ] = None,
+    device: DeviceOption = "auto",
+    progress: ProgressOption = True,
 ) -> None:
-    """Run a study's stages for every candidate (cached, resumable) and rank them."""
+    """Run a study's stages for every candidate (cached, resumable); rank them (OUT/screen.*)."""
     from sselab.pipeline.executor import dask_client
-    from sselab.pipeline.screen import screen, write_screen
+    from sselab.pipeline.screen import screen
     from sselab.pipeline.study import StudyError, load_study
+    from sselab.report.screen import write_screen
 
     try:
         parsed = load_study(study)
@@ -197,7 +233,7 @@ def screen_command(
         e_tie = row.e_above_tie_meV_per_atom
         typer.echo(
             f"{row.rank:3d}  {row.name:24s}  "
-            f"E_tie {'n/a' if e_tie is None else f'{e_tie:7.1f}'} meV/atom  {row.notes}"
+            f"E_tie {'n/a' if e_tie is None else f'{e_tie.value:7.1f}'} meV/atom  {row.notes}"
         )
     for note in result.notes:
         typer.echo(f"note: {note}")

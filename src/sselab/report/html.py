@@ -160,41 +160,54 @@ th{background:#eef}img{max-width:100%;margin:0.5em 0}.settings{color:#555;font-s
 """
 
 
+def _section_html(section: Section) -> list[str]:
+    parts = [f"<h2>{html.escape(section.title)}</h2>"]
+    if section.text:
+        parts.append(f"<p>{html.escape(section.text)}</p>")
+    for fig in section.figures:
+        uri = figure_to_data_uri(fig)
+        parts.append(f"<img alt='{html.escape(section.title)}' src='{uri}'>")
+    if section.table_rows:
+        parts.append(_table(section.table_header, section.table_rows))
+    if section.comparisons:
+        parts.append(_table(COMPARISON_HEADER, _comparison_rows(section.comparisons)))
+    if section.settings:
+        items = "".join(
+            f"<li>{html.escape(str(k))}: {_fmt(v)}</li>" for k, v in section.settings.items()
+        )
+        parts.append(f"<ul class='settings'>{items}</ul>")
+    return parts
+
+
 def render_report(
-    sections: list[Section], title: str = "sselab report", run_info: dict[str, Any] | None = None
+    sections: list[Section],
+    title: str = "sselab report",
+    run_info: dict[str, Any] | None = None,
+    lead: Section | None = None,
 ) -> str:
     """Render sections into one self-contained HTML document (no external assets).
 
+    ``lead`` (e.g. the claims table) opens the report, before the "Paper vs sselab"
+    summary of every section's comparisons.
+
     Example:
-        >>> page = render_report([Section("Lattice", text="a(x)")])
-        >>> "<h2>Lattice</h2>" in page
-        True
+        >>> page = render_report([Section("Lattice", text="a(x)")], lead=Section("Claims"))
+        >>> "<h2>Lattice</h2>" in page, page.index("Claims") < page.index("Lattice")
+        (True, True)
     """
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]
+    if lead is not None:
+        parts.extend(_section_html(lead))
     all_comparisons = [c for s in sections for c in s.comparisons]
     if all_comparisons:
         parts.append("<h2>Paper vs sselab</h2>")
         parts.append(_table(COMPARISON_HEADER, _comparison_rows(all_comparisons)))
     for section in sections:
-        parts.append(f"<h2>{html.escape(section.title)}</h2>")
-        if section.text:
-            parts.append(f"<p>{html.escape(section.text)}</p>")
-        for fig in section.figures:
-            uri = figure_to_data_uri(fig)
-            parts.append(f"<img alt='{html.escape(section.title)}' src='{uri}'>")
-        if section.table_rows:
-            parts.append(_table(section.table_header, section.table_rows))
-        if section.comparisons:
-            parts.append(_table(COMPARISON_HEADER, _comparison_rows(section.comparisons)))
-        if section.settings:
-            items = "".join(
-                f"<li>{html.escape(str(k))}: {_fmt(v)}</li>" for k, v in section.settings.items()
-            )
-            parts.append(f"<ul class='settings'>{items}</ul>")
+        parts.extend(_section_html(section))
     info = provenance(run_info)
     parts.append("<h2>Provenance</h2>")
     parts.append(_table(["item", "value"], [[k, v] for k, v in info.items()]))
@@ -207,6 +220,7 @@ def write_report(
     path: str | Path,
     title: str = "sselab report",
     run_info: dict[str, Any] | None = None,
+    lead: Section | None = None,
 ) -> Path:
     """Write :func:`render_report` output to ``path`` (parents created); return the path.
 
@@ -216,5 +230,5 @@ def write_report(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(sections, title, run_info), encoding="utf-8")
+    path.write_text(render_report(sections, title, run_info, lead), encoding="utf-8")
     return path
