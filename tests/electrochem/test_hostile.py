@@ -56,7 +56,9 @@ def test_fit_needs_more_distinct_frequencies_than_parameters() -> None:
     # 6 parameters: 6 distinct frequencies are one too few, 7 are enough.
     f = np.logspace(5, 0, 6)
     z = pellet_impedance(f)
-    with pytest.raises(EISFitError, match=r"few: 6 distinct frequencies.*needs at least 7"):
+    with pytest.raises(
+        EISFitError, match=r"six\.csv: 6 distinct frequencies are too few.*needs at least 7"
+    ):
         fit_circuit(EISSpectrum(f, z.real, z.imag, source="six.csv"))
     f = np.repeat(np.logspace(5, 0, 6), 3)  # repeats do not count
     z = pellet_impedance(f)

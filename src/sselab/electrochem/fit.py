@@ -411,7 +411,7 @@ def fit_circuit(
     distinct = int(np.unique(f).size)
     if distinct < len(names) + 1:
         raise EISFitError(
-            f"{spectrum.source}: too few: {distinct} distinct frequencies cannot determine "
+            f"{spectrum.source}: {distinct} distinct frequencies are too few to determine "
             f"the {len(names)} parameters of {circuit}; a fit needs at least "
             f"{len(names) + 1} (parameters + 1)"
         )
