@@ -187,8 +187,9 @@ def render_report(
 ) -> str:
     """Render sections into one self-contained HTML document (no external assets).
 
-    ``lead`` (e.g. the claims table) opens the report, before the "Paper vs sselab"
-    summary of every section's comparisons.
+    Without ``lead`` the report opens with a "Paper vs sselab" summary of every
+    section's comparisons; a ``lead`` section (the claims table of ``sselab
+    reproduce``) takes its place, and each section keeps its own comparisons.
 
     Example:
         >>> page = render_report([Section("Lattice", text="a(x)")], lead=Section("Claims"))
@@ -200,10 +201,10 @@ def render_report(
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
     ]
+    all_comparisons = [c for s in sections for c in s.comparisons]
     if lead is not None:
         parts.extend(_section_html(lead))
-    all_comparisons = [c for s in sections for c in s.comparisons]
-    if all_comparisons:
+    elif all_comparisons:
         parts.append("<h2>Paper vs sselab</h2>")
         parts.append(_table(COMPARISON_HEADER, _comparison_rows(all_comparisons)))
     for section in sections:
