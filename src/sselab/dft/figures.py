@@ -11,20 +11,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 from matplotlib.figure import Figure
 
 from sselab.dft.electronic import ElectronicStructure
 
 VISIBLE_EV = (1.65, 3.10)  # 750 nm and 400 nm
-PDOS_COLOURS = {"S-p": "goldenrod", "N-p": "tab:blue", "Li-s": "tab:green", "Li-p": "tab:olive"}
+PDOS_COLOURS = {
+    "S-p": "goldenrod",
+    "S-s": "darkkhaki",
+    "N-p": "tab:blue",
+    "N-s": "lightsteelblue",
+    "Li-s": "tab:green",
+}
 
 
-def dos_figure(results: Sequence[ElectronicStructure], min_share: float = 0.02) -> Figure:
+def dos_figure(
+    results: Sequence[ElectronicStructure], projections: Sequence[str] = tuple(PDOS_COLOURS)
+) -> Figure:
     """One panel per structure: total DOS and the element/l projections, VBM at 0.
 
-    Projections holding less than ``min_share`` of the states in the window are left
-    out (Li p, S d: PAW partial waves, not chemistry).
+    Only ``projections`` are drawn: the Li p and S/N d channels project onto unbound
+    PAW partial waves, whose weights are not normalised and exceed the total DOS in
+    the conduction band (Li p in Li2S and Li3N).
 
     Example:
         >>> import numpy as np
@@ -40,9 +48,8 @@ def dos_figure(results: Sequence[ElectronicStructure], min_share: float = 0.02) 
     for axis, result in zip(axes[:, 0], results, strict=True):
         energies = result.energies_eV
         axis.fill_between(energies, result.dos_states_per_eV, color="0.85", label="total")
-        total = np.trapezoid(result.dos_states_per_eV, energies)
         for name, values in sorted(result.pdos_states_per_eV.items()):
-            if np.trapezoid(values, energies) < min_share * total:
+            if name not in projections:
                 continue
             axis.plot(energies, values, lw=1.2, color=PDOS_COLOURS.get(name), label=name)
         axis.axvspan(0, result.band_gap_eV, color="tab:red", alpha=0.08)
