@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 
 from sselab.cli.errors import fail
-from sselab.cli.md import MaxMemoryOption
-from sselab.cli.options import OutOption
+from sselab.cli.options import MaxMemoryOption, OutOption
 from sselab.structures import StructureFileError
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
 from sselab.cli.errors import fail
-from sselab.cli.options import DeviceOption, ModelOption, OutOption
+from sselab.cli.options import DeviceOption, MaxMemoryOption, ModelOption, OutOption
 from sselab.structures import StructureFileError
 from sselab.transport.md import ResumeError
 from sselab.transport.trajectory import TrajectoryError
@@ -20,17 +20,6 @@ if TYPE_CHECKING:
     from sselab.transport.study import TransportStudy
 
 _TIME_UNITS_PS = {"fs": 1e-3, "ps": 1.0, "ns": 1e3}
-
-# Shared by md, diffusion and bvse (it belongs with the other shared options in
-# sselab.cli.options, which this change does not own).
-MaxMemoryOption = Annotated[
-    float | None,
-    typer.Option(
-        "--max-memory-gb",
-        help="Refuse work estimated to need more memory (GiB); default "
-        "$SSELAB_MAX_MEMORY_GB or 80 % of the available memory.",
-    ),
-]
 
 
 def parse_time_ps(text: str) -> float:

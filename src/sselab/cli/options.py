@@ -19,3 +19,11 @@ ModelOption = Annotated[str, typer.Option("--model", "-m", help=MODEL_HELP)]
 DeviceOption = Annotated[str, typer.Option("--device", help="Torch device: auto, cpu or cuda.")]
 StoreOption = Annotated[Path, typer.Option("--store", help="SQLite results store.")]
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
+MaxMemoryOption = Annotated[
+    float | None,
+    typer.Option(
+        "--max-memory-gb",
+        help="Refuse work estimated to need more memory (GiB); default "
+        "$SSELAB_MAX_MEMORY_GB or 80 % of the available memory.",
+    ),
+]
