@@ -65,10 +65,10 @@ def test_readme_api_names_import(stage: str, names: list[str]) -> None:
             candidates = [name]
         else:
             parts = context.split(".")
-            candidates = [".".join(parts[:n] + [name]) for n in range(len(parts), 0, -1)]
+            candidates = [".".join([*parts[:n], name]) for n in range(len(parts), 0, -1)]
         for candidate in candidates:
             try:
-                obj, module = _resolve(candidate)
+                _, module = _resolve(candidate)
             except (ModuleNotFoundError, AttributeError):
                 continue
             context = module
