@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,8 +25,7 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from tests.fuzz.test_fuzz_structures import _time_limit
+from tests.fuzz.mutate import mutations, time_limit
 
 from sselab.electrochem.eis import analyze_spectrum
 from sselab.electrochem.fit import EISFitError
@@ -36,10 +34,6 @@ from sselab.electrochem.records import CyclingData, EISFileError, EISSpectrum
 
 SECONDS_PER_FILE = 20
 FIT_EVALUATIONS = 20  # least_squares budget per start: the property, not the fit quality
-NUMBER = re.compile(rb"-?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?")
-INJECTED = [b"nan", b"NaN", b"inf", b"-inf", b"-5.7", b"1e300", b"-1e300", b"0.0", b"1e-300"]
-# The first data row: a number, then a separator and another number.
-DATA_ROW = re.compile(rb"^[ \t]*[-+]?\d[\d.,eE+-]*[ \t,;]+[-+]?\d", re.MULTILINE)
 
 EXAMPLES = int(os.environ.get("SSELAB_FUZZ_EXAMPLES", "25"))
 # The analysis costs ~0.2-0.5 s an example on a shared core: a fifth of the reader's examples.
@@ -84,38 +78,6 @@ def seed(shared_dir: Path, request: pytest.FixtureRequest) -> tuple[str, bytes]:
     return name, (shared_dir / "data" / "eis" / name).read_bytes()
 
 
-@st.composite
-def mutations(draw: st.DrawFn, text: bytes) -> bytes:
-    kind = draw(st.sampled_from(["truncate", "flip", "inject", "repeat", "encode", "empty"]))
-    if kind == "truncate":
-        return text[: draw(st.integers(0, len(text)))]
-    if kind == "flip":
-        data = bytearray(text)
-        for _ in range(draw(st.integers(1, 8))):
-            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
-        return bytes(data)
-    if kind == "inject":
-        numbers = list(NUMBER.finditer(text))
-        indices = st.lists(st.integers(0, len(numbers) - 1), min_size=1, max_size=4)
-        for k in sorted(set(draw(indices)), reverse=True):  # from the end: offsets stay valid
-            match = numbers[k]
-            text = text[: match.start()] + draw(st.sampled_from(INJECTED)) + text[match.end() :]
-        return text
-    if kind == "repeat":
-        lines = text.splitlines(keepends=True)
-        k = draw(st.integers(0, len(lines) - 1))
-        return b"".join(lines[: k + 1] + [lines[k]] * draw(st.integers(1, 60)) + lines[k + 1 :])
-    if kind == "encode":
-        decoded = text.decode("latin-1")
-        if draw(st.booleans()):
-            return decoded.encode("utf-16")
-        return decoded.replace("e", "é").replace("o", "ö").encode("latin-1")
-    if draw(st.booleans()):
-        return b""
-    first = DATA_ROW.search(text)
-    return text if first is None else text[: first.start()]  # the header alone
-
-
 def _finite_numbers(value: Any, where: str) -> None:
     """Every float in a JSON-like structure is finite."""
     if isinstance(value, dict):
@@ -136,7 +98,7 @@ def _assert_one_line_naming(path: Path, exc: Exception) -> None:
 
 def _read(path: Path) -> EISSpectrum | None:
     try:
-        with _time_limit(SECONDS_PER_FILE), warnings.catch_warnings():
+        with time_limit(SECONDS_PER_FILE), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # dropped points, aborted runs: said, not wrong
             spectrum = read_eis(path)
     except EISFileError as exc:
@@ -150,7 +112,7 @@ def _read(path: Path) -> EISSpectrum | None:
 
 def _read_cycling(path: Path) -> None:
     try:
-        with _time_limit(SECONDS_PER_FILE), warnings.catch_warnings():
+        with time_limit(SECONDS_PER_FILE), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # dropped rows: said, not wrong
             data: CyclingData = read_cycling(path)
     except EISFileError as exc:
@@ -164,7 +126,7 @@ def _read_cycling(path: Path) -> None:
 
 def _analyse(path: Path, spectrum: EISSpectrum) -> None:
     try:
-        with _time_limit(SECONDS_PER_FILE), warnings.catch_warnings():
+        with time_limit(SECONDS_PER_FILE), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # poor fits and step limits are warnings
             analysis = analyze_spectrum(spectrum, 0.1, 1.0, max_evaluations=FIT_EVALUATIONS)
     except EISFitError as exc:

@@ -21,8 +21,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.fuzz.test_fuzz_instruments import mutations
-from tests.fuzz.test_fuzz_structures import _time_limit
+from tests.fuzz.mutate import mutations, time_limit
 
 from sselab.diffraction import (
     Pattern,
@@ -52,7 +51,7 @@ def seeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 def _check(path: Path, data: bytes, allow_negative: bool) -> None:
     path.write_bytes(data)
     try:
-        with _time_limit(SECONDS_PER_FILE), warnings.catch_warnings():
+        with time_limit(SECONDS_PER_FILE), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # sorted or background-subtracted: said, not wrong
             pattern: Pattern = read_pattern(path, allow_negative=allow_negative)
     except PatternFileError as exc:

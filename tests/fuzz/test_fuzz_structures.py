@@ -3,9 +3,9 @@
 Property, for every mutated file: ``read_structure`` either raises
 ``StructureFileError`` whose message starts with the file's path, or returns a
 structure that passes the validation gate (finite cell, finite coordinates, no
-overlapping atoms) — never another exception, a hang or a NaN. Mutations: random
-truncation, byte flips, a number replaced by nan/inf/negative/huge/zero, and the
-text re-encoded (UTF-16, Latin-1 with non-ASCII bytes).
+overlapping atoms) — never another exception, a hang or a NaN. Mutations: those of
+``tests/fuzz/mutate.py`` (truncation, byte flips, injected nan/inf/huge numbers,
+repeated lines, re-encodings, empty or header-only files).
 
 CI runs a short profile; ``SSELAB_FUZZ_EXAMPLES=2000 pytest -m slow tests/fuzz`` the long one.
 """
@@ -13,23 +13,17 @@ CI runs a short profile; ``SSELAB_FUZZ_EXAMPLES=2000 pytest -m slow tests/fuzz``
 from __future__ import annotations
 
 import os
-import re
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from tests.fuzz.mutate import mutations, time_limit
 
 from sselab.structures import StructureFileError, antifluorite, read_structure, validate_structure
 
 FORMATS = {"cif": "Li2S.cif", "poscar": "POSCAR", "extxyz": "Li2S.extxyz", "json": "Li2S.json"}
 SECONDS_PER_FILE = 20
-NUMBER = re.compile(rb"-?\d+\.\d+(?:[eE][-+]?\d+)?")
-INJECTED = [b"nan", b"inf", b"-inf", b"-5.7", b"1e300", b"0.0", b"1e-300", b"NaN"]
 
 
 def _seed_files(folder: Path) -> dict[str, bytes]:
@@ -55,45 +49,10 @@ def seeds(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return _seed_files(tmp_path_factory.mktemp("seeds"))
 
 
-@contextmanager
-def _time_limit(seconds: int) -> Iterator[None]:
-    def _raise(signum: int, frame: object) -> None:
-        raise TimeoutError(f"reader did not return within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, _raise)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-@st.composite
-def mutations(draw: st.DrawFn, text: bytes) -> bytes:
-    kind = draw(st.sampled_from(["truncate", "flip", "inject", "encode"]))
-    if kind == "truncate":
-        return text[: draw(st.integers(0, len(text)))]
-    if kind == "flip":
-        data = bytearray(text)
-        for _ in range(draw(st.integers(1, 8))):
-            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
-        return bytes(data)
-    if kind == "inject":
-        numbers = list(NUMBER.finditer(text))
-        match = numbers[draw(st.integers(0, len(numbers) - 1))]
-        value = draw(st.sampled_from(INJECTED))
-        return text[: match.start()] + value + text[match.end() :]
-    encoding = draw(st.sampled_from(["utf-16", "latin-1-accents"]))
-    if encoding == "utf-16":
-        return text.decode().encode("utf-16")
-    return text.replace(b"Li", "Lí".encode("latin-1"))
-
-
 def _check(path: Path, data: bytes) -> None:
     path.write_bytes(data)
     try:
-        with _time_limit(SECONDS_PER_FILE):
+        with time_limit(SECONDS_PER_FILE):
             structure = read_structure(path)
     except StructureFileError as exc:
         message = str(exc)

@@ -28,7 +28,7 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
-from tests.fuzz.test_fuzz_structures import _time_limit
+from tests.fuzz.mutate import time_limit
 
 from sselab.transport.analysis import analyze_diffusion
 from sselab.transport.md import run_md
@@ -192,7 +192,7 @@ def _edit(path: Path, draw: st.DrawFn) -> str:
 def _check(path: Path) -> None:
     """The property: TrajectoryError naming the file in one line, or finite outputs."""
     try:
-        with _time_limit(SECONDS_PER_FILE):
+        with time_limit(SECONDS_PER_FILE):
             trajectory = read_trajectory(
                 path, frame_interval_fs=FRAME_INTERVAL_FS, temperature_K=None
             )
