@@ -74,8 +74,8 @@ def test_n_substitution_contracts_the_lattice(store) -> None:
     points = lattice_vs_x([0.0, 0.5], n_orderings=1, max_anions=4, fmax=0.05, store=store)
     li2s, half = points
     assert half.x_actual == 0.5 and half.n_atoms == 14
-    assert half.a_best_angstrom < li2s.a_best_angstrom - 0.1  # paper: 5.719 -> 5.458 Å
-    assert 5.25 < half.a_best_angstrom < 5.60
+    assert half.a_angstrom.value < li2s.a_angstrom.value - 0.1  # paper: 5.719 -> 5.458 Å
+    assert 5.25 < half.a_angstrom.value < 5.60
 
 
 def test_ordered_candidates_relax_stably() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,13 +14,15 @@ from ase.optimize import FIRE
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from sselab.calculators.registry import get_calculator, model_label
+from sselab.calculators.registry import get_calculator
+from sselab.calculators.resolve import calculator_label
+from sselab.roundtrip import RoundTrip
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class RelaxResult:
+class RelaxResult(RoundTrip):
     """Outcome of :func:`relax`.
 
     Attributes:
@@ -48,27 +50,6 @@ class RelaxResult:
     max_force_eV_per_angstrom: float
     model: str
     wall_s: float
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-serialisable form (structure as pymatgen dict)."""
-        data = asdict(self)
-        data["structure"] = self.structure.as_dict()
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RelaxResult:
-        """Inverse of :meth:`as_dict`."""
-        values = dict(data)
-        values["structure"] = Structure.from_dict(values["structure"])
-        values["abc_angstrom"] = tuple(values["abc_angstrom"])
-        values["angles_deg"] = tuple(values["angles_deg"])
-        return cls(**values)
-
-
-def _label_of(calculator: Calculator | str) -> str:
-    if isinstance(calculator, str):
-        return model_label(calculator)
-    return getattr(calculator, "sselab_label", type(calculator).__name__)
 
 
 def _relax_uncached(
@@ -161,7 +142,7 @@ def relax(
             f"{structure.composition.reduced_formula} has partial occupancies: relax an ordered "
             "supercell (sselab.structures.enumerate_orderings) instead"
         )
-    label = _label_of(calculator)
+    label = calculator_label(calculator)
 
     def compute() -> dict[str, Any]:
         calc = get_calculator(calculator) if isinstance(calculator, str) else calculator

@@ -41,8 +41,8 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 from tqdm.auto import tqdm
 
+from sselab.calculators.resolve import calculator_label, resolve_calculator
 from sselab.roundtrip import RoundTrip
-from sselab.transport.calculator import calculator_label, resolve_calculator
 from sselab.transport.resources import check_memory
 from sselab.transport.trajectory import (
     SSELAB_MD_FORMAT,

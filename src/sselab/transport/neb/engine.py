@@ -49,11 +49,11 @@ from ase.utils.forcecurve import fit_raw
 from pymatgen.core import Structure
 from tqdm.auto import tqdm
 
+from sselab.calculators.resolve import calculator_label, resolve_calculator
 from sselab.estimate import Estimate
 from sselab.roundtrip import RoundTrip
 from sselab.store import input_key
 from sselab.transport.antifluorite_sites import hop_endpoints
-from sselab.transport.calculator import calculator_label, resolve_calculator
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """A calculator given by name or as an object, and the model label its results record.
 
-MD and CI-NEB accept either a registered MLIP name ("chgnet", "sevennet:7net-l3i5",
+Relaxation, MD and CI-NEB accept either a registered MLIP name ("chgnet", "sevennet:7net-l3i5",
 ...) or any ASE calculator. Results record the full label, e.g. ``"chgnet:0.3.0"``
 (as relaxations do), so two weight versions never share a cache key or a report row.
 """
@@ -21,7 +21,7 @@ def calculator_label(calculator: Calculator | str) -> str:
         'EMT'
     """
     if isinstance(calculator, str):
-        from sselab.calculators import model_label
+        from sselab.calculators.registry import model_label
 
         return model_label(calculator)
     return str(getattr(calculator, "sselab_label", type(calculator).__name__))
@@ -30,7 +30,7 @@ def calculator_label(calculator: Calculator | str) -> str:
 def resolve_calculator(calculator: Calculator | str, device: str = "auto") -> Calculator:
     """The calculator itself, or the registered model of that name loaded on ``device``."""
     if isinstance(calculator, str):
-        from sselab.calculators import get_calculator
+        from sselab.calculators.registry import get_calculator
 
         return get_calculator(calculator, device=device)
     return calculator
