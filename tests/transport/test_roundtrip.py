@@ -1,4 +1,4 @@
-"""Transport results record unknown values as None (the round trip itself: tests/test_roundtrip.py)."""
+"""Transport results record unknown values as None (round trip: tests/test_roundtrip.py)."""
 
 from __future__ import annotations
 
