@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sselab.calculators import model_label
+from sselab.dft.hull import DftHullCheck
 from sselab.diffraction.refine import RefinementResult
 from sselab.estimate import Estimate
 from sselab.pipeline.executor import RunSummary, run_tasks
@@ -229,6 +230,29 @@ def model_spread_stage(
     return li_n_s_hull([WINDOW_X], settings, "raw", context.store).point(WINDOW_X)
 
 
+def dft_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> DftHullCheck:
+    """GPAW PBE single points at the MLIP geometries of Li2S, α-Li3N and the lowest x = 0.5
+    ordering: the DFT energy above the tie line and the PBE gaps
+    (:func:`sselab.dft.dft_quick_check`; minutes on 2 cores).
+
+    Both profiles run this check; DFT relaxations of the K lowest orderings
+    (``sselab.dft.dft_hull_check(..., relax_lowest=K)``) are not yet a stage.
+    """
+    from sselab.dft import dft_quick_check
+    from sselab.thermo.study import WINDOW_X
+
+    hull = deps["thermodynamics"].hull
+    return dft_quick_check(
+        hull.references["Li2S"],
+        hull.references["alpha-Li3N"],
+        hull.point(WINDOW_X),
+        hull.model,
+        store=context.store,
+        checkpoint_dir=context.work_dir / "dft",
+        threads=inputs["threads"],
+    )
+
+
 def bvse_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> BVSECases:
     """BVSE percolation and path barriers of the paper's cells in both conventions."""
     from sselab.structures import antifluorite
@@ -414,7 +438,7 @@ def stage_tasks(profile: Profile, model: str) -> dict[str, Task]:
     Example:
         >>> tasks = stage_tasks(PROFILES["quick"](), "chgnet")
         >>> sorted(tasks)[:4], len(tasks)
-        (['bvse', 'diffraction', 'lattice', 'model spread'], 8)
+        (['bvse', 'dft', 'diffraction', 'lattice'], 9)
         >>> tasks["diffraction"] is tasks["lattice"]
         True
     """
@@ -451,6 +475,14 @@ def stage_tasks(profile: Profile, model: str) -> dict[str, Task]:
             label="thermodynamics, second MLIP",
             returns=SolidSolutionPoint,
         )
+    tasks["dft"] = Task(
+        "reproduce-dft",
+        {"threads": 2},
+        dft_stage,
+        deps={"thermodynamics": tasks["thermodynamics"]},
+        label="dft",
+        returns=DftHullCheck,
+    )
     tasks["diffraction"] = lattice
     tasks["bvse"] = Task(
         "reproduce-bvse",
@@ -505,6 +537,7 @@ def stage_tasks(profile: Profile, model: str) -> dict[str, Task]:
 STAGES: tuple[str, ...] = (
     "lattice",
     "thermodynamics",
+    "dft",
     "diffraction",
     "rietveld",
     "bvse",
@@ -520,6 +553,7 @@ RESULT_FIELD: dict[str, str] = {
     "lattice": "lattice",
     "thermodynamics": "thermodynamics",
     "model spread": "model_spread",
+    "dft": "dft",
     "diffraction": "lattice",
     "rietveld": "rietveld",
     "bvse": "bvse",
@@ -542,6 +576,7 @@ class ReproduceResults(RoundTrip):
         lattice: a(x) (also the diffraction stage's input).
         thermodynamics: the thermodynamics study.
         model_spread: x = 0.5 hull point with the second MLIP.
+        dft: GPAW PBE check of the x = 0.5 hull point and the gaps (needs thermodynamics).
         rietveld: the Rietveld round trip (refinement of patterns simulated from the
             paper's refined cell).
         bvse: BVSE barriers of the paper's cells.
@@ -560,6 +595,7 @@ class ReproduceResults(RoundTrip):
     lattice: LatticeScan | None = None
     thermodynamics: ThermoStudy | None = None
     model_spread: SolidSolutionPoint | None = None
+    dft: DftHullCheck | None = None
     rietveld: RefinementResult | None = None
     bvse: BVSECases | None = None
     neb: NEBCases | None = None

@@ -214,10 +214,16 @@ def reproduce_claims(results: ReproduceResults) -> list[Claim]:
         >>> empty = ReproduceResults(PROFILES["quick"](), "chgnet:0.3.0", None, [])
         >>> claims = reproduce_claims(empty)
         >>> len(claims), {c.verdict for c in claims}  # nothing ran
-        (10, {'not computed'})
+        (11, {'not computed'})
     """
+    from sselab.report.dft import dft_claim
+
+    mlip_of_dft_cell = None
+    if results.dft is not None and results.dft.points:
+        mlip_of_dft_cell = results.dft.lowest(0.5).mlip_e_above_tie_meV_per_atom
     return [
         *_thermo_claims(results),
+        dft_claim(results.dft, mlip_of_dft_cell),
         *_transport_claims(results),
         _neb_claim(results),
         *_bvse_claims(results),
@@ -301,6 +307,11 @@ def _stage_section(results: ReproduceResults, stage: str) -> Section:
         return thermo_section(
             results.thermodynamics, results.model_spread, results.second_model or ""
         )
+    if stage == "dft":
+        from sselab.report.dft import dft_section
+
+        assert results.dft is not None
+        return dft_section(results.dft)
     if stage == "diffraction":
         return _diffraction_section(results)
     if stage == "rietveld":
