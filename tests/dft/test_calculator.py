@@ -42,3 +42,30 @@ def test_kpoint_grid_is_held_while_the_cell_strains() -> None:
     assert strained > first  # expanded 8 % beyond the PBE minimum
     assert atoms.get_stress().shape == (6,)
     assert atoms.get_forces() == pytest.approx(0.0, abs=1e-3)  # symmetric sites
+
+
+class _Payload:
+    """Stands for arbitrary code inside a pickled weights file."""
+
+
+def test_pickled_weights_need_an_explicit_opt_in(tmp_path, monkeypatch) -> None:
+    import torch
+
+    from sselab.calculators.registry import (
+        ALLOW_PICKLE_ENV,
+        ModelUnavailableError,
+        check_weights_file,
+    )
+
+    plain, pickled = tmp_path / "plain.pt", tmp_path / "pickled.pt"
+    torch.save({"weights": torch.ones(3)}, plain)
+    torch.save({"model": _Payload()}, pickled)
+    monkeypatch.delenv(ALLOW_PICKLE_ENV, raising=False)
+    check_weights_file(plain)
+    with pytest.raises(ModelUnavailableError, match=f"pickled.pt: .*{ALLOW_PICKLE_ENV}=1"):
+        check_weights_file(pickled)
+    with pytest.raises(ModelUnavailableError, match="unpickle arbitrary code"):
+        get_calculator(f"chgnet:{pickled}", device="cpu")
+    check_weights_file(pickled, allow_pickle=True)
+    monkeypatch.setenv(ALLOW_PICKLE_ENV, "1")
+    check_weights_file(pickled)

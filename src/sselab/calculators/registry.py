@@ -234,6 +234,43 @@ def available_models() -> dict[str, bool]:
     return {name: importlib.util.find_spec(s.package) is not None for name, s in REGISTRY.items()}
 
 
+ALLOW_PICKLE_ENV = "SSELAB_ALLOW_PICKLED_WEIGHTS"
+
+
+def check_weights_file(path: str | Path, allow_pickle: bool = False) -> None:
+    """Refuse a local weights file that needs full unpickling, unless the user opted in.
+
+    CHGNet, SevenNet, MACE and others load weights with ``torch.load(...,
+    weights_only=False)``, which runs whatever code a pickle holds. A file that
+    ``torch.load(weights_only=True)`` reads (tensors and plain containers only) is safe;
+    anything else is loaded only with ``allow_pickle=True`` or the environment variable
+    ``SSELAB_ALLOW_PICKLED_WEIGHTS=1`` — for files you trust. Bundled weights inside the
+    installed wheels are not checked.
+
+    Raises:
+        ModelUnavailableError: naming the file, why, and how to opt in.
+
+    Example:
+        >>> import tempfile, torch
+        >>> with tempfile.NamedTemporaryFile(suffix=".pt") as handle:
+        ...     torch.save({"w": torch.zeros(2)}, handle.name)
+        ...     check_weights_file(handle.name)  # tensors only: no error
+    """
+    if allow_pickle or os.environ.get(ALLOW_PICKLE_ENV) == "1":
+        return
+    import torch
+
+    try:
+        torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # UnpicklingError for code objects, others for other formats
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ModelUnavailableError(
+            f"{path}: this weights file is not plain tensors (torch.load(weights_only=True) "
+            f"refused it: {reason}); loading it would unpickle arbitrary code. If you trust "
+            f"the file, set {ALLOW_PICKLE_ENV}=1 (or pass allow_pickle=True)."
+        ) from None
+
+
 @cache
 def _cached_calculator(name: str, variant: str, device: str, label: str) -> Calculator:
     """One instance per (model, device, label): a replaced weights file has a new label."""
@@ -253,7 +290,9 @@ def _cached_calculator(name: str, variant: str, device: str, label: str) -> Calc
     return calculator
 
 
-def get_calculator(name: str = DEFAULT_MODEL, device: str = "auto") -> Calculator:
+def get_calculator(
+    name: str = DEFAULT_MODEL, device: str = "auto", allow_pickle: bool = False
+) -> Calculator:
     """Return an ASE calculator for a registered MLIP or for GPAW.
 
     Args:
@@ -264,6 +303,8 @@ def get_calculator(name: str = DEFAULT_MODEL, device: str = "auto") -> Calculato
             ``'gpaw:gllbsc'`` for gap-corrected eigenvalues).
         device: ``'auto'`` (CUDA when present), ``'cpu'`` or ``'cuda[:N]'``; GPAW
             always runs on the CPU.
+        allow_pickle: load a local weights file that needs full unpickling (see
+            :func:`check_weights_file`); only for files you trust.
 
     Returns:
         An ASE calculator giving energy (eV), forces (eV/Å) and stress (eV/Å^3).
@@ -281,6 +322,8 @@ def get_calculator(name: str = DEFAULT_MODEL, device: str = "auto") -> Calculato
         -2.0
     """
     model_name, variant = parse_model(name)
+    if _is_local_file(REGISTRY[model_name], variant):
+        check_weights_file(variant, allow_pickle)
     return _cached_calculator(
         model_name, variant, resolve_device(device), _label(model_name, variant)
     )
