@@ -249,7 +249,12 @@ def load_study(path_or_name: str | Path) -> Study:
             raise StudyError(
                 f"{path}: no such study file (built-in studies: {', '.join(BUILTIN_STUDIES)})"
             )
-        text = path.read_text()
+        try:
+            text = path.read_text(encoding="utf-8")  # TOML is UTF-8 by definition
+        except UnicodeDecodeError as exc:
+            raise StudyError(
+                f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); TOML must be UTF-8"
+            ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
