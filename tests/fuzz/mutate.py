@@ -7,12 +7,29 @@ Latin-1 accents), an empty file or the header alone.
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+# CI runs a short derandomised profile; SSELAB_FUZZ_EXAMPLES=2000 pytest -m slow the long one.
+EXAMPLES = int(os.environ.get("SSELAB_FUZZ_EXAMPLES", "25"))
+LONG_EXAMPLES = max(EXAMPLES, 500)
+
+
+def fuzz_settings(examples: int = EXAMPLES, long: bool = False) -> settings:
+    """Hypothesis settings of the suite: fixed examples in CI, random ones in the long profile."""
+    return settings(
+        max_examples=examples,
+        deadline=None,  # time is bounded per file by time_limit instead
+        derandomize=not long,  # the same examples on every CI run
+        suppress_health_check=list(HealthCheck),
+    )
+
 
 NUMBER = re.compile(rb"-?\d+(?:[.,]\d+)?(?:[eE][-+]?\d+)?")
 INJECTED = [b"nan", b"NaN", b"inf", b"-inf", b"-5.7", b"1e300", b"-1e300", b"0.0", b"1e-300"]

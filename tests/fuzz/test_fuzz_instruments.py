@@ -17,15 +17,14 @@ CI runs a short profile; ``SSELAB_FUZZ_EXAMPLES=2000 pytest -m slow tests/fuzz``
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from tests.fuzz.mutate import mutations, time_limit
+from hypothesis import given
+from tests.fuzz.mutate import EXAMPLES, LONG_EXAMPLES, fuzz_settings, mutations, time_limit
 
 from sselab.electrochem.eis import analyze_spectrum
 from sselab.electrochem.fit import EISFitError
@@ -35,7 +34,6 @@ from sselab.electrochem.records import CyclingData, EISFileError, EISSpectrum
 SECONDS_PER_FILE = 20
 FIT_EVALUATIONS = 20  # least_squares budget per start: the property, not the fit quality
 
-EXAMPLES = int(os.environ.get("SSELAB_FUZZ_EXAMPLES", "25"))
 # The analysis costs ~0.2-0.5 s an example on a shared core: a fifth of the reader's examples.
 ANALYSED = max(EXAMPLES // 5, 5)
 
@@ -138,23 +136,10 @@ def _analyse(path: Path, spectrum: EISSpectrum) -> None:
         assert estimate.error is None or math.isfinite(estimate.error)
 
 
-def _settings(examples: int, long: bool) -> Any:
-    if long:
-        return settings(
-            max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck)
-        )
-    return settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=True,  # the same examples on every CI run
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
-
-
 def _fuzz(seed: tuple[str, bytes], folder: Path, examples: int, analyse: bool, long: bool) -> None:
     name, text = seed
 
-    @_settings(examples, long)
+    @fuzz_settings(examples, long)
     @given(data=mutations(text))
     def run(data: bytes) -> None:
         path = folder / name
@@ -181,7 +166,7 @@ def test_spectrum_analysis_refuses_or_gives_finite_numbers(
 @pytest.mark.parametrize("long", [False, pytest.param(True, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", sorted(CYCLING))
 def test_cycling_readers_refuse_or_read_finite(name: str, long: bool, tmp_path: Path) -> None:
-    @_settings(max(EXAMPLES, 500) if long else EXAMPLES, long)
+    @fuzz_settings(LONG_EXAMPLES if long else EXAMPLES, long)
     @given(data=mutations(CYCLING[name]))
     def run(data: bytes) -> None:
         path = tmp_path / name

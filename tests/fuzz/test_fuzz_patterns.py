@@ -13,15 +13,14 @@ CI runs a short profile; ``SSELAB_FUZZ_EXAMPLES=2000 pytest -m slow tests/fuzz``
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from tests.fuzz.mutate import mutations, time_limit
+from tests.fuzz.mutate import LONG_EXAMPLES, fuzz_settings, mutations, time_limit
 
 from sselab.diffraction import (
     Pattern,
@@ -35,7 +34,6 @@ from sselab.structures import antifluorite
 
 FORMATS = {"xy": "Li2S.xy", "xye": "Li2S.xye", "csv": "Li2S.csv"}
 SECONDS_PER_FILE = 10
-EXAMPLES = int(os.environ.get("SSELAB_FUZZ_EXAMPLES", "25"))
 
 
 @pytest.fixture(scope="module")
@@ -69,12 +67,7 @@ def _check(path: Path, data: bytes, allow_negative: bool) -> None:
 def test_pattern_reader_refuses_or_reads_clean_data(
     kind: str, seeds: dict[str, bytes], tmp_path: Path
 ) -> None:
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,  # the same examples on every CI run
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
+    @fuzz_settings()
     @given(data=mutations(seeds[kind]), allow_negative=st.booleans())
     def run(data: bytes, allow_negative: bool) -> None:
         _check(tmp_path / FORMATS[kind], data, allow_negative)
@@ -85,9 +78,7 @@ def test_pattern_reader_refuses_or_reads_clean_data(
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(FORMATS))
 def test_pattern_reader_long_profile(kind: str, seeds: dict[str, bytes], tmp_path: Path) -> None:
-    @settings(
-        max_examples=max(EXAMPLES, 500), deadline=None, suppress_health_check=list(HealthCheck)
-    )
+    @fuzz_settings(LONG_EXAMPLES, long=True)
     @given(data=mutations(seeds[kind]), allow_negative=st.booleans())
     def run(data: bytes, allow_negative: bool) -> None:
         _check(tmp_path / FORMATS[kind], data, allow_negative)

@@ -12,13 +12,12 @@ CI runs a short profile; ``SSELAB_FUZZ_EXAMPLES=2000 pytest -m slow tests/fuzz``
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from tests.fuzz.mutate import mutations, time_limit
+from hypothesis import given
+from tests.fuzz.mutate import LONG_EXAMPLES, fuzz_settings, mutations, time_limit
 
 from sselab.structures import StructureFileError, antifluorite, read_structure, validate_structure
 
@@ -64,19 +63,11 @@ def _check(path: Path, data: bytes) -> None:
     assert np.all(np.isfinite(structure.cart_coords))
 
 
-EXAMPLES = int(os.environ.get("SSELAB_FUZZ_EXAMPLES", "25"))
-
-
 @pytest.mark.parametrize("kind", sorted(FORMATS))
 def test_structure_readers_refuse_or_read_finite(
     kind: str, seeds: dict[str, bytes], tmp_path: Path
 ) -> None:
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,  # the same examples on every CI run
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
+    @fuzz_settings()
     @given(data=mutations(seeds[kind]))
     def run(data: bytes) -> None:
         _check(tmp_path / FORMATS[kind], data)
@@ -87,9 +78,7 @@ def test_structure_readers_refuse_or_read_finite(
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(FORMATS))
 def test_structure_readers_long_profile(kind: str, seeds: dict[str, bytes], tmp_path: Path) -> None:
-    @settings(
-        max_examples=max(EXAMPLES, 500), deadline=None, suppress_health_check=list(HealthCheck)
-    )
+    @fuzz_settings(LONG_EXAMPLES, long=True)
     @given(data=mutations(seeds[kind]))
     def run(data: bytes) -> None:
         _check(tmp_path / FORMATS[kind], data)

@@ -8,13 +8,12 @@ starts with the file's path (one line), or returns a Study whose every x lies in
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from tests.fuzz.mutate import mutations, time_limit
+from hypothesis import given
+from tests.fuzz.mutate import EXAMPLES, LONG_EXAMPLES, fuzz_settings, mutations, time_limit
 
 from sselab.pipeline.study import StudyError, load_study
 
@@ -23,7 +22,6 @@ SEEDS = {
     "example": (REPO / "examples" / "study_antifluorites.toml").read_bytes(),
     "seed": (resources.files("sselab.data") / "studies" / "seed.toml").read_bytes(),
 }
-EXAMPLES = int(os.environ.get("SSELAB_FUZZ_EXAMPLES", "25"))
 SECONDS_PER_FILE = 10
 
 
@@ -42,12 +40,7 @@ def _check(path: Path, data: bytes) -> None:
 
 
 def _run(name: str, tmp_path: Path, examples: int) -> None:
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=examples <= 100,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(examples, long=examples > EXAMPLES)
     @given(data=mutations(SEEDS[name]))
     def run(data: bytes) -> None:
         _check(tmp_path / "study.toml", data)
@@ -63,4 +56,4 @@ def test_study_reader_refuses_or_reads_valid(name: str, tmp_path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SEEDS))
 def test_study_reader_long_profile(name: str, tmp_path: Path) -> None:
-    _run(name, tmp_path, max(EXAMPLES, 500))
+    _run(name, tmp_path, LONG_EXAMPLES)

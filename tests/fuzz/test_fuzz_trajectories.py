@@ -16,7 +16,6 @@ CI runs a short profile; ``SSELAB_FUZZ_EXAMPLES=2000 pytest -m slow tests/fuzz``
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -26,16 +25,15 @@ import numpy as np
 import pytest
 from ase.build import bulk
 from ase.calculators.emt import EMT
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import given, note
 from hypothesis import strategies as st
-from tests.fuzz.mutate import time_limit
+from tests.fuzz.mutate import EXAMPLES, LONG_EXAMPLES, fuzz_settings, time_limit
 
 from sselab.transport.analysis import analyze_diffusion
 from sselab.transport.md import run_md
 from sselab.transport.trajectory import TrajectoryError, read_trajectory
 
 SECONDS_PER_FILE = 20
-EXAMPLES = int(os.environ.get("SSELAB_FUZZ_EXAMPLES", "25"))
 FRAME_INTERVAL_FS = 2.0
 NUMBER = re.compile(rb"-?\d+\.\d+(?:[eE][-+]?\d+)?")
 INJECTED = [b"nan", b"inf", b"-inf", b"-5.7", b"1e300", b"0.0", b"1e-300", b"NaN"]
@@ -223,12 +221,7 @@ def _check(path: Path) -> None:
 def _fuzz(kind: str, seeds: dict[str, bytes], folder: Path, examples: int, fixed: bool) -> None:
     path = folder / KINDS[kind]
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        derandomize=fixed,  # the same examples on every CI run
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(examples, long=not fixed)
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
         if kind == "h5-data":
@@ -261,4 +254,4 @@ def test_trajectory_readers_refuse_or_give_finite_transport(
 def test_trajectory_readers_long_profile(
     kind: str, seeds: dict[str, bytes], tmp_path: Path
 ) -> None:
-    _fuzz(kind, seeds, tmp_path, max(EXAMPLES, 500), fixed=False)
+    _fuzz(kind, seeds, tmp_path, LONG_EXAMPLES, fixed=False)
