@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -82,6 +82,18 @@ def _progress() -> None:
     dft_logger.setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
+def _run_job(
+    file: Path, store: Path, checkpoint_dir: Path, job: Any, settings: PawSettings, *args: Any
+) -> Any:
+    """Read the cell, show progress, and run ``job(structure, settings, *args, store, dir)``."""
+    from sselab.store import ResultStore
+
+    structure = _read(file)
+    _progress()
+    with ResultStore(store) as results:
+        return job(structure, settings, *args, results, checkpoint_dir)
+
+
 def _write(out: Path, name: str, payload: dict[str, object]) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.json"
@@ -103,17 +115,9 @@ def single_command(
 ) -> None:
     """Energy, forces, stress and Kohn-Sham gap at the given geometry."""
     from sselab.dft import dft_single_point
-    from sselab.store import ResultStore
 
-    structure = _read(file)
-    _progress()
-    with ResultStore(store) as results:
-        result = dft_single_point(
-            structure,
-            _settings(cutoff, kdensity, xc, threads, no_symmetry),
-            results,
-            checkpoint_dir,
-        )
+    settings = _settings(cutoff, kdensity, xc, threads, no_symmetry)
+    result = _run_job(file, store, checkpoint_dir, dft_single_point, settings)
     path = _write(out, f"single_{file.stem}", result.as_dict())
     typer.echo(f"{result.formula} ({result.n_atoms} atoms) {result.settings.label()}")
     typer.echo(f"energy     {result.energy_per_atom_eV:.5f} eV/atom")
@@ -141,25 +145,16 @@ def relax_command(
 ) -> None:
     """Relax positions (and volume or the whole cell); a killed run resumes when rerun."""
     from sselab.dft import DftRelaxSettings, dft_relax
-    from sselab.store import ResultStore
 
     if cell not in ("volume", "full", "fixed"):
         fail(f"--cell '{cell}' unknown; choose volume, full or fixed")
-    structure = _read(file)
-    _progress()
     relax_settings = DftRelaxSettings(
         cell=cell,  # type: ignore[arg-type]
         fmax_eV_per_angstrom=fmax,
         max_steps=max_steps,
     )
-    with ResultStore(store) as results:
-        result = dft_relax(
-            structure,
-            _settings(cutoff, kdensity, "PBE", threads, no_symmetry),
-            relax_settings,
-            results,
-            checkpoint_dir,
-        )
+    settings = _settings(cutoff, kdensity, "PBE", threads, no_symmetry)
+    result = _run_job(file, store, checkpoint_dir, dft_relax, settings, relax_settings)
     path = _write(out, f"relax_{file.stem}", result.as_dict())
     cif = out / f"relax_{file.stem}.cif"
     result.final.structure.to(filename=str(cif))
@@ -186,17 +181,9 @@ def dos_command(
     """Band gap (SCF grid and band path), DOS and projected DOS; writes JSON and a figure."""
     from sselab.dft.electronic import electronic_structure
     from sselab.dft.figures import dos_figure
-    from sselab.store import ResultStore
 
-    structure = _read(file)
-    _progress()
-    with ResultStore(store) as results:
-        result = electronic_structure(
-            structure,
-            _settings(cutoff, kdensity, xc, threads, no_symmetry),
-            results,
-            checkpoint_dir,
-        )
+    settings = _settings(cutoff, kdensity, xc, threads, no_symmetry)
+    result = _run_job(file, store, checkpoint_dir, electronic_structure, settings)
     path = _write(out, f"dos_{file.stem}", result.as_dict())
     figure = out / f"dos_{file.stem}.png"
     dos_figure([result]).savefig(figure, dpi=120, bbox_inches="tight")
