@@ -90,7 +90,8 @@ class Estimate:
         """Spread of a population (orderings, models, configurations): NOT an error of the value.
 
         ``best`` is the value reported (e.g. the lowest ordering); default the mean. The
-        interval is the 2.5-97.5 percentile range of the samples.
+        interval is the range (min, max) of the samples: a 2.5-97.5 percentile range of a
+        handful of orderings would exclude the lowest one, the value usually reported.
 
         Example:
             >>> e = Estimate.from_samples([1.0, 2.0, 3.0], "meV/atom", best=1.0)
@@ -103,8 +104,8 @@ class Estimate:
         value = float(values.mean()) if best is None else float(best)
         if values.size < 2:
             return cls(value, None, None, unit, "spread")
-        low, high = np.percentile(values, [2.5, 97.5])
-        return cls(value, float(values.std(ddof=1)), (float(low), float(high)), unit, "spread")
+        interval = (float(values.min()), float(values.max()))
+        return cls(value, float(values.std(ddof=1)), interval, unit, "spread")
 
     @property
     def known(self) -> bool:
