@@ -53,6 +53,7 @@ STAGE_CLI_MODULES: tuple[str, ...] = (
     "sselab.cli.bvse",
     "sselab.cli.electrochem",
     "sselab.cli.dft",
+    "sselab.cli.screen",
 )
 
 for _module in STAGE_CLI_MODULES:

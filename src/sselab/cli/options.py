@@ -27,3 +27,19 @@ MaxMemoryOption = Annotated[
         "$SSELAB_MAX_MEMORY_GB or 80 % of the available memory.",
     ),
 ]
+
+WorkersOption = Annotated[
+    int | None,
+    typer.Option("--workers", help="Run on a local Dask cluster of N single-threaded processes."),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option("--scheduler", help="Run on an existing Dask cluster, e.g. tcp://HOST:8786."),
+]
+GpusOption = Annotated[
+    int | None,
+    typer.Option("--gpus", help="GPUs for --workers (one MD per GPU); default: all CUDA devices."),
+]
+ProgressOption = Annotated[
+    bool, typer.Option("--progress/--no-progress", help="Live progress bars.")
+]

@@ -1,4 +1,4 @@
-"""CLI commands of the pipeline: relax, lattice, reproduce, screen, results."""
+"""CLI commands of the pipeline: relax, lattice, reproduce, results."""
 
 from __future__ import annotations
 
@@ -10,7 +10,16 @@ import typer
 
 from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
 from sselab.cli.errors import fail
-from sselab.cli.options import DeviceOption, ModelOption, OutOption, StoreOption
+from sselab.cli.options import (
+    DeviceOption,
+    GpusOption,
+    ModelOption,
+    OutOption,
+    ProgressOption,
+    SchedulerOption,
+    StoreOption,
+    WorkersOption,
+)
 from sselab.store import DEFAULT_STORE_PATH, ResultStore
 from sselab.structures import StructureFileError
 
@@ -91,23 +100,6 @@ def lattice_command(
     (out / "lattice.json").write_text(json.dumps(LatticeScan(points).as_dict(), indent=2))
     vegard_figure(points).savefig(out / "lattice.png", dpi=120, bbox_inches="tight")
     typer.echo(f"wrote {out / 'lattice.json'} and {out / 'lattice.png'}")
-
-
-WorkersOption = Annotated[
-    int | None,
-    typer.Option("--workers", help="Run on a local Dask cluster of N single-threaded processes."),
-]
-SchedulerOption = Annotated[
-    str | None,
-    typer.Option("--scheduler", help="Run on an existing Dask cluster, e.g. tcp://HOST:8786."),
-]
-GpusOption = Annotated[
-    int | None,
-    typer.Option("--gpus", help="GPUs for --workers (one MD per GPU); default: all CUDA devices."),
-]
-ProgressOption = Annotated[
-    bool, typer.Option("--progress/--no-progress", help="Live progress bars.")
-]
 
 
 def reproduce_command(
@@ -201,52 +193,9 @@ def results_command(
     (out / "results_summary.json").write_text(json.dumps(summary, indent=2))
 
 
-def screen_command(
-    study: str = typer.Argument(..., help="Study TOML file, or 'seed' for the built-in study."),
-    workers: WorkersOption = None,
-    scheduler: SchedulerOption = None,
-    gpus: GpusOption = None,
-    out: OutOption = Path("out/screen"),
-    store: Annotated[
-        Path | None,
-        typer.Option("--store", help="SQLite results store (default OUT/sselab.sqlite)."),
-    ] = None,
-    device: DeviceOption = "auto",
-    progress: ProgressOption = True,
-) -> None:
-    """Run a study's stages for every candidate (cached, resumable); rank them (OUT/screen.*)."""
-    from sselab.pipeline.executor import dask_client
-    from sselab.pipeline.screen import screen
-    from sselab.pipeline.study import StudyError, load_study
-    from sselab.report.screen import write_screen
-
-    try:
-        parsed = load_study(study)
-        with (
-            dask_client(workers, scheduler, gpus) as client,
-            ResultStore(store or out / "sselab.sqlite") as results,
-        ):
-            result = screen(parsed, results, client, out / "work", device, progress)
-    except (StudyError, ModelUnavailableError, ValueError, OSError) as exc:
-        fail(str(exc))
-    for row in result.rows:
-        e_tie = row.e_above_tie_meV_per_atom
-        typer.echo(
-            f"{row.rank:3d}  {row.name:24s}  "
-            f"E_tie {'n/a' if e_tie is None else f'{e_tie.value:7.1f}'} meV/atom  {row.notes}"
-        )
-    for note in result.notes:
-        typer.echo(f"note: {note}")
-    paths = write_screen(result, out)
-    typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
-    if result.run["failed"]:
-        fail(f"{len(result.run['failed'])} task(s) failed; see {paths['json']}")
-
-
 def register(app: typer.Typer) -> None:
     """Add the foundation commands to the root app."""
     app.command("relax")(relax_command)
     app.command("lattice")(lattice_command)
     app.command("reproduce")(reproduce_command)
     app.command("results")(results_command)
-    app.command("screen")(screen_command)
