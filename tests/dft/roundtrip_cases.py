@@ -64,8 +64,8 @@ def electronic() -> ElectronicStructure:
     energies = np.linspace(-5, 5, 11)
     return ElectronicStructure(
         formula="Li2S",
-        xc="PBE",
-        band_gap_eV=3.39,
+        xc="GLLBSC",
+        band_gap_eV=3.99,
         direct_gap_eV=3.6,
         vbm_eV=1.2,
         cbm_eV=4.59,
@@ -78,6 +78,8 @@ def electronic() -> ElectronicStructure:
         settings=PawSettings(),
         code="gpaw 26.7.0",
         wall_s=350.0,
+        derivative_discontinuity_eV=2.06,
+        quasiparticle_gap_eV=6.05,
     )
 
 

@@ -190,6 +190,11 @@ def dos_command(
     typer.echo(f"{result.formula} {result.xc}: gap {result.band_gap_eV:.2f} eV")
     typer.echo(f"  VBM at k = {result.vbm_kpoint}, CBM at k = {result.cbm_kpoint}")
     typer.echo(f"  direct gap {result.direct_gap_eV:.2f} eV")
+    if result.quasiparticle_gap_eV is not None:
+        typer.echo(
+            f"  GLLB-SC quasiparticle gap {result.quasiparticle_gap_eV:.2f} eV "
+            f"(KS {result.band_gap_eV:.2f} + Δxc {result.derivative_discontinuity_eV:.2f})"
+        )
     typer.echo(f"wrote {path} and {figure}")
 
 
