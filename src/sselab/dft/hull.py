@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -149,6 +149,9 @@ class DftHullCheck(RoundTrip):
             (value: mean; error: spread; a constant offset cancels on the tie line).
         rank_spearman: per x, Spearman correlation of the MLIP and DFT ordering
             energies (None with fewer than 3 orderings).
+        gllbsc_gaps_eV: GLLB-SC quasiparticle gaps (KS gap + derivative discontinuity)
+            by x as text ("0" is Li2S, "1" is Li3N), of the lowest cell at each x
+            (DFT-relaxed when relaxed); empty when not asked for.
     """
 
     model: str
@@ -158,6 +161,7 @@ class DftHullCheck(RoundTrip):
     relaxed_points: list[TieLinePoint]
     energy_offset_meV_per_atom: Estimate
     rank_spearman: dict[str, float | None]
+    gllbsc_gaps_eV: dict[str, float] = field(default_factory=dict)
 
     def lowest(self, x: float, relaxed: bool = False) -> TieLinePoint:
         """The ordering with the lowest DFT energy at ``x``."""
@@ -248,6 +252,7 @@ def dft_hull_check(
     relax_settings: DftRelaxSettings | None = None,
     store: ResultStore | None = None,
     checkpoint_dir: Path | None = None,
+    gllbsc_gaps: bool = False,
 ) -> DftHullCheck:
     """GPAW energies above the Li2S–Li3N tie line at the MLIP geometries, with MLIP parity.
 
@@ -263,6 +268,9 @@ def dft_hull_check(
             kept; the k-grid is fixed at the MLIP cell).
         store: results store (every GPAW job is cached there).
         checkpoint_dir: GPAW ``.gpw`` / trajectory checkpoints.
+        gllbsc_gaps: also the GLLB-SC quasiparticle gap of Li2S, Li3N and the lowest
+            cell per x (DFT-relaxed when ``relax_lowest`` > 0), at ``settings``'
+            cutoff and k-density (one more SCF per cell, ~1.5x a PBE one).
 
     Example:
         >>> # GPAW on three 3-14-atom cells (minutes): tests/dft/test_hull.py runs it
@@ -292,6 +300,11 @@ def dft_hull_check(
             )
     relaxed_points: list[TieLinePoint] = []
     relaxed_ends = end_points
+    # x -> (DFT energy per atom, structure) of the lowest cell: where gaps are computed
+    lowest_cells: dict[float, tuple[float, Structure]] = {}
+    for x, cells in orderings.items():
+        best = min((p for p in points if p.x == x), key=lambda p: p.dft_energy_per_atom_eV)
+        lowest_cells[x] = (best.dft_energy_per_atom_eV, structure_of(cells[best.ordering]))
     if relax_lowest > 0:
         relaxed_ends = {
             name: dft_relax(
@@ -299,6 +312,7 @@ def dft_hull_check(
             ).final
             for name, cell in ends.items()
         }
+        lowest_cells = {}
         relaxed_tie = {name: point.energy_per_atom_eV for name, point in relaxed_ends.items()}
         for x, cells in sorted(orderings.items()):
             at_x = sorted((p for p in points if p.x == x), key=lambda p: p.dft_energy_per_atom_eV)
@@ -310,21 +324,58 @@ def dft_hull_check(
                 relaxed_points.append(
                     _point(x, point.ordering, cell, final, mlip_tie, relaxed_tie, relaxed=True)
                 )
+                if x not in lowest_cells or final.energy_per_atom_eV < lowest_cells[x][0]:
+                    lowest_cells[x] = (final.energy_per_atom_eV, final.structure)
     offsets = [1000 * (p.dft_energy_per_atom_eV - p.mlip_energy_per_atom_eV) for p in points] + [
         1000 * (dft_tie[name] - mlip_tie[name]) for name in ends
     ]
     by_x: dict[float, list[TieLinePoint]] = {}
     for p in points:
         by_x.setdefault(p.x, []).append(p)
+    final_ends = relaxed_ends if relax_lowest > 0 else end_points
+    gaps = {}
+    if gllbsc_gaps:
+        cells_by_x = {
+            0.0: final_ends["Li2S"].structure,
+            **{x: structure for x, (_, structure) in lowest_cells.items()},
+            1.0: final_ends["Li3N"].structure,
+        }
+        gaps = _gllbsc_gaps_eV(cells_by_x, settings, store, checkpoint_dir)
     return DftHullCheck(
         model=model,
         settings=settings,
-        end_members=relaxed_ends if relax_lowest > 0 else end_points,
+        end_members=final_ends,
         points=points,
         relaxed_points=relaxed_points,
         energy_offset_meV_per_atom=Estimate.from_samples(offsets, "meV/atom"),
         rank_spearman={f"{x:g}": _spearman(ps) for x, ps in by_x.items()},
+        gllbsc_gaps_eV=gaps,
     )
+
+
+# Band-path points of the GLLB-SC runs: the gap is what is wanted, not the band plot,
+# and each path point of a 14-atom cell costs a non-self-consistent diagonalisation
+GLLBSC_PATH_POINTS = 16
+
+
+def _gllbsc_gaps_eV(
+    cells_by_x: Mapping[float, Structure],
+    settings: PawSettings,
+    store: ResultStore | None,
+    checkpoint_dir: Path | None,
+) -> dict[str, float]:
+    from sselab.dft.electronic import electronic_structure
+
+    gllbsc = replace(settings, xc="GLLBSC", symmetry=False)
+    gaps = {}
+    for x, structure in sorted(cells_by_x.items()):
+        result = electronic_structure(
+            structure, gllbsc, store, checkpoint_dir, path_points=GLLBSC_PATH_POINTS
+        )
+        assert result.quasiparticle_gap_eV is not None  # GLLB-SC always has one
+        gaps[f"{x:g}"] = result.quasiparticle_gap_eV
+        logger.info("x = %g: GLLB-SC gap %.2f eV", x, result.quasiparticle_gap_eV)
+    return gaps
 
 
 def dft_quick_check(
