@@ -1,0 +1,1 @@
+"""Calibrate MLIPs on sselab's own DFT: label configurations with GPAW, fine-tune, compare."""
