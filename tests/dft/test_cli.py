@@ -36,3 +36,22 @@ def test_dft_refuses_disordered_and_unknown_cell(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "ordered" in result.output
     result = CliRunner().invoke(app, ["dft", "relax", str(cif), "--cell", "cubic"])
     assert result.exit_code == 1 and "--cell" in result.output
+
+
+def test_dft_scf_failure_and_bad_functional_are_one_line(tmp_path: Path, monkeypatch) -> None:
+    from gpaw import KohnShamConvergenceError
+
+    import sselab.dft
+
+    def no_convergence(*args: object, **kwargs: object) -> None:
+        raise KohnShamConvergenceError("Did not converge!")
+
+    monkeypatch.setattr(sselab.dft, "dft_single_point", no_convergence)
+    cif = tmp_path / "li2s.cif"
+    li2s().get_primitive_structure().to(filename=str(cif))
+    args = ["dft", "single", str(cif), "--store", str(tmp_path / "s.sqlite")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1 and "did not converge" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(app, ["dft", "dos", str(cif), "--xc", "HSE07"])
+    assert result.exit_code == 1 and "--xc HSE07" in result.output

@@ -41,11 +41,18 @@ CheckpointOption = Annotated[
 ]
 
 
+FUNCTIONALS = ("PBE", "GLLBSC")
+
+
 def _settings(
     cutoff: float, kdensity: float, xc: str, threads: int, no_symmetry: bool
 ) -> PawSettings:
+    if xc.upper() not in FUNCTIONALS:
+        fail(f"--xc {xc}: not one of {', '.join(FUNCTIONALS)}")
+    if cutoff <= 0 or kdensity <= 0 or threads < 1:
+        fail(f"--cutoff {cutoff:g}, --kdensity {kdensity:g}, --threads {threads}: must be positive")
     return PawSettings(
-        xc=xc,
+        xc=xc.upper(),
         cutoff_eV=cutoff,
         kpoint_density_per_inv_angstrom=kdensity,
         symmetry=not no_symmetry,
@@ -86,12 +93,26 @@ def _run_job(
     file: Path, store: Path, checkpoint_dir: Path, job: Any, settings: PawSettings, *args: Any
 ) -> Any:
     """Read the cell, show progress, and run ``job(structure, settings, *args, store, dir)``."""
+    from gpaw import ConvergenceError
+
     from sselab.store import ResultStore
 
     structure = _read(file)
     _progress()
     with ResultStore(store) as results:
-        return job(structure, settings, *args, results, checkpoint_dir)
+        try:
+            return job(structure, settings, *args, results, checkpoint_dir)
+        except ConvergenceError as exc:
+            fail(
+                f"{file}: GPAW's SCF did not converge ({exc}); check the structure (atoms too "
+                "close, a metal needing more smearing) or retry with --no-symmetry"
+            )
+        except MemoryError:
+            fail(
+                f"{file}: GPAW ran out of memory at {settings.cutoff_eV:g} eV and "
+                f"{settings.kpoint_density_per_inv_angstrom:g} k-points/Å⁻¹; lower --cutoff or "
+                "--kdensity, or use a larger machine"
+            )
 
 
 def _write(out: Path, name: str, payload: dict[str, object]) -> Path:
