@@ -26,6 +26,24 @@ Conventions:
   (conservative for the full-trajectory estimate, which uses also origins spanning
   blocks); 95 % intervals use Student's t with n_blocks - 1 degrees of freedom. Every
   such number is a :class:`sselab.estimate.Estimate` with its unit.
+- **Short runs: the fraction rule** (:func:`analyze_replicas`, used by the reproduce
+  profiles). Blocks short enough for an error bar leave no diffusive lags in a few-ps
+  run, so this rule fits the all-origin MSD of the whole run (pooled over replicas at
+  one temperature) on a window fixed in advance as fractions of the production time t:
+  ``[max(FIT_START_FRACTION t, MIN_FIT_START_PS), FIT_END_FRACTION t]`` = [0.2 t, 0.5 t],
+  starting at 0.2 ps or later (past the ballistic/cage regime of Li, vibrational period
+  ~0.1 ps; a run whose window would end before 0.2 ps is flagged not diffusive).
+  The error is the generalised-least-squares error of the slope with the random-walk
+  covariance of MSD points (kinisi's approximation: Var MSD(t) = 2 MSD(t)^2 / (3 n(t)),
+  Cov(t_i <= t_j) = Var(t_i) n(t_i)/n(t_j), with n(t) = n_ions x n_replicas x t_run / t
+  effective independent displacements); with >= 3 replicas the larger of that and the
+  replicas' standard error. At the window end n = 2 n_ions n_replicas; fewer than
+  ``MIN_EFFECTIVE_SAMPLES`` (10) gives no D. A run is *diffusive* (enters Arrhenius)
+  only when D > ``DIFFUSIVE_MIN_Z`` (2) sigma_D, the MSD slope in the second half of the
+  window is at least ``DIFFUSIVE_MIN_SLOPE_RATIO`` (0.5) times that of the first half
+  (not levelling off into a cage), and the framework has not melted (its mean MSD at the
+  window end below ``FRAMEWORK_MELT_MSD_ANGSTROM2``, 2 Å^2); otherwise the result says
+  which test failed (``diffusive_note``).
 - **Conductivity**: the collective (charge) MSD of the summed displacement of all ions of
   the species gives sigma directly, sigma = q^2 / (6 V k_B T) d<|sum_i dr_i|^2>/dt;
   Nernst-Einstein from tracer D gives sigma_NE = n q^2 D / (k_B T); the Haven ratio is
@@ -42,6 +60,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 from scipy.fft import irfft, next_fast_len, rfft
+from scipy.linalg import cho_factor, cho_solve
 
 from sselab.estimate import Estimate
 from sselab.roundtrip import RoundTrip
@@ -57,6 +76,16 @@ _FFT_CHUNK_VALUES = 4_000_000  # float64 values per FFT batch (~64 MB complex wo
 # The default window [t_block/10, t_block/2] of a 6-frame block holds lags 1, 2, 3: the
 # fewest points a slope and intercept with a residual need.
 MIN_FRAMES_PER_BLOCK = 6
+# The fraction rule for short runs (module docstring), fixed before any run was seen.
+FIT_START_FRACTION = 0.2
+FIT_END_FRACTION = 0.5
+MIN_FIT_START_PS = 0.2
+MIN_EFFECTIVE_SAMPLES = 10.0
+DIFFUSIVE_MIN_Z = 2.0
+DIFFUSIVE_MIN_SLOPE_RATIO = 0.5
+FRAMEWORK_MELT_MSD_ANGSTROM2 = 2.0
+# MSD points entering the generalised least squares (more only repeat correlated points)
+_GLS_POINTS = 16
 
 
 def msd_fft(positions_angstrom: np.ndarray, max_lag: int | None = None) -> np.ndarray:
@@ -197,6 +226,13 @@ class DiffusionResult(RoundTrip):
         lag_ps, msd_angstrom2, msd_xyz_angstrom2, collective_msd_angstrom2: full-trajectory
             curves up to the largest fitted lag x 2 (for figures).
         metadata: provenance of the trajectory (JSON scalars only).
+        error_method: "blocks" (:func:`analyze_diffusion`) or "fraction" (the short-run
+            rule of :func:`analyze_replicas`).
+        n_replicas: independent runs pooled into this result.
+        n_effective: effective independent displacements at the window end (fraction
+            rule); None for blocks.
+        diffusive_check: the fraction rule's verdict (None: use the log-log slope).
+        diffusive_note: why the run is not diffusive ("" when it is).
     """
 
     species: str
@@ -218,10 +254,17 @@ class DiffusionResult(RoundTrip):
     msd_xyz_angstrom2: np.ndarray = field(repr=False)
     collective_msd_angstrom2: np.ndarray = field(repr=False)
     metadata: dict[str, Any] = field(default_factory=dict)
+    error_method: str = "blocks"
+    n_replicas: int = 1
+    n_effective: float | None = None
+    diffusive_check: bool | None = None
+    diffusive_note: str = ""
 
     @property
     def diffusive(self) -> bool:
-        """True when the MSD grows ~linearly in the fit window (log-log slope 0.8-1.25)."""
+        """The fraction rule's verdict, else: MSD ~linear in the window (log-log 0.8-1.25)."""
+        if self.diffusive_check is not None:
+            return self.diffusive_check
         return self.loglog_slope is not None and 0.8 <= self.loglog_slope <= 1.25
 
     def summary(self, curve_points: int = 200) -> dict[str, Any]:
@@ -424,6 +467,215 @@ def _analyze(
         msd_xyz_angstrom2=full.tracer_xyz,
         collective_msd_angstrom2=full.collective,
         metadata={k: v for k, v in trajectory.metadata.items() if _is_json_scalar(v)},
+    )
+
+
+def fraction_fit_window_ps(duration_ps: float) -> tuple[float, float]:
+    """The short-run window [max(0.2 t, 0.2 ps), 0.5 t] in ps (module docstring).
+
+    Example:
+        >>> fraction_fit_window_ps(4.0)
+        (0.8, 2.0)
+    """
+    end = FIT_END_FRACTION * duration_ps
+    start = FIT_START_FRACTION * duration_ps
+    # a run too short for the floor keeps the fraction; analyze_replicas flags it
+    return (max(start, MIN_FIT_START_PS) if end > MIN_FIT_START_PS else start, end)
+
+
+def _gls_slope(
+    lag_ps: np.ndarray,
+    msd: np.ndarray,
+    window: tuple[float, float],
+    samples_per_ps: float,
+    variance_factor: float,
+) -> tuple[float, float]:
+    """Slope of MSD(t) and its error with the random-walk covariance of the MSD points.
+
+    ``samples_per_ps`` x t_run / t is n(t), the independent displacements at lag t;
+    Var MSD(t) = variance_factor MSD(t)^2 / n(t) (2/3 for a 3D MSD, 2 for 1D). The
+    variances use the ordinary least-squares line (clipped positive), not the noisy points.
+    """
+    inside = np.flatnonzero((lag_ps >= window[0]) & (lag_ps <= window[1]) & (lag_ps > 0))
+    if inside.size < 3:
+        raise TrajectoryError(
+            f"only {inside.size} MSD points in the fit window {window} ps; "
+            "the trajectory is too short or too coarsely sampled"
+        )
+    pick = inside[np.unique(np.linspace(0, inside.size - 1, _GLS_POINTS).astype(int))]
+    t, y = lag_ps[pick], msd[pick]
+    design = np.column_stack([t, np.ones_like(t)])
+    ols = np.linalg.lstsq(design, y, rcond=None)[0]
+    model = np.clip(design @ ols, 1e-12 * max(float(np.abs(y).max()), 1e-30), None)
+    n_samples = samples_per_ps / t
+    variance = variance_factor * model**2 / n_samples
+    # Brownian correlation sqrt(t_i / t_j) (t_i <= t_j): equal to Var(t_i) n(t_i)/n(t_j)
+    # for a random walk, and positive definite also when the MSD does not grow
+    scale = np.sqrt(variance)
+    correlation = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    covariance = scale[:, None] * correlation * scale[None, :]
+    factor = cho_factor(covariance)
+    normal = design.T @ cho_solve(factor, design)
+    params = np.linalg.solve(normal, design.T @ cho_solve(factor, y))
+    return float(params[0]), float(np.sqrt(np.linalg.inv(normal)[0, 0]))
+
+
+def analyze_replicas(
+    trajectories: Sequence[Trajectory],
+    species: str = "Li",
+    temperature_K: float | None = None,
+    charge: int = 1,
+) -> DiffusionResult:
+    """D, sigma and Haven ratio of short runs at one temperature by the fraction rule.
+
+    Replicas (independent runs of the same cell and temperature: other seeds or
+    orderings of equal composition) are pooled: the MSDs are averaged and the effective
+    sample count adds up. Window, error and the diffusive tests are fixed in advance
+    (module docstring: ``FIT_START_FRACTION``, ``FIT_END_FRACTION``, ``MIN_FIT_START_PS``,
+    ``MIN_EFFECTIVE_SAMPLES``, ``DIFFUSIVE_MIN_Z``, ``DIFFUSIVE_MIN_SLOPE_RATIO``,
+    ``FRAMEWORK_MELT_MSD_ANGSTROM2``).
+
+    Args:
+        trajectories: one or more runs at the same temperature, same species count,
+            frame interval and duration (the shortest sets the pooled length).
+        species: mobile species.
+        temperature_K: overrides the trajectories' temperature.
+        charge: ionic charge in e.
+
+    Returns:
+        :class:`DiffusionResult` with ``error_method="fraction"``; ``diffusive`` and
+        ``diffusive_note`` carry the verdict.
+
+    Example:
+        >>> from sselab.transport.trajectory import Trajectory
+        >>> rng = np.random.default_rng(0)
+        >>> walk = np.cumsum(rng.normal(0, 0.3, (400, 20, 3)), axis=0)
+        >>> run = Trajectory(walk, 20 * np.eye(3), ["Li"] * 20, 100.0, 600.0)
+        >>> result = analyze_replicas([run])
+        >>> result.diffusive, result.fit_window_ps
+        (True, (7.98, 19.95))
+    """
+    if not trajectories:
+        raise ValueError("no trajectories to analyse")
+    first = trajectories[0]
+    temperature = temperature_K if temperature_K is not None else first.temperature_K
+    if temperature is None or not 0 < temperature < math.inf:
+        raise TrajectoryError(
+            f"{first.source}: temperature {temperature} K unknown or not positive; pass one"
+        )
+    if len({t.frame_interval_fs for t in trajectories}) != 1:
+        raise TrajectoryError("the replicas have different frame intervals")
+    n_frames = min(t.n_frames for t in trajectories)
+    runs = [t.frames(0, n_frames) for t in trajectories]
+    positions = [drift_corrected_positions(t, species) for t in runs]
+    if len({p.shape[1] for p in positions}) != 1:
+        raise TrajectoryError(f"the replicas hold different numbers of {species}")
+    n_ions, n_rep = positions[0].shape[1], len(runs)
+    dt_fs = first.frame_interval_fs
+    duration = (n_frames - 1) * dt_fs / 1000.0
+    window = fraction_fit_window_ps(duration)
+    max_lag = min(math.floor(window[1] * 1000.0 / dt_fs + 1e-9), n_frames - 1)
+    if max_lag < 3:
+        raise TrajectoryError(
+            f"{first.source}: {n_frames} frames are too few for the fraction rule's window"
+        )
+    sets = [_msds(p, dt_fs, max_lag) for p in positions]
+    lag = sets[0].lag_ps
+    tracer_xyz = np.mean([m.tracer_xyz for m in sets], axis=0)
+    collective = np.mean([m.collective for m in sets], axis=0)
+    total = tracer_xyz.sum(axis=1)
+    per_ps = n_ions * n_rep * duration
+    slope, slope_err = _gls_slope(lag, total, window, per_ps, 2.0 / 3.0)
+    to_cm2 = ANGSTROM2_PER_PS_IN_CM2_PER_S
+    d_value, d_error = slope / 6.0 * to_cm2, slope_err / 6.0 * to_cm2
+    if n_rep >= 3:
+        per_replica = [
+            _fit_line(lag, m.tracer_xyz.sum(axis=1), window).slope / 6.0 * to_cm2 for m in sets
+        ]
+        d_error = max(d_error, float(np.std(per_replica, ddof=1) / math.sqrt(n_rep)))
+    direction = [_gls_slope(lag, tracer_xyz[:, i], window, per_ps, 2.0) for i in range(3)]
+    coll_slope, coll_err = _gls_slope(lag, collective, window, n_rep * duration, 2.0 / 3.0)
+    d_sigma = coll_slope / (6.0 * n_ions) * to_cm2
+    d_sigma_err = coll_err / (6.0 * n_ions) * to_cm2
+    volume = first.volume_angstrom3
+    sigma_per_d = nernst_einstein_sigma(1.0, n_ions, volume, temperature, charge)
+    haven = None
+    if d_sigma > 0 and d_value > 0:
+        ratio = d_value / d_sigma
+        haven = Estimate.normal(
+            ratio, ratio * math.hypot(d_error / d_value, d_sigma_err / d_sigma), ""
+        )
+    n_effective = n_ions * n_rep * duration / window[1]
+    notes = []
+    if window[1] <= MIN_FIT_START_PS:
+        notes.append(
+            f"the window ends at {window[1]:.3g} ps, inside the ballistic regime "
+            f"(< {MIN_FIT_START_PS:g} ps): run longer"
+        )
+    if n_effective < MIN_EFFECTIVE_SAMPLES:
+        notes.append(f"{n_effective:.3g} effective samples < {MIN_EFFECTIVE_SAMPLES:g}")
+    if not d_value > DIFFUSIVE_MIN_Z * d_error:
+        notes.append(f"D = {d_value:.2g} ± {d_error:.2g} cm²/s is not > {DIFFUSIVE_MIN_Z:g} σ")
+    middle = 0.5 * (window[0] + window[1])
+    first_half = _fit_line(lag, total, (window[0], middle)).slope
+    second_half = _fit_line(lag, total, (middle, window[1])).slope
+    if not second_half >= DIFFUSIVE_MIN_SLOPE_RATIO * max(first_half, 0.0) or second_half <= 0:
+        notes.append(
+            f"MSD levels off (slope {second_half:.3g} Å²/ps in the second half of the window "
+            f"vs {first_half:.3g} in the first)"
+        )
+    framework = np.setdiff1d(np.arange(first.n_atoms), first.indices(species))
+    if framework.size:
+        frame_msd = np.mean(
+            [
+                msd_fft(r.positions_angstrom[:, framework].astype(np.float64), max_lag)[-1].sum()
+                for r in runs
+            ]
+        )
+        if frame_msd >= FRAMEWORK_MELT_MSD_ANGSTROM2:
+            notes.append(
+                f"the framework moves (MSD {frame_msd:.2g} Å² >= "
+                f"{FRAMEWORK_MELT_MSD_ANGSTROM2:g}): melted, not a solid conductor"
+            )
+    lo = max(int(np.searchsorted(lag, window[0])), 1)
+    loglog = (
+        math.log(total[max_lag] / total[lo]) / math.log(lag[max_lag] / lag[lo])
+        if total[lo] > 0 and total[max_lag] > 0 and max_lag > lo
+        else None
+    )
+    d_unit = D_UNIT
+    numbers = [tracer_xyz, collective, np.array([d_value, d_error, d_sigma, d_sigma_err])]
+    if not all(np.all(np.isfinite(v)) for v in numbers):
+        raise TrajectoryError(f"{first.source}: the MSD analysis overflowed")
+    return DiffusionResult(
+        species=species,
+        temperature_K=float(temperature),
+        n_ions=n_ions,
+        volume_angstrom3=volume,
+        duration_ps=duration,
+        D_cm2_per_s=Estimate.normal(d_value, d_error, d_unit),
+        D_xyz_cm2_per_s=[
+            Estimate.normal(s_ / 2.0 * to_cm2, e_ / 2.0 * to_cm2, d_unit) for s_, e_ in direction
+        ],
+        D_sigma_cm2_per_s=Estimate.normal(d_sigma, d_sigma_err, d_unit),
+        sigma_S_per_cm=Estimate.normal(
+            sigma_per_d * d_sigma, sigma_per_d * d_sigma_err, SIGMA_UNIT
+        ),
+        sigma_NE_S_per_cm=Estimate.normal(sigma_per_d * d_value, sigma_per_d * d_error, SIGMA_UNIT),
+        haven_ratio=haven,
+        fit_window_ps=(float(window[0]), float(window[1])),
+        loglog_slope=loglog,
+        n_blocks=0,
+        lag_ps=lag,
+        msd_angstrom2=total,
+        msd_xyz_angstrom2=tracer_xyz,
+        collective_msd_angstrom2=collective,
+        metadata={k: v for k, v in first.metadata.items() if _is_json_scalar(v)},
+        error_method="fraction",
+        n_replicas=n_rep,
+        n_effective=float(n_effective),
+        diffusive_check=not notes,
+        diffusive_note="; ".join(notes),
     )
 
 

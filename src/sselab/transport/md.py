@@ -306,14 +306,17 @@ class _Writer:
             dataset.resize(n_frames, axis=0)
 
     def add(self, step: int, atoms: Atoms) -> None:
-        self.buffer.append(
-            (
-                step,
-                atoms.positions.astype(np.float32),
-                float(atoms.get_potential_energy()),
-                float(atoms.get_temperature()),
-            )
+        self.add_frame(
+            step,
+            atoms.positions,
+            float(atoms.get_potential_energy()),
+            float(atoms.get_temperature()),
         )
+
+    def add_frame(
+        self, step: int, positions: np.ndarray, energy_eV: float, temperature_K: float
+    ) -> None:
+        self.buffer.append((step, positions.astype(np.float32), energy_eV, temperature_K))
 
     def flush(self) -> None:
         if not self.buffer:

@@ -28,11 +28,14 @@ from sselab.transport.analysis import (
     ArrheniusSummary,
     DiffusionResult,
     analyze_diffusion,
+    analyze_replicas,
     arrhenius_from_results,
     nernst_einstein_sigma,
 )
+from sselab.transport.batched import Replica, run_md_batch
 from sselab.transport.density import ProbabilityDensity, density_figure, probability_density
-from sselab.transport.md import Executor, run_md_temperatures
+from sselab.transport.md import Executor, MDRun, run_md, run_md_temperatures
+from sselab.transport.npt import NPTResult, equilibrate_npt
 from sselab.transport.trajectory import Trajectory, read_trajectory
 from sselab.transport.vanhove import VanHoveResult, van_hove, van_hove_figure
 from sselab.units import BOLTZMANN_EV_PER_K, T_300K
@@ -101,11 +104,18 @@ def study_from_results(
             f"{[r.temperature_K for r in no_hops]} K."
         )
     sub = [r for r in ordered if require_diffusive and not r.diffusive and r not in no_hops]
-    if sub:
+    by_slope = [r.temperature_K for r in sub if r.diffusive_check is None]
+    if by_slope:
         notes.append(
             "left out of the Arrhenius fit (MSD not linear in the fit window, log-log slope "
-            f"outside 0.8-1.25; run longer or move the window): {[r.temperature_K for r in sub]} K."
+            f"outside 0.8-1.25; run longer or move the window): {by_slope} K."
         )
+    for r in sub:
+        if r.diffusive_check is not None:
+            notes.append(
+                f"left out of the Arrhenius fit: [{r.temperature_K}] K not diffusive by the "
+                f"fraction rule ({r.diffusive_note})."
+            )
     usable = [r for r in ordered if r not in no_hops and r not in sub]
     arrhenius = None
     if len(usable) >= 2:
@@ -332,7 +342,7 @@ def nearest_temperature(study: TransportStudy, target_K: float = MAPS_TEMPERATUR
 
 
 def run_transport_study(
-    structure: Structure | Atoms,
+    structure: Structure | Atoms | Sequence[Structure | Atoms],
     temperatures_K: Sequence[float],
     out_dir: str | Path,
     time_ps: float,
@@ -347,29 +357,49 @@ def run_transport_study(
     n_blocks: int = 5,
     fit_window_ps: tuple[float, float] | None = None,
     species: str = "Li",
+    seeds_per_temperature: int = 1,
+    engine: str = "batched",
+    npt_equilibration_ps: float = 0.0,
 ) -> tuple[TransportStudy, TransportMaps | None]:
     """MD at each temperature, then diffusion analysis and van Hove/density maps.
 
-    This is the transport stage of ``sselab reproduce``: quick profile e.g. a 1x1x1
-    ordered cell, 800/1000/1200 K, a few ps; full profile the paper's 2x2x2 cell,
-    600-1200 K, 50 ps. Resumes by default, so a rerun only analyses.
+    This is the transport stage of ``sselab reproduce``: quick profile a 1x1x1 ordered
+    cell at three temperatures for a few ps; full profile 2x2x2 cells of several
+    orderings, 600-1200 K, >= 100 ps (:data:`FULL_PROFILE`). Resumes by default, so a
+    rerun only analyses.
+
+    Every (configuration, temperature, seed) is one replica. With ``engine="batched"``
+    (default) all replicas run together (:func:`sselab.transport.batched.run_md_batch`,
+    forces of all replicas in one call); ``engine="ase"`` runs the ASE reference path
+    one replica after another, or through ``executor``. Analysis: with no
+    ``fit_window_ps``, the fraction rule of :func:`sselab.transport.analysis.analyze_replicas`
+    (window fixed in advance, replicas at one temperature pooled, diffusive tests, GLS
+    errors); with ``fit_window_ps``, block averaging on that window (one configuration
+    and seed only).
 
     Args:
-        structure: ordered MD cell (see :func:`sselab.transport.md.prepare_md_cell`).
+        structure: ordered MD cell (see :func:`sselab.transport.md.prepare_md_cell`), or
+            a list of cells of the same composition (configurations, pooled per T).
         temperatures_K: thermostat temperatures in K.
         out_dir: folder for trajectories, checkpoints, maps and ``transport.json``.
-        time_ps: production time per temperature in ps.
+        time_ps: production time per replica in ps.
         equilibration_ps: equilibration time in ps, excluded from analysis.
         model: registered MLIP name or an ASE calculator.
         device: "auto", "cpu" or "cuda".
         frame_interval_steps: a frame every this many 2 fs steps.
-        seed: velocity seed.
+        seed: velocity seed of the first replica per temperature.
         resume: continue existing runs from their checkpoints.
-        executor: optional executor to run temperatures in parallel.
+        executor: optional executor to run temperatures in parallel (ASE engine only).
         progress: progress bars.
-        n_blocks: blocks for the error bars.
-        fit_window_ps: MSD fit window in ps (default: the documented block rule).
+        n_blocks: blocks for the error bars with an explicit ``fit_window_ps``.
+        fit_window_ps: MSD fit window in ps (default: the fraction rule).
         species: mobile species.
+        seeds_per_temperature: independent velocity seeds per configuration and T.
+        engine: "batched" or "ase".
+        npt_equilibration_ps: with > 0, each configuration first runs this long in NPT
+            (:func:`sselab.transport.npt.equilibrate_npt`, ASE, 0 GPa) at each
+            temperature and NVT runs at that mean volume (a(T) in ``npt_<T>K.json``,
+            reused on a rerun); 0 keeps the input (0 K) volume.
 
     Returns:
         (study, maps of the run nearest 900 K).
@@ -380,37 +410,130 @@ def run_transport_study(
         >>> cell = prepare_md_cell(antifluorite(0.5), (1, 1, 1))
         >>> study, maps = run_transport_study(cell, [800, 1200], "out/md", 2.0)  # doctest: +SKIP
     """
+    if engine not in ("batched", "ase"):
+        raise ValueError(f"engine must be 'batched' or 'ase', got {engine!r}")
+    configurations = [structure] if isinstance(structure, Structure | Atoms) else list(structure)
+    cells = {
+        (c, float(t)): _npt_cell(cell, float(t), c, out_dir, model, device, npt_equilibration_ps)
+        for c, cell in enumerate(configurations)
+        for t in temperatures_K
+    }
+    replicas = [
+        Replica(
+            cells[c, float(t)],
+            float(t),
+            seed + k,
+            _replica_name(float(t), seed + k, c, len(configurations)),
+        )
+        for c in range(len(configurations))
+        for t in temperatures_K
+        for k in range(seeds_per_temperature)
+    ]
+    md_args: dict[str, Any] = {
+        "time_ps": time_ps,
+        "equilibration_ps": equilibration_ps,
+        "frame_interval_steps": frame_interval_steps,
+        "checkpoint_interval_steps": 50 * frame_interval_steps,
+        "resume": resume,
+        "progress": progress,
+    }
     start = time.perf_counter()
-    runs = run_md_temperatures(
-        structure,
-        temperatures_K,
-        out_dir,
-        executor=executor,
-        time_ps=time_ps,
-        equilibration_ps=equilibration_ps,
-        frame_interval_steps=frame_interval_steps,
-        checkpoint_interval_steps=50 * frame_interval_steps,
-        seed=seed,
-        calculator=model,
-        device=device,
-        resume=resume,
-        progress=progress,
-    )
+    if engine == "batched":
+        runs = run_md_batch(replicas, out_dir, model, device, **md_args)
+    else:
+        runs = _run_ase_replicas(replicas, out_dir, model, device, executor, md_args)
     wall_s = time.perf_counter() - start
-    n_atoms = len(structure)
     md = [
         {
             **run.as_dict(),
-            "n_atoms": n_atoms,
-            "atom_steps_per_s": n_atoms * run.steps_this_call / run.wall_s if run.wall_s else None,
+            "engine": engine,
+            "n_atoms": len(replica.structure),
+            "n_replicas_in_batch": len(replicas) if engine == "batched" else 1,
+            "atom_steps_per_s": (
+                sum(len(r.structure) for r in replicas) * run.steps_this_call / run.wall_s
+                if engine == "batched" and run.wall_s
+                else len(replica.structure) * run.steps_this_call / run.wall_s
+                if run.wall_s
+                else None
+            ),
             "total_wall_s": wall_s,
         }
-        for run in runs
+        for replica, run in zip(replicas, runs, strict=True)
     ]
     trajectories = [read_trajectory(run.trajectory_path) for run in runs]
+    rule = "blocks" if fit_window_ps is not None else "fraction"
+    if rule == "blocks" and len(replicas) != len(temperatures_K):
+        raise ValueError("an explicit fit_window_ps analyses one run per temperature")
     return analyze_and_write(
-        trajectories, out_dir, species, n_blocks, md, fit_window_ps=fit_window_ps
+        trajectories, out_dir, species, n_blocks, md, fit_window_ps=fit_window_ps, rule=rule
     )
+
+
+def _npt_cell(
+    cell: Structure | Atoms,
+    temperature_K: float,
+    configuration: int,
+    out_dir: str | Path,
+    model: Calculator | str,
+    device: str,
+    npt_ps: float,
+) -> Structure | Atoms:
+    """The cell at its NPT volume at ``temperature_K`` (stored, so a rerun reuses it)."""
+    if npt_ps <= 0:
+        return cell
+    path = Path(out_dir) / f"npt_{temperature_K:g}K_c{configuration}.json"
+    if path.exists():
+        return NPTResult.from_dict(json.loads(path.read_text())).structure
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result = equilibrate_npt(cell, temperature_K, model, time_ps=npt_ps, device=device)
+    path.write_text(json.dumps(result.as_dict()))
+    return result.structure
+
+
+def _replica_name(temperature_K: float, seed: int, configuration: int, n_configs: int) -> str:
+    """``md_<T>K`` for the first seed of a single configuration, then ``_s<seed>``/``_c<i>``."""
+    name = f"md_{temperature_K:g}K"
+    if n_configs > 1:
+        name += f"_c{configuration}"
+    return name + (f"_s{seed}" if seed else "")
+
+
+def _run_ase_replicas(
+    replicas: Sequence[Replica],
+    out_dir: str | Path,
+    model: Calculator | str,
+    device: str,
+    executor: Executor | None,
+    md_args: dict[str, Any],
+) -> list[MDRun]:
+    """Each replica through the ASE reference path, in its own folder when names clash."""
+    simple = all(r.stem == f"md_{r.temperature_K:g}K" for r in replicas)
+    if simple:
+        return run_md_temperatures(
+            replicas[0].structure,
+            [r.temperature_K for r in replicas],
+            out_dir,
+            executor=executor,
+            seed=replicas[0].seed,
+            calculator=model,
+            device=device,
+            **md_args,
+        )
+    runs = []
+    for replica in replicas:
+        # run_md names files by temperature only: one sub-folder per replica, then the
+        # trajectory is known by its replica name
+        run = run_md(
+            replica.structure,
+            replica.temperature_K,
+            Path(out_dir) / replica.stem,
+            seed=replica.seed,
+            calculator=model,
+            device=device,
+            **md_args,
+        )
+        runs.append(run)
+    return runs
 
 
 def analyze_and_write(
@@ -422,14 +545,17 @@ def analyze_and_write(
     with_maps: bool = True,
     fit_window_ps: tuple[float, float] | None = None,
     require_diffusive: bool = True,
+    rule: str = "blocks",
 ) -> tuple[TransportStudy, TransportMaps | None]:
-    """Analyse trajectories (one per temperature) and write the stage's outputs.
+    """Analyse trajectories and write the stage's outputs.
 
     Writes ``transport.json`` (all numbers, :meth:`TransportStudy.summary` plus the
     maps' summary), ``msd.png``, ``arrhenius.png`` (with two or more temperatures) and,
     with ``with_maps``, the van Hove and density files of the run nearest 900 K (see
-    :func:`transport_maps`). ``n_blocks`` and ``fit_window_ps`` go to
-    :func:`analyze_diffusion`, ``require_diffusive`` to :func:`study_from_results`.
+    :func:`transport_maps`). ``rule="blocks"``: one trajectory per temperature,
+    :func:`analyze_diffusion` with ``n_blocks`` and ``fit_window_ps``; ``rule="fraction"``:
+    trajectories grouped by temperature and pooled by :func:`analyze_replicas`.
+    ``require_diffusive`` goes to :func:`study_from_results`.
 
     Example:
         >>> trajs = [read_trajectory(p) for p in ["md_600K.h5", "md_900K.h5"]]  # doctest: +SKIP
@@ -438,14 +564,24 @@ def analyze_and_write(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     ordered = sorted(trajectories, key=lambda t: t.temperature_K or 0.0)
-    results = [
-        analyze_diffusion(t, species=species, n_blocks=n_blocks, fit_window_ps=fit_window_ps)
-        for t in ordered
-    ]
+    if rule == "fraction":
+        groups: dict[float, list[Trajectory]] = {}
+        for trajectory in ordered:
+            groups.setdefault(float(trajectory.temperature_K or 0.0), []).append(trajectory)
+        results = [analyze_replicas(group, species=species) for group in groups.values()]
+        firsts = [group[0] for group in groups.values()]
+    elif rule == "blocks":
+        results = [
+            analyze_diffusion(t, species=species, n_blocks=n_blocks, fit_window_ps=fit_window_ps)
+            for t in ordered
+        ]
+        firsts = ordered
+    else:
+        raise ValueError(f"rule must be 'blocks' or 'fraction', got {rule!r}")
     study = study_from_results(results, md, require_diffusive)
     maps = None
     if with_maps:
-        maps = transport_maps(ordered[nearest_temperature(study)], out, species)
+        maps = transport_maps(firsts[nearest_temperature(study)], out, species)
     msd_figure(study).savefig(out / "msd.png", dpi=120)
     if study.arrhenius is not None:
         arrhenius_figure(study).savefig(out / "arrhenius.png", dpi=120)
