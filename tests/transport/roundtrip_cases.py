@@ -35,11 +35,13 @@ from sselab.transport.bvse import (
 )
 from sselab.transport.density import ProbabilityDensity, probability_density
 from sselab.transport.md import MDRun
+from sselab.transport.mechanism import MechanismResult, hop_mechanisms
 from sselab.transport.neb import NEBResult, NEBSettings
+from sselab.transport.npt import NPTResult
 from sselab.transport.study import TransportMaps, TransportStudy, study_from_results
 from sselab.transport.vanhove import VanHoveResult, van_hove
 
-from .synthetic import random_walk
+from .synthetic import lattice_walk, random_walk
 
 
 def _walk(temperature_K: float = 1000.0, seed: int = 0) -> Any:
@@ -115,6 +117,17 @@ def path_profile() -> PathProfile:
     )
 
 
+def mechanism_result() -> MechanismResult:
+    return hop_mechanisms(lattice_walk("vacancy", n_events=3))
+
+
+def npt_result() -> NPTResult:
+    volume = Estimate.normal(46.5, 0.1, "Å^3", dof=4)
+    atoms = Atoms("Cu4", scaled_positions=[[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]],
+                  cell=[3.6] * 3, pbc=True)  # fmt: skip
+    return NPTResult(300.0, 0.0, volume, 46.2, None, 301.0, 0.1, "EMT", atoms)
+
+
 ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
     "DiffusionResult": (DiffusionResult, diffusion_result),
     "ArrheniusFit": (ArrheniusFit, arrhenius_two_points),
@@ -124,6 +137,8 @@ ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
     "ProbabilityDensity": (ProbabilityDensity, probability_density_result),
     "TransportMaps": (TransportMaps, transport_maps),
     "MDRun": (MDRun, md_run),
+    "MechanismResult": (MechanismResult, mechanism_result),
+    "NPTResult": (NPTResult, npt_result),
     "NEBSettings": (NEBSettings, NEBSettings),
     "NEBResult": (NEBResult, neb_result),
     "HopEndpoints": (HopEndpoints, hop),

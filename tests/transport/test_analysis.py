@@ -176,3 +176,44 @@ def test_study_and_report_section_compare_with_the_paper() -> None:
     assert sigma.sselab_value == study.arrhenius.sigma_S_per_cm.value
     assert sigma.paper_value == paper_value("transport_computed", "aimd_sigma_300K_S_per_cm")
     assert len(section.figures) == 2 and len(section.table_rows) == 5
+
+
+def test_round_trip_fraction_rule_errors_are_calibrated_on_short_walks() -> None:
+    """10 walkers, 300 frames (a quick-profile-sized run): 95 % intervals cover D."""
+    from sselab.transport.analysis import analyze_replicas
+
+    covered, z_scores = 0, []
+    for seed in range(40):
+        runs = [random_walk((0.1, 0.1, 0.1), n_li=10, n_frames=300, seed=100 + seed)]
+        result = analyze_replicas(runs)
+        d = result.D_cm2_per_s
+        covered += d.ci95[0] <= D_TRUE_CM2_PER_S <= d.ci95[1]
+        z_scores.append((d.value - D_TRUE_CM2_PER_S) / d.error)
+        assert result.error_method == "fraction" and result.n_effective == pytest.approx(20.0)
+    assert covered / 40 >= 0.85
+    assert 0.6 < np.std(z_scores) < 1.4
+    pooled = analyze_replicas([random_walk((0.1, 0.1, 0.1), 10, 300, seed=s) for s in range(3)])
+    assert pooled.n_replicas == 3 and pooled.n_effective == pytest.approx(60.0)
+    assert pooled.diffusive and pooled.diffusive_note == ""
+
+
+def test_fraction_rule_says_why_caged_or_melted_runs_are_not_diffusive() -> None:
+    from sselab.transport.analysis import analyze_replicas
+    from sselab.transport.trajectory import Trajectory
+
+    rng = np.random.default_rng(5)
+    sites = rng.uniform(0, 12, (10, 3))
+    caged = sites + 0.3 * rng.standard_normal((400, 10, 3))  # vibrations, no hops
+    framework = rng.uniform(0, 12, (10, 3)) + 0.1 * rng.standard_normal((400, 10, 3))
+    symbols = ["Li"] * 10 + ["S"] * 10
+    solid = Trajectory(np.concatenate([caged, framework], 1), 12 * np.eye(3), symbols, 10.0, 900)
+    result = analyze_replicas([solid])
+    assert not result.diffusive and "σ" in result.diffusive_note
+    walk = random_walk((0.1, 0.1, 0.1), n_li=10, n_frames=400, frame_interval_fs=10.0)
+    molten_framework = np.cumsum(0.3 * rng.standard_normal((400, 20, 3)), axis=0)
+    positions = walk.positions_angstrom.copy()
+    positions[:, 10:] = molten_framework
+    melt = Trajectory(positions, walk.cell_angstrom, walk.symbols, 10.0, 1500)
+    assert "melted" in analyze_replicas([melt]).diffusive_note
+    short = analyze_replicas([random_walk((0.1, 0.1, 0.1), 10, 30, frame_interval_fs=10.0)])
+    assert not short.diffusive and "ballistic" in short.diffusive_note
