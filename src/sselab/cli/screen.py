@@ -1,4 +1,10 @@
-"""CLI command of the screen: run a study's stages for every candidate and rank them."""
+"""CLI command of the screen: run a study's stages for every candidate and rank them.
+
+``sselab screen study.toml`` runs a study file (or the built-in ``seed``);
+``sselab screen DIR_OR_FILES...`` screens structure files (CIF, POSCAR, extxyz), folders
+expanded; ``sselab screen --validate`` runs the shipped validation set and prints the
+Spearman table.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,12 @@ from typing import Annotated
 
 import typer
 
-from sselab.calculators import ModelUnavailableError
+from sselab.calculators import DEFAULT_MODEL, ModelUnavailableError
 from sselab.cli.errors import fail
 from sselab.cli.options import (
     DeviceOption,
     GpusOption,
+    ModelOption,
     OutOption,
     ProgressOption,
     SchedulerOption,
@@ -20,8 +27,57 @@ from sselab.cli.options import (
 from sselab.store import ResultStore
 
 
+def _is_study(inputs: list[str]) -> bool:
+    from sselab.pipeline.study import BUILTIN_STUDIES
+
+    return len(inputs) == 1 and (
+        inputs[0].lower().endswith(".toml")
+        or (inputs[0] in BUILTIN_STUDIES and not Path(inputs[0]).exists())
+    )
+
+
+def _print_validation(out: Path, resolution: float, progress: bool) -> None:
+    import json
+
+    from sselab.pipeline.screen import validate
+    from sselab.report.screen import validation_table
+
+    result = validate(resolution_angstrom=resolution, progress=progress)
+    typer.echo(validation_table(result))
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "validation.json"
+    path.write_text(json.dumps(result.as_dict(), indent=2))
+    typer.echo(f"wrote {path}")
+
+
 def screen_command(
-    study: str = typer.Argument(..., help="Study TOML file, or 'seed' for the built-in study."),
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Study TOML file, 'seed', or structure files/folders (CIF, POSCAR, extxyz)."
+        ),
+    ] = None,
+    relax: Annotated[
+        bool,
+        typer.Option(
+            "--relax",
+            help="Structure files: also relax ordered supercells with the MLIP and, where "
+            "sselab has the reference phases, compute the Li-metal stability window.",
+        ),
+    ] = False,
+    resolution: Annotated[
+        float,
+        typer.Option("--resolution", help="BVSE grid spacing (Å) for structure files."),
+    ] = 0.2,
+    validate: Annotated[
+        bool,
+        typer.Option(
+            "--validate",
+            help="Run the shipped validation set (BVSE vs measured sigma_RT) and print "
+            "the Spearman table.",
+        ),
+    ] = False,
+    model: ModelOption = DEFAULT_MODEL,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     gpus: GpusOption = None,
@@ -36,11 +92,22 @@ def screen_command(
     """Run a study's stages for every candidate (cached, resumable); rank them (OUT/screen.*)."""
     from sselab.pipeline.executor import dask_client
     from sselab.pipeline.screen import screen
-    from sselab.pipeline.study import StudyError, load_study
+    from sselab.pipeline.study import StudyError, load_study, structure_study
     from sselab.report.screen import write_screen
 
+    if resolution <= 0:
+        fail(f"--resolution {resolution}: must be > 0 Å")
+    if validate:
+        _print_validation(out, resolution, progress)
+        return
+    if not inputs:
+        fail("give a study TOML file, 'seed', structure files or folders, or --validate")
     try:
-        parsed = load_study(study)
+        if _is_study(inputs):
+            parsed = load_study(inputs[0])
+        else:
+            stages = ["bvse", "diffraction"] + (["relax", "window"] if relax else [])
+            parsed = structure_study(inputs, stages, model, resolution)
         with (
             dask_client(workers, scheduler, gpus) as client,
             ResultStore(store or out / "sselab.sqlite") as results,
@@ -48,11 +115,16 @@ def screen_command(
             result = screen(parsed, results, client, out / "work", device, progress)
     except (StudyError, ModelUnavailableError, ValueError, OSError) as exc:
         fail(str(exc))
+    for line in result.refused:
+        typer.secho(f"refused: {line}", fg=typer.colors.YELLOW, err=True)
     for row in result.rows:
         e_tie = row.e_above_tie_meV_per_atom
+        barrier = row.barrier_3d_eV
         typer.echo(
             f"{row.rank:3d}  {row.name:24s}  "
-            f"E_tie {'n/a' if e_tie is None else f'{e_tie.value:7.1f}'} meV/atom  {row.notes}"
+            f"E_tie {'n/a' if e_tie is None else f'{e_tie.value:7.1f}'} meV/atom  "
+            f"BVSE 3D {'n/a' if barrier is None else f'{barrier.value:.3f}'} eV  "
+            f"{row.rank_reason}  {row.notes}"
         )
     for note in result.notes:
         typer.echo(f"note: {note}")
@@ -60,6 +132,8 @@ def screen_command(
     typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}")
     if result.run["failed"]:
         fail(f"{len(result.run['failed'])} task(s) failed; see {paths['json']}")
+    if not result.rows:
+        fail(f"no structure could be screened ({len(result.refused)} refused)")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,5 +1,9 @@
 """`sselab screen`: run a study's stages for every candidate and rank the candidates.
 
+Candidates are antifluorite compositions of the study's families and structure files
+(any Li/Na conductor, partial occupancies allowed; a file that cannot be used is
+listed in ``ScreenResult.refused`` with its reason and the screen goes on).
+
 Ranking (best first), one criterion after another, missing values last:
 
 1. energy above the M2A–M3A' tie line (meV/atom, lower is better; the paper's E_hull);
@@ -10,8 +14,11 @@ Ranking (best first), one criterion after another, missing values last:
 
 E above the tie line is rounded to 5 meV/atom before comparison (below the scatter of
 ordering sampling and MLIP error), so near-degenerate candidates are split by the
-later criteria. The tables, page and figure of a screening are in
-``sselab.report.screen``.
+later criteria. Each row states the criterion that placed it below the row above
+(``rank_reason``). Structure files have no tie line, so among them the BVSE 3D barrier
+decides (after the reduction limit where the reference phases exist). The validation
+of the barrier as a predictor of measured sigma_RT is :func:`validate`. The tables,
+page and figure of a screening are in ``sselab.report.screen``.
 """
 
 from __future__ import annotations
@@ -38,7 +45,9 @@ class CandidateRow(RoundTrip):
 
     Attributes:
         rank: 1 = best.
-        name, family, cation, anions, x: the candidate.
+        name, family, cation, anions, x: the candidate (structure files: family
+            "structure", cation = the mobile ion, anions from the oxidation states,
+            x None).
         formula: reduced formula of the ordered cell.
         n_atoms: atoms in the ordered cell.
         e_above_tie_meV_per_atom: lowest ordering above the M2A–M3A' tie line (negative =
@@ -53,6 +62,14 @@ class CandidateRow(RoundTrip):
         a_angstrom: pseudo-cubic lattice constant of the best ordering.
         strongest_peak_hkl: strongest simulated reflection.
         notes: failed or skipped stages.
+        source: the structure file (None for family candidates).
+        oxidation_states: states used and their origin, e.g. ``Li+1 S-2 (guess)``.
+        dimensionality: directions (1-3) of the BVSE network that opens first: the
+            largest d whose barrier lies within ``DIMENSIONALITY_WINDOW_EV`` of the 1D one.
+        occupancy_error: largest |ordered - given| occupancy of the ordered supercell.
+        li_metal_stability: "stable vs Li metal", "reduced below X V vs Li", or
+            "unknown (why)": never a guess.
+        rank_reason: the criterion that placed this row below the previous one.
     """
 
     rank: int
@@ -60,7 +77,7 @@ class CandidateRow(RoundTrip):
     family: str
     cation: str
     anions: str
-    x: float
+    x: float | None
     formula: str | None = None
     n_atoms: int | None = None
     e_above_tie_meV_per_atom: Estimate | None = None
@@ -76,6 +93,12 @@ class CandidateRow(RoundTrip):
     a_angstrom: float | None = None
     strongest_peak_hkl: str | None = None
     notes: str = ""
+    source: str | None = None
+    oxidation_states: str | None = None
+    dimensionality: int | None = None
+    occupancy_error: float | None = None
+    li_metal_stability: str | None = None
+    rank_reason: str = ""
 
 
 @dataclass
@@ -90,6 +113,8 @@ class ScreenResult(RoundTrip):
         notes: stages skipped for the whole study or per candidate.
         run: executor summary (counts per stage, failures, wall time, workers).
         ranking: how the rows were ranked.
+        refused: structure files that could not be screened, one line each naming the
+            file and the reason (element, site, parse error).
     """
 
     study: str
@@ -99,6 +124,7 @@ class ScreenResult(RoundTrip):
     notes: list[str] = field(default_factory=list)
     run: dict[str, Any] = field(default_factory=dict)
     ranking: str = ""
+    refused: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.ranking = self.ranking or RANKING_DOC
@@ -109,6 +135,10 @@ RANKING_DOC = (
     "reduction limit ascending, BVSE 3D barrier ascending, MD sigma(300 K) descending; "
     "missing values last"
 )
+# The BVSE network "opens" in d dimensions when its d-D barrier is this close to the
+# 1D one (a few kT at 300 K, above the 0.3 Å grid error).
+DIMENSIONALITY_WINDOW_EV = 0.1
+_CRITERIA = ("E above tie line", "reduction limit", "BVSE 3D barrier", "MD sigma(300 K)")
 
 
 def _payload(plan: StudyPlan, summary: RunSummary, name: str, stage: str) -> Any:
@@ -154,15 +184,94 @@ def _row(plan: StudyPlan, summary: RunSummary, candidate: Any) -> CandidateRow:
         row.a_angstrom = pattern.a_angstrom
         top = max(pattern.peaks, key=lambda p: p.intensity)
         row.strongest_peak_hkl = "".join(map(str, top.hkl))
+    row.notes = _stage_problems(plan, summary, candidate.name)
+    if row.reduction_limit_V is not None:
+        row.li_metal_stability = _stability(row.reduction_limit_V, True, True)
+    return row
+
+
+def _stage_problems(plan: StudyPlan, summary: RunSummary, name: str) -> str:
     problems = []
-    for stage, value in plan.tasks[candidate.name].items():
+    for stage, value in plan.tasks[name].items():
         for task in value if isinstance(value, list) else [value]:
             if task.key in summary.failed:
                 problems.append(f"{stage} failed: {summary.failed[task.key]}")
             elif task.key in summary.skipped:
                 problems.append(f"{stage} skipped (upstream failure)")
-    row.notes = "; ".join(dict.fromkeys(problems))
+    return "; ".join(dict.fromkeys(problems))
+
+
+def dimensionality(
+    barriers: tuple[Estimate | None, Estimate | None, Estimate | None],
+) -> int | None:
+    """Directions of the BVSE network that opens first (see ``DIMENSIONALITY_WINDOW_EV``).
+
+    Example:
+        >>> e = lambda v: Estimate.exact(v, "eV")
+        >>> dimensionality((e(0.15), e(0.30), e(0.31))), dimensionality((e(0.2), e(0.22), None))
+        (1, 2)
+    """
+    one_d = barriers[0]
+    if one_d is None:
+        return None
+    return max(
+        d + 1
+        for d, b in enumerate(barriers)
+        if b is not None and b.value <= one_d.value + DIMENSIONALITY_WINDOW_EV
+    )
+
+
+def _structure_row(plan: StudyPlan, summary: RunSummary, candidate: Any) -> CandidateRow:
+    anions = "-".join(candidate.anions)
+    row = CandidateRow(0, candidate.name, "structure", candidate.mobile, anions, None)
+    row.source = candidate.path
+    row.oxidation_states = candidate.oxidation.label()
+    row.formula = candidate.structure.composition.reduced_formula
+
+    def get(stage: str) -> Any:
+        return _payload(plan, summary, candidate.name, stage)
+
+    if (bvse := get("bvse")) is not None:
+        row.barrier_1d_eV = _percolating(bvse.barrier_1d_eV)
+        row.barrier_2d_eV = _percolating(bvse.barrier_2d_eV)
+        row.barrier_3d_eV = _percolating(bvse.barrier_3d_eV)
+        row.dimensionality = dimensionality(
+            (row.barrier_1d_eV, row.barrier_2d_eV, row.barrier_3d_eV)
+        )
+    if (order := get("order")) is not None:
+        row.n_atoms = len(order.structures[0])
+        row.occupancy_error = order.occupancy_error
+    if (pattern := get("diffraction")) is not None:
+        row.a_angstrom = pattern.a_angstrom
+        top = max(pattern.peaks, key=lambda p: p.intensity)
+        row.strongest_peak_hkl = "".join(map(str, top.hkl))
+    if (transport := get("transport")) is not None:
+        row.sigma_300K_S_per_cm = transport.sigma_S_per_cm
+        row.activation_energy_eV = transport.fit.activation_energy_eV
+    stages = plan.tasks[candidate.name]
+    if (window := get("window")) is not None:
+        row.e_hull_meV_per_atom = window.e_hull_meV_per_atom
+        row.reduction_limit_V = window.window.reduction_limit_V
+        row.oxidation_limit_V = _finite(window.window.oxidation_limit_V)
+        row.hull_contains = ", ".join(window.hull_contains)
+    row.li_metal_stability = _stability(
+        row.reduction_limit_V, "window" in stages, "relax" in stages
+    )
+    row.notes = _stage_problems(plan, summary, candidate.name)
     return row
+
+
+def _stability(reduction_limit_V: float | None, planned: bool, relaxed: bool) -> str:
+    """Li-metal stability in words; "unknown" says why (never a guess)."""
+    if reduction_limit_V is not None:
+        if reduction_limit_V <= 1e-6:
+            return "stable vs Li metal"
+        return f"reduced below {reduction_limit_V:.2f} V vs Li"
+    if planned:
+        return "unknown (window stage failed)"
+    if not relaxed:
+        return "unknown (needs the relax and window stages)"
+    return "unknown (no reference phases for these elements)"
 
 
 def _finite(value: float) -> float | None:
@@ -196,7 +305,7 @@ def _sort_key(row: CandidateRow) -> tuple:
 
 
 def rank_rows(rows: Sequence[CandidateRow]) -> list[CandidateRow]:
-    """Sort candidates best first (see module docstring) and number them.
+    """Sort candidates best first (see module docstring), number them and give the reason.
 
     Example:
         >>> def e(v): return Estimate.exact(v, "meV/atom")
@@ -204,11 +313,49 @@ def rank_rows(rows: Sequence[CandidateRow]) -> list[CandidateRow]:
         >>> b = CandidateRow(0, "b", "f", "Li", "S-N", 0.25, e_above_tie_meV_per_atom=e(12.0))
         >>> [(r.rank, r.name) for r in rank_rows([a, b])]
         [(1, 'b'), (2, 'a')]
+        >>> a.rank_reason
+        'below #1 on E above tie line (40 vs 12 meV/atom)'
     """
     ranked = sorted(rows, key=_sort_key)
     for k, row in enumerate(ranked, start=1):
         row.rank = k
+        row.rank_reason = _reason(ranked[k - 2] if k > 1 else None, row)
     return ranked
+
+
+def _criterion_values(row: CandidateRow) -> list[str | None]:
+    def show(estimate: Estimate | None, fmt: str) -> str | None:
+        return None if estimate is None else format(estimate.value, fmt)
+
+    return [
+        show(row.e_above_tie_meV_per_atom, ".0f"),
+        None if row.reduction_limit_V is None else f"{row.reduction_limit_V:.2f}",
+        show(row.barrier_3d_eV, ".3f"),
+        show(row.sigma_300K_S_per_cm, ".2g"),
+    ]
+
+
+_UNITS = (" meV/atom", " V", " eV", " S/cm")
+
+
+def _reason(above: CandidateRow | None, row: CandidateRow) -> str:
+    """The first ranking criterion on which ``row`` differs from the row above it."""
+    mine = _sort_key(row)
+    if above is None:
+        known = [
+            f"{name} {value}{unit}"
+            for name, value, unit in zip(_CRITERIA, _criterion_values(row), _UNITS, strict=True)
+            if value is not None
+        ]
+        return "best on " + (", ".join(known) if known else "no computed criterion")
+    theirs = _sort_key(above)
+    for k, name in enumerate(_CRITERIA):
+        if mine[k] != theirs[k]:
+            value, other = _criterion_values(row)[k], _criterion_values(above)[k]
+            if value is None:
+                return f"below #{above.rank}: {name} not computed"
+            return f"below #{above.rank} on {name} ({value} vs {other}{_UNITS[k]})"
+    return f"tied with #{above.rank} on every computed criterion; ordered by name"
 
 
 def screen(
@@ -240,12 +387,264 @@ def screen(
     """
     plan = study_plan(study)
     summary = run_tasks(plan.all_tasks(), store, client, work_dir, device, progress)
-    rows = rank_rows([_row(plan, summary, c) for c in plan.candidates])
+    rows = rank_rows(
+        [_row(plan, summary, c) for c in plan.candidates]
+        + [_structure_row(plan, summary, c) for c in plan.structures]
+    )
     return ScreenResult(
         study=study.name,
         model=model_label(study.model),
-        stages=sorted(next(iter(plan.tasks.values())).keys()),
+        stages=sorted({stage for own in plan.tasks.values() for stage in own}),
         rows=rows,
         notes=plan.notes,
         run=summary.summary(),
+        refused=plan.refused,
+    )
+
+
+# ------------------------------------------------------------------ validation
+
+SIGMA_THRESHOLD_S_PER_CM = 1e-4
+# "Fast conductor" call of the BVSE 3D barrier, fixed before looking at the set: softBV
+# barriers of 0.2-0.35 eV are typical of known superionic frameworks.
+BARRIER_THRESHOLD_EV = 0.35
+
+
+@dataclass
+class ValidationRow(RoundTrip):
+    """One compound of the validation set and its predictors.
+
+    Attributes:
+        name: compound.
+        formula: reduced formula of the structure.
+        sigma_RT_S_per_cm: measured conductivity near 25 °C.
+        activation_energy_eV: measured Ea where reported.
+        oxidation_states: states used (and origin).
+        barrier_1d_eV / barrier_3d_eV: BVSE percolation barriers (None: no percolation).
+        li_disorder: fraction of the mobile ions on partially occupied sites (0-1).
+        refused: why the compound got no barrier (None when it got one).
+    """
+
+    name: str
+    formula: str
+    sigma_RT_S_per_cm: float
+    activation_energy_eV: float | None = None
+    oxidation_states: str | None = None
+    barrier_1d_eV: Estimate | None = None
+    barrier_3d_eV: Estimate | None = None
+    li_disorder: float | None = None
+    refused: str | None = None
+
+
+@dataclass
+class PredictorScore(RoundTrip):
+    """Spearman rho of one predictor with log10 sigma_RT, bootstrap 95 % interval.
+
+    Attributes:
+        predictor: name (the sign convention: rho < 0 means a larger predictor, a lower sigma).
+        rho: Spearman rho over the compounds with a value; error = bootstrap s.d.,
+            ci95 = bootstrap 2.5-97.5 percentiles.
+        n: compounds used.
+    """
+
+    predictor: str
+    rho: Estimate
+    n: int
+
+
+@dataclass
+class ValidationResult(RoundTrip):
+    """Predictors of the screen against measured room-temperature conductivities.
+
+    Attributes:
+        rows: compounds in file order.
+        scores: Spearman rho of each predictor with log10 sigma_RT.
+        precision / recall: of the call "BVSE 3D barrier < ``barrier_threshold_eV``"
+            for "sigma_RT > ``sigma_threshold_S_per_cm``", bootstrap intervals.
+        sigma_threshold_S_per_cm, barrier_threshold_eV: the thresholds.
+        resolution_angstrom: BVSE grid.
+        n_refused: compounds without a barrier.
+        n_bootstrap: bootstrap resamples.
+        wall_s: wall time of the BVSE runs.
+    """
+
+    rows: list[ValidationRow]
+    scores: list[PredictorScore]
+    precision: Estimate | None
+    recall: Estimate | None
+    sigma_threshold_S_per_cm: float
+    barrier_threshold_eV: float
+    resolution_angstrom: float
+    n_refused: int
+    n_bootstrap: int
+    wall_s: float
+
+
+def _li_disorder(structure: Any, mobile: str) -> float:
+    total = partial = 0.0
+    for site in structure:
+        amount = sum(a for sp, a in site.species.items() if sp.symbol == mobile)
+        total += amount
+        if amount and (len(site.species) > 1 or sum(site.species.values()) < 1 - 1e-6):
+            partial += amount
+    return partial / total if total else 0.0
+
+
+def spearman_bootstrap(x: Any, y: Any, n_bootstrap: int = 2000, seed: int = 0) -> Estimate:
+    """Spearman rho of (x, y) (equal-length sequences) with a bootstrap s.d. and 95 % interval.
+
+    The bootstrap resamples (x, y) pairs.
+
+    Example:
+        >>> rho = spearman_bootstrap([1, 2, 3, 4, 5, 6], [2, 1, 4, 3, 6, 5], 500)
+        >>> round(rho.value, 3), rho.ci95[1] <= 1.0
+        (0.829, True)
+    """
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    xs, ys = np.asarray(x, float), np.asarray(y, float)
+    value = float(spearmanr(xs, ys).statistic)
+    rng = np.random.default_rng(seed)
+    samples = []
+    for _ in range(n_bootstrap):
+        pick = rng.integers(0, len(xs), len(xs))
+        if np.ptp(xs[pick]) == 0 or np.ptp(ys[pick]) == 0:
+            continue  # rank correlation undefined for a constant resample
+        samples.append(float(spearmanr(xs[pick], ys[pick]).statistic))
+    low, high = np.percentile(samples, [2.5, 97.5])
+    return Estimate(value, float(np.std(samples, ddof=1)), (float(low), float(high)), "")
+
+
+def _rate_bootstrap(
+    hits: Sequence[bool], calls: Sequence[bool], n_bootstrap: int, seed: int
+) -> tuple[Estimate | None, Estimate | None]:
+    """Precision and recall of ``calls`` for ``hits``, bootstrap over compounds."""
+    import numpy as np
+
+    truth, called = np.asarray(hits, bool), np.asarray(calls, bool)
+
+    def rates(t: Any, c: Any) -> tuple[float, float]:
+        tp = float(np.sum(t & c))
+        precision = tp / c.sum() if c.sum() else math.nan
+        recall = tp / t.sum() if t.sum() else math.nan
+        return precision, recall
+
+    precision, recall = rates(truth, called)
+    rng = np.random.default_rng(seed)
+    boot = np.array(
+        [rates(truth[p], called[p]) for p in rng.integers(0, len(truth), (n_bootstrap, len(truth)))]
+    )
+
+    def estimate(value: float, column: Any) -> Estimate | None:
+        column = column[np.isfinite(column)]
+        if not math.isfinite(value) or column.size < 2:
+            return None
+        low, high = np.percentile(column, [2.5, 97.5])
+        return Estimate(value, float(np.std(column, ddof=1)), (float(low), float(high)), "")
+
+    return estimate(precision, boot[:, 0]), estimate(recall, boot[:, 1])
+
+
+def validate(
+    resolution_angstrom: float = 0.3,
+    n_bootstrap: int = 2000,
+    seed: int = 0,
+    store: ResultStore | None = None,
+    progress: bool = True,
+) -> ValidationResult:
+    """BVSE barriers of the shipped validation set and how well they rank measured sigma_RT.
+
+    Every compound goes through the screen's own path for a structure file (oxidation
+    states from :func:`sselab.structures.partial.oxidation_states`, BVSE of the
+    site-averaged cell with the mobile ion's sites cleared of co-occupants). Predictors,
+    each against log10 sigma_RT (Spearman, bootstrap over compounds): the BVSE 3D
+    barrier, the 1D barrier, the fraction of mobile ions on partially occupied sites
+    (Li disorder) and a combination fixed in advance, the mean of the ranks of
+    -barrier_3d and Li disorder. Precision/recall of "barrier_3d <
+    BARRIER_THRESHOLD_EV" for "sigma_RT > 1e-4 S/cm".
+
+    Example:
+        >>> result = validate(resolution_angstrom=0.3)  # doctest: +SKIP
+        >>> result.n_refused, result.scores[0].rho.value < 0  # doctest: +SKIP
+        (0, True)
+    """
+    import time
+
+    import numpy as np
+    from scipy.stats import rankdata
+    from tqdm import tqdm
+
+    from sselab.structures.conductors import validation_set
+    from sselab.structures.partial import (
+        OxidationStateError,
+        clear_mobile_sites,
+        decorate,
+        oxidation_states,
+    )
+    from sselab.transport.bvse import BVSEParameterError, percolation_barriers
+
+    start = time.perf_counter()
+    rows = []
+    for conductor in tqdm(validation_set(), desc="validation BVSE", disable=not progress):
+        structure = conductor.structure
+        row = ValidationRow(
+            conductor.name,
+            structure.composition.reduced_formula,
+            conductor.sigma_RT_S_per_cm,
+            conductor.activation_energy_eV,
+        )
+        try:
+            states = oxidation_states(structure, conductor.name)
+            row.oxidation_states = states.label()
+            decorated = clear_mobile_sites(decorate(structure, states), "Li")
+            bvse = percolation_barriers(
+                decorated, "Li", resolution_angstrom=resolution_angstrom, store=store
+            )
+        except (OxidationStateError, BVSEParameterError, ValueError) as exc:
+            row.refused = str(exc)
+        else:
+            row.barrier_1d_eV = _percolating(bvse.barrier_1d_eV)
+            row.barrier_3d_eV = _percolating(bvse.barrier_3d_eV)
+        row.li_disorder = round(_li_disorder(structure, "Li"), 4)
+        rows.append(row)
+    wall = time.perf_counter() - start
+
+    log_sigma = np.log10([r.sigma_RT_S_per_cm for r in rows])
+    barrier3 = np.array(
+        [np.inf if r.barrier_3d_eV is None else r.barrier_3d_eV.value for r in rows]
+    )
+    barrier1 = np.array(
+        [np.inf if r.barrier_1d_eV is None else r.barrier_1d_eV.value for r in rows]
+    )
+    disorder = np.array([r.li_disorder or 0.0 for r in rows])
+    # no percolation = an infinite barrier: ranks last, which is what it predicts
+    combined = (rankdata(barrier3) + rankdata(-disorder)) / 2
+    predictors = {
+        "BVSE 3D barrier": barrier3,
+        "BVSE 1D barrier": barrier1,
+        "-(Li on partial sites)": -disorder,
+        "combined rank (3D barrier, Li disorder)": combined,
+    }
+    scores = [
+        PredictorScore(name, spearman_bootstrap(values, log_sigma, n_bootstrap, seed), len(rows))
+        for name, values in predictors.items()
+    ]
+    precision, recall = _rate_bootstrap(
+        [r.sigma_RT_S_per_cm > SIGMA_THRESHOLD_S_PER_CM for r in rows],
+        list(barrier3 < BARRIER_THRESHOLD_EV),
+        n_bootstrap,
+        seed,
+    )
+    return ValidationResult(
+        rows=rows,
+        scores=scores,
+        precision=precision,
+        recall=recall,
+        sigma_threshold_S_per_cm=SIGMA_THRESHOLD_S_PER_CM,
+        barrier_threshold_eV=BARRIER_THRESHOLD_EV,
+        resolution_angstrom=resolution_angstrom,
+        n_refused=sum(r.refused is not None for r in rows),
+        n_bootstrap=n_bootstrap,
+        wall_s=round(wall, 2),
     )

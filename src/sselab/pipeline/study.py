@@ -16,6 +16,15 @@ A study lists candidate *families* (cation, anion pair, x grid, supercell); ever
     anions = ["S", "N"]
     x = [0.25, 0.5]
 
+A study may also (or only) list structure files to screen as they are, any Li or Na
+conductor, ordered or with partial occupancies; relative paths are taken from the
+study file's folder::
+
+    [[structures]]
+    path = "cifs/Li6PS5Cl.cif"
+    name = "argyrodite"                        # default: the file name
+    oxidation_states = {Li = 1, P = 5, S = -2, Cl = -1}   # default: the file's, or a guess
+
 Errors name the field, e.g. ``study.toml: candidates[1].x[0]: x = 1.2 must be in (0, 1)``.
 """
 
@@ -23,7 +32,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -96,6 +105,29 @@ class CandidateFamily(_Strict):
         return self
 
 
+class StructureEntry(_Strict):
+    """A structure file screened as it is (CIF, POSCAR/CONTCAR, extxyz, pymatgen JSON)."""
+
+    path: str = Field(min_length=1)
+    name: str | None = None
+    mobile: Literal["Li", "Na"] | None = None
+    oxidation_states: dict[str, float] | None = None
+
+    @property
+    def label(self) -> str:
+        """Candidate name: ``name``, else the file name without its extension."""
+        return self.name or Path(self.path).stem
+
+
+class OrderingSection(_Strict):
+    """Ordered supercells of structure files (see ``sselab.structures.partial``)."""
+
+    n_orderings: PositiveInt = 3
+    n_candidates: PositiveInt = 12
+    max_atoms: PositiveInt = 200
+    occupancy_tolerance: Annotated[float, Field(gt=0, lt=0.5)] = 0.03
+
+
 class RelaxSection(_Strict):
     """Relaxation settings."""
 
@@ -148,7 +180,9 @@ class Study(_Strict):
     md: MDSection = MDSection()
     bvse: BVSESection = BVSESection()
     diffraction: DiffractionSection = DiffractionSection()
-    candidates: list[CandidateFamily] = Field(min_length=1)
+    ordering: OrderingSection = OrderingSection()
+    candidates: list[CandidateFamily] = []
+    structures: list[StructureEntry] = []
 
     @field_validator("model")
     @classmethod
@@ -171,10 +205,20 @@ class Study(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Study:
+        if not self.candidates and not self.structures:
+            raise _FieldError(
+                ("candidates",), "List should have at least 1 item (or list [[structures]])"
+            )
         names = [c.name for c in self.candidates]
         for k, name in enumerate(names):
             if names.index(name) != k:
                 raise _FieldError(("candidates", k, "name"), f"duplicate candidate name '{name}'")
+        for k, entry in enumerate(self.structures):
+            if entry.label in names:
+                raise _FieldError(
+                    ("structures", k, "name"), f"duplicate candidate name '{entry.label}'"
+                )
+            names.append(entry.label)
         if "transport" in self.stages and len(self.md.temperatures_K) < 2:
             raise _FieldError(
                 ("md", "temperatures_K"), "the transport stage needs MD at >= 2 temperatures"
@@ -259,7 +303,95 @@ def load_study(path_or_name: str | Path) -> Study:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise StudyError(f"{source}: not valid TOML: {exc}") from None
+    if Path(path_or_name).is_file():
+        _resolve_paths(data, Path(path_or_name).parent)
     return parse_study(data, source)
+
+
+def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
+    """Structure paths relative to the study file's folder (not the working directory)."""
+    entries = data.get("structures")
+    if not isinstance(entries, list):
+        return
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            entry["path"] = str(folder / Path(entry["path"]).expanduser())
+
+
+STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".xyz", ".extxyz", ".json")
+
+
+def structure_files(paths: Sequence[str | Path]) -> list[Path]:
+    """Structure files among ``paths``, folders expanded (sorted, non-recursive).
+
+    A folder contributes files ending in ``STRUCTURE_SUFFIXES`` and files named
+    POSCAR*/CONTCAR*; a file named directly is kept whatever its name.
+
+    Raises:
+        StudyError: a path does not exist, or a folder holds no structure file.
+
+    Example:
+        >>> structure_files([])
+        []
+    """
+    out: list[Path] = []
+    for item in map(Path, paths):
+        if item.is_dir():
+            found = sorted(
+                p
+                for p in item.iterdir()
+                if p.is_file()
+                and (
+                    p.suffix.lower() in STRUCTURE_SUFFIXES
+                    or p.name.upper().startswith(("POSCAR", "CONTCAR"))
+                )
+            )
+            if not found:
+                raise StudyError(f"{item}: no structure files (CIF, POSCAR, extxyz) in the folder")
+            out.extend(found)
+        elif item.is_file():
+            out.append(item)
+        else:
+            raise StudyError(f"{item}: no such file or folder")
+    return out
+
+
+def structure_study(
+    paths: Sequence[str | Path],
+    stages: Sequence[str] = ("bvse", "diffraction"),
+    model: str = "chgnet",
+    resolution_angstrom: float = 0.2,
+    name: str = "structures",
+) -> Study:
+    """A study screening structure files (folders expanded) with the given stages.
+
+    Names are the file names without extension, made unique with the parent folder.
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> _ = antifluorite(0.5).to(filename="/tmp/lns.cif")
+        >>> structure_study(["/tmp/lns.cif"]).structures[0].label
+        'lns'
+    """
+    files = structure_files(paths)
+    labels = [f.stem for f in files]
+    entries = [
+        {
+            "path": str(f),
+            "name": label if labels.count(label) == 1 else f"{f.parent.name}/{label}",
+        }
+        for f, label in zip(files, labels, strict=True)
+    ]
+    return parse_study(
+        {
+            "name": name,
+            "model": model,
+            "stages": list(stages),
+            "bvse": {"resolution_angstrom": resolution_angstrom},
+            "structures": entries,
+        },
+        "command line",
+    )
 
 
 @dataclass(frozen=True)
@@ -274,6 +406,67 @@ class Candidate:
     supercell: tuple[int, int, int]
 
 
+@dataclass(frozen=True)
+class StructureCandidate:
+    """A structure file ready to screen: read, validated, oxidation states assigned.
+
+    Attributes:
+        name: candidate name.
+        path: the file.
+        mobile: mobile element (Li, else Na).
+        structure: site-averaged structure with oxidation states.
+        oxidation: the states and where they came from.
+        ordered: True when no site is partially occupied.
+    """
+
+    name: str
+    path: str
+    mobile: str
+    structure: Any
+    oxidation: Any
+    ordered: bool
+
+    @property
+    def anions(self) -> tuple[str, ...]:
+        """Anion elements, most electronegative first."""
+        from pymatgen.core import Element
+
+        negative = [e for e, q in self.oxidation.states.items() if q < 0]
+        return tuple(sorted(negative, key=lambda e: -Element(e).X))
+
+
+def prepare_structure(entry: StructureEntry) -> StructureCandidate:
+    """Read, validate and decorate one structure file.
+
+    Raises:
+        StructureFileError, OxidationStateError: one line naming the file (and the element
+            or site); ValueError: no Li or Na to move.
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> _ = antifluorite(0.5).to(filename="/tmp/lns.cif")
+        >>> prepare_structure(StructureEntry(path="/tmp/lns.cif")).oxidation.label()
+        'Li+1 N-3 S-2 (file)'
+    """
+    from sselab.structures import read_structure
+    from sselab.structures.partial import decorate, oxidation_states
+
+    structure = read_structure(entry.path)
+    elements = {sp.symbol for sp in structure.composition}
+    mobile = entry.mobile or next((m for m in ("Li", "Na") if m in elements), None)
+    if mobile is None or mobile not in elements:
+        raise ValueError(f"{entry.path}: no {entry.mobile or 'Li or Na'} to move")
+    states = oxidation_states(structure, entry.path, entry.oxidation_states)
+    if states.states[mobile] <= 0:
+        raise ValueError(
+            f"{entry.path}: mobile {mobile} has oxidation state {states.states[mobile]:+d}"
+        )
+    ordered = structure.is_ordered
+    return StructureCandidate(
+        entry.label, entry.path, mobile, decorate(structure, states), states, ordered
+    )
+
+
 @dataclass
 class StudyPlan:
     """The tasks of a study and, per candidate, its tasks by stage.
@@ -281,14 +474,19 @@ class StudyPlan:
     Attributes:
         study: the validated study.
         candidates: candidates in study order.
+        structures: structure files that could be prepared, in study order.
         tasks: candidate name -> stage -> task or list of tasks ("relax", "md").
         notes: stages left out and why (e.g. no reference phases for O).
+        refused: structure files that cannot be screened, one line each naming the file
+            and the reason.
     """
 
     study: Study
     candidates: list[Candidate]
+    structures: list[StructureCandidate] = field(default_factory=list)
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
 
     def all_tasks(self) -> list[Task]:
         """Every task of the plan (dependencies included by the executor)."""
@@ -378,4 +576,65 @@ def study_plan(study: Study) -> StudyPlan:
                 study.diffraction.n_peaks,
             )
         result.tasks[c.name] = own
+    _plan_structures(study, result, settings, profile)
     return result
+
+
+def _plan_structures(
+    study: Study, result: StudyPlan, settings: tasks.RelaxSettings, profile: tasks.MDProfile
+) -> None:
+    """Tasks of the structure files; a file that cannot be used goes to ``result.refused``.
+
+    Structure files run only the stages the study names: BVSE and diffraction on the
+    site-averaged cell; relax (of the lowest-Ewald ordered supercells, cell shape free),
+    window (where sselab has every reference phase), md and transport on the relaxed
+    ordering.
+    """
+    from sselab.structures import StructureFileError
+    from sselab.structures.partial import OxidationStateError
+
+    stages = set(study.stages)
+    if "transport" in stages:
+        stages.add("md")
+    needs_relax = stages & {"relax", "window", "md"}
+    for entry in study.structures:
+        try:
+            prepared = prepare_structure(entry)
+        except (StructureFileError, OxidationStateError, ValueError) as exc:
+            result.refused.append(" ".join(str(exc).split()))
+            continue
+        result.structures.append(prepared)
+        name, structure = prepared.name, prepared.structure
+        own: dict[str, Any] = {}
+        if "bvse" in stages:
+            own["bvse"] = tasks.structure_bvse_task(
+                structure, prepared.mobile, study.bvse.resolution_angstrom, name
+            )
+        if "diffraction" in stages:
+            own["diffraction"] = tasks.structure_diffraction_task(
+                structure, study.diffraction.radiation, study.diffraction.n_peaks, name
+            )
+        if needs_relax:
+            ordering = study.ordering
+            order = tasks.structure_order_task(
+                structure,
+                1 if prepared.ordered else ordering.n_orderings,
+                ordering.n_candidates,
+                ordering.max_atoms,
+                ordering.occupancy_tolerance,
+                study.seed,
+                name,
+            )
+            relaxed = tasks.relax_tasks(order, settings, keep_cell_shape=False)
+            own.update(order=order, relax=relaxed)
+            if "window" in stages:
+                try:
+                    elements = sorted(prepared.oxidation.states)
+                    own["window"] = tasks.window_task(elements, relaxed, settings)
+                except ValueError as exc:
+                    result.notes.append(f"{name}: Li-metal stability unknown: {exc}")
+            if "md" in stages:
+                own["md"] = tasks.md_tasks(prepared.mobile, relaxed, profile, study.model)
+            if "transport" in stages:
+                own["transport"] = tasks.transport_task(own["md"])
+        result.tasks[name] = own

@@ -470,14 +470,19 @@ def diffraction_stage(
         >>> round(out.a_angstrom, 3), out.peaks[0].hkl
         (5.458, (1, 1, 1))
     """
+    cell = _average_cell(inputs, deps)
+    return _peak_list(cell, inputs["radiation"], inputs["n_peaks"])
+
+
+def _peak_list(cell: Structure, radiation: str, n_peaks: int) -> PeakList:
+    """The ``n_peaks`` strongest simulated reflections of ``cell``, by position."""
     from sselab.diffraction.simulate import simulate_pattern
 
-    cell = _average_cell(inputs, deps)
-    simulated = simulate_pattern(cell, inputs["radiation"])
-    strongest = np.argsort(simulated.intensity)[::-1][: inputs["n_peaks"]]
+    simulated = simulate_pattern(cell, radiation)
+    strongest = np.argsort(simulated.intensity)[::-1][:n_peaks]
     return PeakList(
         a_angstrom=cell.lattice.a,
-        radiation=inputs["radiation"],
+        radiation=radiation,
         peaks=[
             Reflection(
                 hkl=(int(simulated.hkl[i][0]), int(simulated.hkl[i][1]), int(simulated.hkl[i][2])),
@@ -487,6 +492,75 @@ def diffraction_stage(
             )
             for i in sorted(strongest, key=lambda i: simulated.position[i])
         ],
+    )
+
+
+# ----------------------------------------------------------- structure files
+
+
+def structure_order_stage(
+    inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
+) -> Any:
+    """Ordered supercells of a structure file, lowest Ewald energy first (``OrderedSupercells``).
+
+    See :func:`sselab.structures.partial.order_structure`; tested in
+    tests/screen/test_partial.py.
+
+    Example:
+        >>> out = structure_order_stage(dict(order.inputs), {}, context)  # doctest: +SKIP
+        >>> out.scaling  # doctest: +SKIP
+        (1, 1, 5)
+    """
+    from sselab.structures.partial import order_structure
+
+    return order_structure(
+        Structure.from_dict(inputs["structure"]),
+        n_orderings=inputs["n_orderings"],
+        n_candidates=inputs["n_candidates"],
+        max_atoms=inputs["max_atoms"],
+        occupancy_tolerance=inputs["occupancy_tolerance"],
+        seed=inputs["seed"],
+    )
+
+
+def structure_bvse_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> Any:
+    """BVSE percolation barriers of a structure file's site-averaged cell (``BVSEResult``).
+
+    Co-occupants of the mobile ion's sites are left out
+    (:func:`sselab.structures.partial.clear_mobile_sites`).
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> task = structure_bvse_task(antifluorite(0.0, a=5.719), "Li", 0.4)
+        >>> out = structure_bvse_stage(dict(task.inputs), {}, TaskContext(Path("/tmp")))
+        >>> 0.2 < out.barrier_3d_eV.value < 0.4
+        True
+    """
+    from sselab.structures.partial import clear_mobile_sites
+    from sselab.transport.bvse import percolation_barriers
+
+    structure = clear_mobile_sites(Structure.from_dict(inputs["structure"]), inputs["mobile"])
+    return percolation_barriers(
+        structure,
+        mobile=inputs["mobile"],
+        resolution_angstrom=inputs["resolution_angstrom"],
+    )
+
+
+def structure_diffraction_stage(
+    inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
+) -> PeakList:
+    """Powder pattern (strongest peaks) of a structure file's site-averaged cell.
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> task = structure_diffraction_task(antifluorite(0.0, a=5.719), "CuKa", 2)
+        >>> out = structure_diffraction_stage(dict(task.inputs), {}, TaskContext(Path("/tmp")))
+        >>> [p.hkl for p in out.peaks]
+        [(1, 1, 1), (2, 2, 0)]
+    """
+    return _peak_list(
+        Structure.from_dict(inputs["structure"]), inputs["radiation"], inputs["n_peaks"]
     )
 
 
@@ -583,8 +657,12 @@ def order_task(
     return Task("order", inputs, order_stage, label=label, returns=OrderedCells)
 
 
-def relax_tasks(order: Task, settings: RelaxSettings) -> list[Task]:
+def relax_tasks(order: Task, settings: RelaxSettings, keep_cell_shape: bool = True) -> list[Task]:
     """One relax task per ordering that ``order`` produces.
+
+    ``keep_cell_shape``: ordered cells of a cubic solid solution relax at fixed shape,
+    as in sselab.thermo (see ``sselab.calculators.relax``); a structure file's ordered
+    supercell relaxes its shape freely.
 
     Example:
         >>> order = order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 2)
@@ -594,9 +672,7 @@ def relax_tasks(order: Task, settings: RelaxSettings) -> list[Task]:
     return [
         Task(
             "relax",
-            # ordered cells of a cubic solid solution relax at fixed shape, as in
-            # sselab.thermo (see sselab.calculators.relax, keep_cell_shape)
-            {"index": k, "keep_cell_shape": True, **settings.as_inputs()},
+            {"index": k, "keep_cell_shape": keep_cell_shape, **settings.as_inputs()},
             relax_stage,
             {"order": order},
             label=order.label,
@@ -830,5 +906,77 @@ def diffraction_task(
         diffraction_stage,
         _relaxed_deps(relaxed),
         label=relaxed[0].label,
+        returns=PeakList,
+    )
+
+
+def structure_order_task(
+    structure: Structure,
+    n_orderings: int = 3,
+    n_candidates: int = 12,
+    max_atoms: int = 200,
+    occupancy_tolerance: float = 0.03,
+    seed: int = 0,
+    label: str = "",
+) -> Task:
+    """Ordered supercells of a (decorated) structure file, see :func:`structure_order_stage`.
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> structure_order_task(antifluorite(0.5), 2).inputs["n_orderings"]
+        2
+    """
+    from sselab.structures.partial import OrderedSupercells
+
+    inputs = {
+        "structure": structure.as_dict(),
+        "n_orderings": n_orderings,
+        "n_candidates": n_candidates,
+        "max_atoms": max_atoms,
+        "occupancy_tolerance": occupancy_tolerance,
+        "seed": seed,
+    }
+    return Task(
+        "order_structure", inputs, structure_order_stage, label=label, returns=OrderedSupercells
+    )
+
+
+def structure_bvse_task(
+    structure: Structure, mobile: str, resolution_angstrom: float = 0.2, label: str = ""
+) -> Task:
+    """BVSE barriers of a structure file's site-averaged cell (oxidation states set).
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> structure_bvse_task(antifluorite(0.5), "Li").kind
+        'bvse_structure'
+    """
+    from sselab.transport.bvse import BVSEResult
+
+    inputs = {
+        "structure": structure.as_dict(),
+        "mobile": mobile,
+        "resolution_angstrom": resolution_angstrom,
+        "mobile_sites": "cleared",
+    }
+    return Task("bvse_structure", inputs, structure_bvse_stage, label=label, returns=BVSEResult)
+
+
+def structure_diffraction_task(
+    structure: Structure, radiation: str = "CuKa", n_peaks: int = 8, label: str = ""
+) -> Task:
+    """Simulated powder pattern of a structure file's site-averaged cell.
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> structure_diffraction_task(antifluorite(0.5)).kind
+        'diffraction_structure'
+    """
+    inputs = {"structure": structure.as_dict(), "radiation": radiation, "n_peaks": n_peaks}
+    return Task(
+        "diffraction_structure",
+        inputs,
+        structure_diffraction_stage,
+        label=label,
         returns=PeakList,
     )

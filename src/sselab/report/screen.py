@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import math
 import typing
 from dataclasses import fields
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from sselab.pipeline.screen import CandidateRow, ScreenResult
+from sselab.pipeline.screen import CandidateRow, ScreenResult, ValidationResult
 from sselab.reference import paper_value
 from sselab.report.html import Comparison, Section
 
@@ -28,14 +29,22 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("e_hull_meV_per_atom", "E above full hull (meV/atom)"),
     ("reduction_limit_V", "reduction limit (V vs Li)"),
     ("oxidation_limit_V", "oxidation limit (V vs Li)"),
+    ("barrier_1d_eV", "BVSE 1D barrier (eV)"),
     ("barrier_3d_eV", "BVSE 3D barrier (eV)"),
     ("barrier_3d_eV.error", "BVSE 3D grid error (eV)"),
+    ("dimensionality", "BVSE network (D)"),
     ("sigma_300K_S_per_cm", "σ(300 K) (S/cm)"),
     ("sigma_300K_S_per_cm.error", "σ(300 K) error (S/cm)"),
     ("activation_energy_eV", "Ea MD (eV)"),
     ("activation_energy_eV.error", "Ea error (eV)"),
     ("a_angstrom", "a (Å)"),
+    ("li_metal_stability", "Li-metal stability"),
     ("hull_contains", "hull built from"),
+    ("oxidation_states", "oxidation states"),
+    ("n_atoms", "ordered cell (atoms)"),
+    ("occupancy_error", "ordered cell occupancy error"),
+    ("rank_reason", "reason for rank"),
+    ("source", "file"),
     ("notes", "notes"),
 )
 
@@ -83,7 +92,7 @@ def write_screen_csv(result: ScreenResult, path: str | Path) -> Path:
     """
     path = Path(path)
     rows = [flat_row(row) for row in result.rows]
-    names = list(flat_row(CandidateRow(0, "", "", "", "", 0.0)))
+    names = list(flat_row(CandidateRow(0, "", "", "", "", None)))
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=names)
         writer.writeheader()
@@ -133,6 +142,7 @@ def screen_html(result: ScreenResult) -> str:
         )
         body.append(f"<tr>{cells}</tr>")
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in result.notes)
+    notes += "".join(f"<li>refused: {html.escape(n)}</li>" for n in result.refused)
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>sselab screen: {html.escape(result.study)}</title><style>{_CSS}</style></head>"
@@ -145,7 +155,8 @@ def screen_html(result: ScreenResult) -> str:
 
 
 def screen_figure(result: ScreenResult) -> Figure:
-    """E above the tie line per candidate (bar chart, rank order).
+    """E above the tie line per candidate (bar chart, rank order); the BVSE 3D barrier
+    where no candidate has a tie line (structure files).
 
     Example:
         >>> screen_figure(ScreenResult("s", "chgnet:0.3.0", [], [])).axes[0].get_ylabel()
@@ -155,15 +166,20 @@ def screen_figure(result: ScreenResult) -> Figure:
     ax = fig.add_subplot()
     energies = [(r.name, r.e_above_tie_meV_per_atom) for r in result.rows]
     shown = [(name, e) for name, e in energies if e is not None]
+    label = "lowest ordering; bars: spread over orderings"
+    ylabel = "E above tie line (meV/atom)"
+    if not shown and any(r.barrier_3d_eV is not None for r in result.rows):
+        shown = [(r.name, r.barrier_3d_eV) for r in result.rows if r.barrier_3d_eV is not None]
+        label, ylabel = "site-averaged cell; bars: grid error", "BVSE 3D barrier (eV)"
     ax.bar(
         [name for name, _ in shown],
         [e.value for _, e in shown],
         yerr=[e.error or 0.0 for _, e in shown],
         capsize=3,
-        label="lowest ordering; bars: spread over orderings",
+        label=label,
     )
     ax.axhline(0, color="k", lw=0.8)
-    ax.set_ylabel("E above tie line (meV/atom)")
+    ax.set_ylabel(ylabel)
     ax.tick_params(axis="x", rotation=45, labelsize=8)
     ax.set_title(f"{result.study} ({result.model})", fontsize=9)
     fig.tight_layout()
@@ -210,15 +226,64 @@ def screen_section(result: ScreenResult) -> Section:
         for row in result.rows
         if row.anions == "S-N"
         and row.cation == "Li"
+        and row.x is not None
         and abs(row.x - 0.5) < 1e-9
         and row.e_above_tie_meV_per_atom is not None
     ]
     return Section(
         f"Candidate screening: {result.study}",
-        text=result.ranking + ". " + " ".join(result.notes),
+        text=result.ranking
+        + ". "
+        + " ".join(result.notes)
+        + "".join(f" Refused: {line}." for line in result.refused),
         figures=[screen_figure(result)],
         table_header=[title for _, title in COLUMNS],
         table_rows=[[flat_row(r)[k] for k, _ in COLUMNS] for r in result.rows],
         comparisons=comparisons,
         settings={"model": result.model, "stages": ", ".join(result.stages)},
     )
+
+
+def _interval(estimate: Any) -> str:
+    if estimate is None:
+        return "n/a"
+    low, high = estimate.ci95 if estimate.ci95 is not None else (math.nan, math.nan)
+    return f"{estimate.value:+.2f} [{low:+.2f}, {high:+.2f}]"
+
+
+def validation_table(result: ValidationResult) -> str:
+    """Plain-text table of a validation run: every compound, then rho and precision/recall.
+
+    Example:
+        >>> from sselab.estimate import Estimate
+        >>> from sselab.pipeline.screen import PredictorScore
+        >>> rho = Estimate(-0.5, 0.1, (-0.7, -0.3))
+        >>> res = ValidationResult([], [PredictorScore("BVSE 3D barrier", rho, 25)], None, None,
+        ...                        1e-4, 0.35, 0.3, 0, 2000, 1.0)
+        >>> print(validation_table(res).splitlines()[-3])
+        BVSE 3D barrier                            -0.50 [-0.70, -0.30]  (n = 25)
+    """
+    lines = [
+        f"{'compound':30s} {'sigma_RT (S/cm)':>15s} {'1D (eV)':>8s} {'3D (eV)':>8s} "
+        f"{'Li disorder':>11s}  oxidation states"
+    ]
+    for row in result.rows:
+        one = "-" if row.barrier_1d_eV is None else f"{row.barrier_1d_eV.value:.3f}"
+        three = "-" if row.barrier_3d_eV is None else f"{row.barrier_3d_eV.value:.3f}"
+        lines.append(
+            f"{row.name:30s} {row.sigma_RT_S_per_cm:15.2g} {one:>8s} {three:>8s} "
+            f"{row.li_disorder or 0:11.2f}  {row.refused or row.oxidation_states}"
+        )
+    lines.append(
+        f"\nSpearman rho with log10 sigma_RT, bootstrap 95 % interval ({result.n_bootstrap} "
+        f"resamples), BVSE at {result.resolution_angstrom} Å; refused: {result.n_refused}"
+    )
+    for score in result.scores:
+        lines.append(f"{score.predictor:42s} {_interval(score.rho)}  (n = {score.n})")
+    lines.append(
+        f"'3D barrier < {result.barrier_threshold_eV} eV' for 'sigma_RT > "
+        f"{result.sigma_threshold_S_per_cm:g} S/cm': precision {_interval(result.precision)}, "
+        f"recall {_interval(result.recall)}"
+    )
+    lines.append(f"BVSE wall time {result.wall_s:.1f} s")
+    return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""The shipped validation set: every structure is sound, read and gets a BVSE barrier.
+
+The Spearman table at the screen's default 0.2 Å grid is a slow test; CI checks the
+set at 0.3 Å (about 20 s on 2 cores).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from pymatgen.core import Composition
+
+from sselab.pipeline.screen import ValidationResult, validate
+from sselab.report.screen import validation_table
+from sselab.structures.conductors import validation_set
+from sselab.structures.partial import CHARGE_TOLERANCE, oxidation_states
+from sselab.structures.validate import validate_structure
+from sselab.transport.bvse import softbv_pair_table
+
+# Bond-valence sum / |oxidation state| of every cation species, occupancy-weighted over
+# anion neighbours within 3.6 Å with softBV R0 and b. Fast-ion conductors underbond Li
+# (0.6-0.9 is common); Ba on the garnet La site is overbonded (1.7) because it shares
+# La's smaller site; the "idealised" halides underbond In/Sc (0.76/0.83).
+BVS_RANGE = (0.5, 1.8)
+
+
+@pytest.fixture(scope="module")
+def conductors() -> list:
+    return validation_set()
+
+
+def test_set_spans_the_range_with_citations(conductors: list) -> None:
+    assert len(conductors) >= 25
+    sigmas = [c.sigma_RT_S_per_cm for c in conductors]
+    assert min(sigmas) <= 1e-10 and max(sigmas) >= 1e-2
+    assert len({c.name for c in conductors}) == len(conductors)
+    for c in conductors:
+        assert c.structure_reference and c.sigma_reference, c.name
+
+
+def _bond_valence_ratios(structure, states: dict[str, int]) -> dict[str, list[float]]:
+    pairs = softbv_pair_table()
+    ratios: dict[str, list[float]] = {}
+    for site in structure:
+        for species in site.species:
+            charge = states[species.symbol]
+            if charge <= 0:
+                continue
+            total = 0.0
+            for neighbour in structure.get_neighbors(site, 3.6):
+                for other, occupancy in neighbour.species.items():
+                    key = (species.symbol, charge, other.symbol, states[other.symbol])
+                    if states[other.symbol] < 0 and key in pairs:
+                        p = pairs[key]
+                        total += occupancy * math.exp(
+                            (p.r0_angstrom - neighbour.nn_distance) * p.alpha_per_angstrom
+                        )
+            ratios.setdefault(species.symbol, []).append(total / charge)
+    return ratios
+
+
+def test_every_structure_is_sound(conductors: list) -> None:
+    """Composition = formula, charge neutral, no overlaps below 1.2 Å except split sites,
+    plausible bond-valence sums."""
+    for c in conductors:
+        structure = c.structure
+        formula = Composition(c.formula)
+        units = structure.composition.element_composition
+        scale = units[formula.elements[0]] / formula[formula.elements[0]]
+        for element, amount in formula.items():
+            assert units[element] == pytest.approx(amount * scale, rel=2e-3), (c.name, element)
+        states = oxidation_states(structure, c.name)
+        positive = sum(units[e] * q for e, q in states.states.items() if q > 0)
+        assert abs(states.net_charge_e) <= CHARGE_TOLERANCE * positive, c.name
+        validate_structure(structure, c.name, min_distance_angstrom=1.2)
+        for element, ratios in _bond_valence_ratios(structure, states.states).items():
+            assert BVS_RANGE[0] <= min(ratios) and max(ratios) <= BVS_RANGE[1], (c.name, element)
+
+
+@pytest.fixture(scope="module")
+def coarse() -> ValidationResult:
+    return validate(resolution_angstrom=0.3, n_bootstrap=200, progress=False)
+
+
+def test_every_compound_is_read_and_gets_a_finite_barrier(coarse: ValidationResult) -> None:
+    print("\n" + validation_table(coarse))
+    assert coarse.n_refused == 0
+    for row in coarse.rows:
+        assert row.refused is None, row.refused
+        assert row.barrier_3d_eV is not None and math.isfinite(row.barrier_3d_eV.value), row.name
+        assert 0.0 < row.barrier_1d_eV.value <= row.barrier_3d_eV.value + 1e-9
+    for score in coarse.scores:
+        assert score.rho.ci95 is not None and -1 <= score.rho.ci95[0] <= score.rho.ci95[1] <= 1
+        assert score.n == len(coarse.rows)
+
+
+def test_fast_and_slow_families_separate_where_bvse_is_known_to_work(
+    coarse: ValidationResult,
+) -> None:
+    """Within one structure family the barrier follows sigma: argyrodites Cl < I and
+    garnets Li7 < Li5 (Li-stuffing lowers the barrier)."""
+    barrier = {r.name: r.barrier_3d_eV.value for r in coarse.rows if r.barrier_3d_eV}
+    assert barrier["Li6PS5Cl"] < barrier["Li6PS5I"]
+    assert barrier["Li7La3Zr2O12 (cubic)"] < barrier["Li5La3Ta2O12"]
+    assert barrier["alpha-Li3N"] < min(barrier["LiF"], barrier["LiCl"], barrier["Li2S"])
+
+
+@pytest.mark.slow
+def test_spearman_table_at_the_screen_resolution() -> None:
+    """The ranking claim of the screen, stated with its interval (printed).
+
+    Measured (0.2 Å, 2000 resamples): rho(3D barrier) = +0.01 [-0.46, 0.43], rho(1D
+    barrier) = -0.25 [-0.60, +0.17]: on this set the barrier alone does not rank
+    sigma_RT; the test pins that finding so a change that moves it is noticed.
+    """
+    result = validate(resolution_angstrom=0.2, n_bootstrap=2000, progress=False)
+    print("\n" + validation_table(result))
+    assert result.n_refused == 0
+    rho = {s.predictor: s.rho for s in result.scores}
+    assert rho["BVSE 1D barrier"].value < 0
+    assert np.all(np.abs([r.value for r in rho.values()]) < 0.6)
