@@ -38,7 +38,13 @@ from sselab.transport.md import MDRun
 from sselab.transport.mechanism import MechanismResult, hop_mechanisms
 from sselab.transport.neb import NEBResult, NEBSettings
 from sselab.transport.npt import NPTResult
-from sselab.transport.study import TransportMaps, TransportStudy, study_from_results
+from sselab.transport.study import (
+    ConductivityVsX,
+    TransportMaps,
+    TransportStudy,
+    VolcanoPoint,
+    study_from_results,
+)
 from sselab.transport.vanhove import VanHoveResult, van_hove
 
 from .synthetic import lattice_walk, random_walk
@@ -128,6 +134,16 @@ def npt_result() -> NPTResult:
     return NPTResult(300.0, 0.0, volume, 46.2, None, 301.0, 0.1, "EMT", atoms)
 
 
+def volcano() -> ConductivityVsX:
+    sigma = Estimate(2e-4, 1e-4, (5e-5, 8e-4), "S/cm")
+    spread = Estimate.from_samples([1e-4, 3e-4], "S/cm")
+    points = [
+        VolcanoPoint(0.5, 2, Estimate.normal(0.3, 0.05, "eV"), sigma, spread, ""),
+        VolcanoPoint(0.1, 1, None, None, None, "fewer than two temperatures with diffusion"),
+    ]
+    return ConductivityVsX(points, [1000.0, 1500.0], (1, 1, 1), 3.0, "chgnet:0.3.0")
+
+
 ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
     "DiffusionResult": (DiffusionResult, diffusion_result),
     "ArrheniusFit": (ArrheniusFit, arrhenius_two_points),
@@ -139,6 +155,8 @@ ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
     "MDRun": (MDRun, md_run),
     "MechanismResult": (MechanismResult, mechanism_result),
     "NPTResult": (NPTResult, npt_result),
+    "VolcanoPoint": (VolcanoPoint, lambda: volcano().points[0]),
+    "ConductivityVsX": (ConductivityVsX, volcano),
     "NEBSettings": (NEBSettings, NEBSettings),
     "NEBResult": (NEBResult, neb_result),
     "HopEndpoints": (HopEndpoints, hop),

@@ -91,21 +91,86 @@ def transport_table(study: TransportStudy) -> tuple[list[str], list[list[Any]]]:
         "σ_NE (S/cm)",
         "Haven ratio",
         "log-log slope",
+        "diffusive",
+        "Li at 8c / 24e / 4b / 32f (%)",
+        "jumps per Li per ps: 8c-8c, 8c-oct, oct-8c, oct-oct",
+        "events: vacancy, direct int., interstitialcy, concerted, other",
+        "correlation factor f",
     ]
-    rows = [
-        [
-            f"{r.temperature_K:g}",
-            f"{r.duration_ps:.3g}",
-            format_estimate(r.D_cm2_per_s),
-            ", ".join(f"{d.value:.2g}" for d in r.D_xyz_cm2_per_s),
-            format_estimate(r.sigma_S_per_cm),
-            format_estimate(r.sigma_NE_S_per_cm),
-            format_estimate(r.haven_ratio, 2),
-            "-" if r.loglog_slope is None else f"{r.loglog_slope:.2f}",
-        ]
-        for r in study.results
-    ]
+    mechanisms = {m.temperature_K: m for m in study.mechanisms}
+    rows = []
+    for r in study.results:
+        m = mechanisms.get(r.temperature_K)
+        rows.append(
+            [
+                f"{r.temperature_K:g}",
+                f"{r.duration_ps:.3g}",
+                format_estimate(r.D_cm2_per_s),
+                ", ".join(f"{d.value:.2g}" for d in r.D_xyz_cm2_per_s),
+                format_estimate(r.sigma_S_per_cm),
+                format_estimate(r.sigma_NE_S_per_cm),
+                format_estimate(r.haven_ratio, 2),
+                "-" if r.loglog_slope is None else f"{r.loglog_slope:.2f}",
+                "yes" if r.diffusive else f"no: {r.diffusive_note}" if r.diffusive_note else "no",
+                "-"
+                if m is None
+                else " / ".join(f"{100 * v:.0f}" for v in m.site_fraction.values()),
+                "-" if m is None else ", ".join(f"{v:.2g}" for v in m.jump_rates_per_ps.values()),
+                "-" if m is None else ", ".join(str(v) for v in m.event_counts.values()),
+                "-" if m is None else format_estimate(m.correlation_factor, 2),
+            ]
+        )
     return header, rows
+
+
+def fit_rule_text(study: TransportStudy) -> str:
+    """How D was fitted, in words (the fraction rule or block averaging).
+
+    Example:
+        >>> fit_rule_text(study)  # doctest: +SKIP
+        'fraction rule: window [0.2 t, 0.5 t] (>= 0.2 ps) fixed in advance, ...'
+    """
+    from sselab.transport.analysis import (
+        DIFFUSIVE_MIN_SLOPE_RATIO,
+        DIFFUSIVE_MIN_Z,
+        FIT_END_FRACTION,
+        FIT_START_FRACTION,
+        MIN_FIT_START_PS,
+    )
+
+    if study.results and study.results[0].error_method == "fraction":
+        replicas = study.results[0].n_replicas
+        return (
+            f"fraction rule: window [{FIT_START_FRACTION:g} t, {FIT_END_FRACTION:g} t] "
+            f"(>= {MIN_FIT_START_PS:g} ps) fixed in advance; GLS error with the random-walk "
+            f"covariance of MSD points; {replicas} replica(s) per T pooled; diffusive when "
+            f"D > {DIFFUSIVE_MIN_Z:g} σ, the MSD does not level off (late/early slope >= "
+            f"{DIFFUSIVE_MIN_SLOPE_RATIO:g}) and the framework has not melted"
+        )
+    return "linear fit of the all-origin MSD, default window [t_block/10, t_block/2]"
+
+
+def occupancy_24e_comparison(study: TransportStudy) -> Comparison | None:
+    """MD 24e occupancy per excess Li at the lowest temperature, beside the Rietveld text.
+
+    Example:
+        >>> occupancy_24e_comparison(study).quantity  # doctest: +SKIP
+        'Li on 24e per excess Li, MD 1000 K'
+    """
+    with_excess = [m for m in study.mechanisms if m.occupancy_24e_per_excess_li is not None]
+    if not with_excess:
+        return None
+    coolest = min(with_excess, key=lambda m: m.temperature_K)
+    assert coolest.occupancy_24e_per_excess_li is not None
+    return Comparison(
+        f"Li on 24e per excess Li, MD {coolest.temperature_K:g} K",
+        coolest.occupancy_24e_per_excess_li,
+        None,
+        None,
+        "nearest-site assignment over the run; paper (Rietveld): "
+        + str(paper_value("structure", "li_interstitial_site"))
+        + "; 1 = every excess Li on 24e",
+    )
 
 
 def transport_section(
@@ -157,14 +222,20 @@ def transport_section(
                 "paper: EIS on a cold-pressed pellet (grain boundaries included)",
             ),
         ]
+    occupancy = occupancy_24e_comparison(study)
+    if occupancy is not None:
+        comparisons.append(occupancy)
     first = study.results[0]
-    fit_rule = "linear fit of the all-origin MSD, default window [t_block/10, t_block/2]"
+    fit_rule = fit_rule_text(study)
     return Section(
         title=f"{study.species} transport from MD",
         text=(
             f"Tracer and charge diffusion of {study.species} in {system} from MLIP NVT MD "
-            "(Nose-Hoover chain). Errors are 1-sigma block-averaging errors; the Arrhenius "
-            "fit is weighted by them and extrapolated to 300 K with a 95 % interval. " + study.note
+            "(Nose-Hoover chain). Errors are 1-sigma (see 'D fit'); the Arrhenius fit is "
+            "weighted by them (covariance scaled by the reduced chi² when above 1) and "
+            "extrapolated to 300 K with a 95 % interval. Hop mechanisms: each Li assigned to "
+            "its nearest 8c/24e/4b/32f site and to its tetrahedral (8c) or octahedral (oct) "
+            "cage; events classified by linked jumps (sselab.transport.mechanism). " + study.note
         ),
         figures=figures,
         table_header=header,
@@ -177,7 +248,8 @@ def transport_section(
                 f"{r.temperature_K:g} K: {r.fit_window_ps[0]:.3g}-{r.fit_window_ps[1]:.3g}"
                 for r in study.results
             ),
-            "blocks": study.results[0].n_blocks,
+            "blocks": study.results[0].n_blocks or "-",
+            "MD engine": study.md[0].get("engine", "ase") if study.md else "-",
             "van Hove / density": (
                 f"{maps.van_hove.temperature_K:g} K trajectory" if maps is not None else "-"
             ),

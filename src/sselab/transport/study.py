@@ -25,6 +25,7 @@ from pymatgen.core import Structure
 from sselab.estimate import Estimate
 from sselab.roundtrip import RoundTrip
 from sselab.transport.analysis import (
+    SIGMA_UNIT,
     ArrheniusSummary,
     DiffusionResult,
     analyze_diffusion,
@@ -35,8 +36,9 @@ from sselab.transport.analysis import (
 from sselab.transport.batched import Replica, run_md_batch
 from sselab.transport.density import ProbabilityDensity, density_figure, probability_density
 from sselab.transport.md import Executor, MDRun, run_md, run_md_temperatures
+from sselab.transport.mechanism import MechanismResult, hop_mechanisms
 from sselab.transport.npt import NPTResult, equilibrate_npt
-from sselab.transport.trajectory import Trajectory, read_trajectory
+from sselab.transport.trajectory import Trajectory, TrajectoryError, read_trajectory
 from sselab.transport.vanhove import VanHoveResult, van_hove, van_hove_figure
 from sselab.units import BOLTZMANN_EV_PER_K, T_300K
 
@@ -56,6 +58,9 @@ class TransportStudy(RoundTrip):
             fewer than two temperatures of positive D).
         note: why the Arrhenius fit is missing or which runs it left out.
         md: per-run MD facts (model, wall time, atom-steps/s) when the study ran the MD.
+        mechanisms: hop mechanisms of the first replica at each temperature
+            (:func:`sselab.transport.mechanism.hop_mechanisms`; empty when the cell is
+            not an antifluorite supercell).
     """
 
     species: str
@@ -63,6 +68,7 @@ class TransportStudy(RoundTrip):
     arrhenius: ArrheniusSummary | None
     note: str = ""
     md: list[dict[str, Any]] = field(default_factory=list)
+    mechanisms: list[MechanismResult] = field(default_factory=list)
 
     def summary(self, curve_points: int = 200) -> dict[str, Any]:
         """:meth:`as_dict` with each run's curves subsampled (``DiffusionResult.summary``)."""
@@ -469,6 +475,24 @@ def run_transport_study(
     )
 
 
+def _mechanisms(
+    trajectories: Sequence[Trajectory], results: Sequence[DiffusionResult], species: str
+) -> list[MechanismResult]:
+    """Hop mechanisms per temperature; none for a cell that is no antifluorite supercell."""
+    by_temperature = {r.temperature_K: r for r in results}
+    mechanisms = []
+    for trajectory in trajectories:
+        try:
+            mechanisms.append(
+                hop_mechanisms(
+                    trajectory, species, by_temperature.get(float(trajectory.temperature_K or 0))
+                )
+            )
+        except TrajectoryError:
+            return []
+    return mechanisms
+
+
 def _npt_cell(
     cell: Structure | Atoms,
     temperature_K: float,
@@ -579,6 +603,7 @@ def analyze_and_write(
     else:
         raise ValueError(f"rule must be 'blocks' or 'fraction', got {rule!r}")
     study = study_from_results(results, md, require_diffusive)
+    study.mechanisms = _mechanisms(firsts, results, species)
     maps = None
     if with_maps:
         maps = transport_maps(firsts[nearest_temperature(study)], out, species)
@@ -588,3 +613,168 @@ def analyze_and_write(
     payload = {**study.summary(), "maps": None if maps is None else maps.summary()}
     (out / "transport.json").write_text(json.dumps(payload, indent=2))
     return study, maps
+
+
+# Production settings recommended for the full profile (GPU): the paper's 2x2x2 cell
+# (112 atoms at x = 0.5) in several orderings, 600-1200 K, >= 100 ps after NPT, so
+# every temperature's fraction-rule window [20, 50] ps holds many hops even at 600 K;
+# a 3x3x3 cell at the same settings is the finite-size check.
+FULL_PROFILE: dict[str, Any] = {
+    "md_supercell": (2, 2, 2),
+    "md_configurations": 4,
+    "md_temperatures_K": (600.0, 700.0, 800.0, 900.0, 1000.0, 1200.0),
+    "md_time_ps": 100.0,
+    "md_equilibration_ps": 5.0,
+    "npt_equilibration_ps": 10.0,
+    "seeds_per_temperature": 1,
+    "finite_size_supercell": (3, 3, 3),
+    "volcano_x": (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7),
+}
+
+
+@dataclass
+class VolcanoPoint(RoundTrip):
+    """Ea and sigma(300 K) of one composition, pooled over its configurations.
+
+    Attributes:
+        x: composition Li(2+x)N(x)S(1-x).
+        n_configurations: orderings run.
+        activation_energy_eV: Arrhenius Ea of the pooled runs (None: no fit).
+        sigma_300K_S_per_cm: extrapolated Nernst-Einstein sigma(300 K) of the pooled runs.
+        sigma_300K_spread: configuration-to-configuration spread of sigma(300 K)
+            (``error_kind="spread"``; None with fewer than two configurations that fit).
+        note: why a fit is missing (the study's note).
+    """
+
+    x: float
+    n_configurations: int
+    activation_energy_eV: Estimate | None
+    sigma_300K_S_per_cm: Estimate | None
+    sigma_300K_spread: Estimate | None
+    note: str
+
+
+@dataclass
+class ConductivityVsX(RoundTrip):
+    """sigma(300 K) and Ea over compositions (the paper's Fig. 2d volcano, computed)."""
+
+    points: list[VolcanoPoint]
+    temperatures_K: list[float]
+    supercell: tuple[int, int, int]
+    time_ps: float
+    model: str
+
+
+def conductivity_vs_x(
+    x_values: Sequence[float],
+    temperatures_K: Sequence[float],
+    out_dir: str | Path,
+    supercell: Sequence[int] = (2, 2, 2),
+    n_configurations: int = 4,
+    time_ps: float = 100.0,
+    equilibration_ps: float = 5.0,
+    npt_equilibration_ps: float = 10.0,
+    model: Calculator | str = "chgnet",
+    device: str = "auto",
+    relax: bool = True,
+    progress: bool = True,
+    **study_kwargs: Any,
+) -> ConductivityVsX:
+    """Transport study of each x over ``n_configurations`` orderings: the sigma(x) volcano.
+
+    Each x gets the ``n_configurations`` lowest-Ewald distinct orderings of
+    ``antifluorite(x)`` in ``supercell`` (relaxed at fixed cell shape with ``model`` when
+    ``relax``), one batched :func:`run_transport_study` in ``out_dir/x<x>`` pooling them
+    per temperature, and a per-configuration analysis for the spread. Full-profile
+    settings: :data:`FULL_PROFILE` (a GPU job: 7 x 4 x 6 replicas of 100 ps).
+
+    Example:
+        >>> volcano = conductivity_vs_x([0.25, 0.5], [1000, 1500], "out/volcano",
+        ...     supercell=(1, 1, 1), n_configurations=2, time_ps=3.0)  # doctest: +SKIP
+        >>> [p.sigma_300K_S_per_cm for p in volcano.points]  # doctest: +SKIP
+    """
+    from sselab.structures import antifluorite, enumerate_orderings
+
+    points = []
+    for x in x_values:
+        cells = enumerate_orderings(antifluorite(x), tuple(supercell), n=n_configurations)
+        if relax:
+            from sselab.calculators import relax as relax_cell
+
+            cells = [relax_cell(c, model, fmax=0.05, keep_cell_shape=True).structure for c in cells]
+        folder = Path(out_dir) / f"x{x:g}"
+        study, _ = run_transport_study(
+            cells,
+            temperatures_K,
+            folder,
+            time_ps=time_ps,
+            equilibration_ps=equilibration_ps,
+            npt_equilibration_ps=npt_equilibration_ps,
+            model=model,
+            device=device,
+            progress=progress,
+            **study_kwargs,
+        )
+        sigmas = []
+        if len(cells) > 1:
+            for c in range(len(cells)):
+                runs = sorted(folder.glob(f"md_*K_c{c}*.h5"))
+                results = [analyze_replicas([read_trajectory(path)]) for path in runs]
+                one = study_from_results(results)
+                if one.arrhenius is not None:
+                    sigmas.append(one.arrhenius.sigma_S_per_cm.value)
+        points.append(
+            VolcanoPoint(
+                x=float(x),
+                n_configurations=len(cells),
+                activation_energy_eV=(
+                    study.arrhenius.fit.activation_energy_eV if study.arrhenius else None
+                ),
+                sigma_300K_S_per_cm=study.arrhenius.sigma_S_per_cm if study.arrhenius else None,
+                sigma_300K_spread=(
+                    Estimate.from_samples(sigmas, SIGMA_UNIT) if len(sigmas) >= 2 else None
+                ),
+                note=study.note,
+            )
+        )
+    volcano = ConductivityVsX(
+        points,
+        [float(t) for t in temperatures_K],
+        (int(supercell[0]), int(supercell[1]), int(supercell[2])),
+        time_ps,
+        model if isinstance(model, str) else type(model).__name__,
+    )
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    (Path(out_dir) / "volcano.json").write_text(json.dumps(volcano.as_dict(), indent=2))
+    return volcano
+
+
+def volcano_figure(volcano: ConductivityVsX) -> Figure:
+    """sigma(300 K) and Ea vs x with intervals (configuration spread as a second bar).
+
+    Example:
+        >>> volcano_figure(volcano).savefig("volcano.png")  # doctest: +SKIP
+    """
+    fig = Figure(figsize=(6, 6), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    for point in volcano.points:
+        sigma = point.sigma_300K_S_per_cm
+        if sigma is not None and sigma.ci95 is not None:
+            low, high = sigma.ci95
+            top.errorbar(
+                point.x, sigma.value, yerr=[[sigma.value - low], [high - sigma.value]],
+                fmt="o", color="C0", capsize=3,
+            )  # fmt: skip
+        if point.sigma_300K_spread is not None and point.sigma_300K_spread.ci95 is not None:
+            top.vlines(point.x + 0.01, *point.sigma_300K_spread.ci95, color="C1", lw=3)
+        ea = point.activation_energy_eV
+        if ea is not None:
+            bottom.errorbar(point.x, ea.value, yerr=ea.error, fmt="s", color="C2", capsize=3)
+    top.set_yscale("log")
+    top.set_ylabel("σ(300 K) (S/cm)")
+    top.set_title("sselab MD, pooled orderings (orange: configuration spread)")
+    bottom.set_ylabel("Ea (eV)")
+    bottom.set_xlabel("x in Li(2+x)N(x)S(1-x)")
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    return fig
