@@ -99,3 +99,21 @@ def test_md_command_rejects_bad_times_and_temperatures(li_metal: Path) -> None:
     assert result.exit_code == 1 and "cannot read the time 'fifty'" in result.output
     result = runner.invoke(app, ["md", str(li_metal), "--temps", "600", "hot"])
     assert result.exit_code == 1 and "unexpected argument 'hot'" in result.output
+
+
+def test_diffusion_command_fraction_rule_and_bad_choices(tmp_path: Path) -> None:
+    paths = [
+        write_traj(tmp_path / f"run{i}.traj", t, 0.1, seed=i) for i, t in enumerate((600, 900))
+    ]
+    args = ["diffusion", *map(str, paths), "--frame-interval-fs", "100", "--rule", "fraction"]
+    args += ["--temperature", "600", "--temperature", "900", "--out", str(tmp_path / "o")]
+    result = runner.invoke(app, [*args, "--no-maps"])
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "o" / "transport.json").read_text())
+    assert {r["error_method"] for r in data["results"]} == {"fraction"}
+    bad = runner.invoke(app, [*args, "--rule", "guess"])
+    assert bad.exit_code == 1 and "--rule" in bad.output
+    structure = tmp_path / "Cu.cif"
+    Structure(Lattice.cubic(3.6), ["Cu"], [[0, 0, 0]]).to(filename=str(structure))
+    bad = runner.invoke(app, ["md", str(structure), "--engine", "gpu", "--out", str(tmp_path)])
+    assert bad.exit_code == 1 and "--engine" in bad.output

@@ -93,47 +93,75 @@ def md_command(
     workers: int = typer.Option(1, help="Temperatures run in parallel (processes)."),
     resume: bool = typer.Option(False, "--resume", help="Continue runs from their checkpoints."),
     maps: bool = typer.Option(True, help="Van Hove and density maps of the run nearest 900 K."),
+    engine: str = typer.Option(
+        "ase", help="ase: one run per temperature; batched: all temperatures in lock step."
+    ),
+    npt: str = typer.Option("0ps", help="NPT time per temperature before NVT (a(T)); 0: none."),
+    rule: str = typer.Option(
+        "blocks",
+        help="D fit: blocks (long runs) or fraction (short runs, window fixed in advance).",
+    ),
     max_memory_gb: MaxMemoryOption = None,
     out: OutOption = Path("out/md"),
 ) -> None:
-    """NVT MD at several temperatures, then diffusion, conductivity and Arrhenius analysis."""
+    """NPT (optional) then NVT MD at several temperatures, diffusion, sigma and Arrhenius."""
     from sselab.structures import read_structure
-    from sselab.transport.md import prepare_md_cell, run_md_temperatures
-    from sselab.transport.study import analyze_and_write
+    from sselab.transport.batched import Replica, run_md_batch
+    from sselab.transport.md import prepare_md_cell, run_md, run_md_temperatures
+    from sselab.transport.study import analyze_and_write, npt_cell
     from sselab.transport.trajectory import read_trajectory
 
     temperatures = _temperatures(temps, ctx.args)
+    if engine not in ("ase", "batched"):
+        fail(f"--engine must be 'ase' or 'batched', got '{engine}'")
+    if rule not in ("blocks", "fraction"):
+        fail(f"--rule must be 'blocks' or 'fraction', got '{rule}'")
     try:
         time_ps, equilibration_ps = parse_time_ps(time), parse_time_ps(equilibration)
+        npt_ps = 0.0 if npt.strip() in ("0", "0ps", "0fs") else parse_time_ps(npt)
         structure = read_structure(file)
         cell = prepare_md_cell(structure, supercell, seed, calculator=model if relax else None)
         out.mkdir(parents=True, exist_ok=True)
         cell.to(filename=str(out / "md_cell.cif"))
+        cells = {t: npt_cell(cell, t, 0, out, model, device, npt_ps) for t in temperatures}
         md_args: dict[str, Any] = {
             "time_ps": time_ps,
             "timestep_fs": timestep_fs,
             "equilibration_ps": equilibration_ps,
             "frame_interval_steps": frame_interval,
             "checkpoint_interval_steps": checkpoint_interval,
-            "seed": seed,
-            "calculator": model,
             "device": device,
             "resume": resume,
             "max_memory_gb": max_memory_gb,
         }
-        if workers > 1:
+        if engine == "batched" or npt_ps > 0:
+            replicas = [Replica(cells[t], t, seed, f"md_{t:g}K") for t in temperatures]
+            if engine == "batched":
+                runs = run_md_batch(replicas, out, model, **md_args)
+            else:
+                runs = [
+                    run_md(
+                        r.structure, r.temperature_K, out, seed=seed, calculator=model, **md_args
+                    )
+                    for r in replicas
+                ]
+        elif workers > 1:
             from concurrent.futures import ProcessPoolExecutor
 
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                runs = run_md_temperatures(cell, temperatures, out, executor=pool, **md_args)
+                runs = run_md_temperatures(
+                    cell, temperatures, out, executor=pool, seed=seed, calculator=model, **md_args
+                )
         else:
-            runs = run_md_temperatures(cell, temperatures, out, **md_args)
+            runs = run_md_temperatures(
+                cell, temperatures, out, seed=seed, calculator=model, **md_args
+            )
         md = [{**r.as_dict(), "n_atoms": len(cell)} for r in runs]
         (out / "md.json").write_text(json.dumps(md, indent=2))
         trajectories = [
             read_trajectory(r.trajectory_path, max_memory_gb=max_memory_gb) for r in runs
         ]
-        study, _ = analyze_and_write(trajectories, out, md=md, with_maps=maps)
+        study, _ = analyze_and_write(trajectories, out, md=md, with_maps=maps, rule=rule)
     except (
         StructureFileError,
         ModelUnavailableError,
@@ -172,6 +200,10 @@ def diffusion_command(
         False, help="Fit Arrhenius also on runs whose MSD is not linear in the window."
     ),
     maps: bool = typer.Option(True, help="Van Hove and density maps of the run nearest 900 K."),
+    rule: str = typer.Option(
+        "blocks",
+        help="blocks, or fraction: window [0.2 t, 0.5 t] fixed in advance, runs at one T pooled.",
+    ),
     max_memory_gb: MaxMemoryOption = None,
     out: OutOption = Path("out/diffusion"),
 ) -> None:
@@ -179,6 +211,8 @@ def diffusion_command(
     from sselab.transport.study import analyze_and_write
     from sselab.transport.trajectory import read_trajectory
 
+    if rule not in ("blocks", "fraction"):
+        fail(f"--rule must be 'blocks' or 'fraction', got '{rule}'")
     if temperature and len(temperature) != len(trajectories):
         fail(f"{len(temperature)} --temperature values for {len(trajectories)} trajectories")
     try:
@@ -202,6 +236,7 @@ def diffusion_command(
             with_maps=maps,
             fit_window_ps=fit_window,
             require_diffusive=not keep_subdiffusive,
+            rule=rule,
         )
     except (TrajectoryError, ValueError) as exc:
         fail(str(exc))

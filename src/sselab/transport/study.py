@@ -420,7 +420,7 @@ def run_transport_study(
         raise ValueError(f"engine must be 'batched' or 'ase', got {engine!r}")
     configurations = [structure] if isinstance(structure, Structure | Atoms) else list(structure)
     cells = {
-        (c, float(t)): _npt_cell(cell, float(t), c, out_dir, model, device, npt_equilibration_ps)
+        (c, float(t)): npt_cell(cell, float(t), c, out_dir, model, device, npt_equilibration_ps)
         for c, cell in enumerate(configurations)
         for t in temperatures_K
     }
@@ -493,7 +493,7 @@ def _mechanisms(
     return mechanisms
 
 
-def _npt_cell(
+def npt_cell(
     cell: Structure | Atoms,
     temperature_K: float,
     configuration: int,
@@ -502,7 +502,14 @@ def _npt_cell(
     device: str,
     npt_ps: float,
 ) -> Structure | Atoms:
-    """The cell at its NPT volume at ``temperature_K`` (stored, so a rerun reuses it)."""
+    """The cell at its NPT volume at ``temperature_K``; ``npt_ps <= 0`` returns ``cell``.
+
+    The :class:`sselab.transport.npt.NPTResult` is stored as
+    ``out_dir/npt_<T>K_c<configuration>.json`` and reused by a rerun.
+
+    Example:
+        >>> npt_cell(cell, 1000.0, 0, "out/md", "chgnet", "auto", 10.0)  # doctest: +SKIP
+    """
     if npt_ps <= 0:
         return cell
     path = Path(out_dir) / f"npt_{temperature_K:g}K_c{configuration}.json"
