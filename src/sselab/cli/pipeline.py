@@ -119,8 +119,17 @@ def reproduce_command(
     gpus: GpusOption = None,
     device: DeviceOption = "auto",
     progress: ProgressOption = False,
+    measured: str | None = typer.Option(
+        None,
+        "--measured",
+        help="Folder of your own measurements with measured.toml (patterns, EIS, DC "
+        "polarisation, aging, cycling), analysed beside the computed claims; 'example' is "
+        "the packaged SYNTHETIC example set.",
+    ),
 ) -> None:
-    """Reproduce the paper's analysis (cached tasks, resumable) and write OUT/report.html."""
+    """Reproduce the paper's analysis (cached tasks, resumable) and write OUT/report.html;
+    with --measured DIR, your own data join it (a Measured section per kind and a
+    measured column in the claims table)."""
     from sselab.pipeline.executor import dask_client
     from sselab.pipeline.reproduce import reproduce
     from sselab.report.reproduce import write_reproduce_report
@@ -138,6 +147,7 @@ def reproduce_command(
                 client=client,
                 device=device,
                 progress=progress,
+                measured=measured,
             )
     except (ModelUnavailableError, ValueError, OSError) as exc:
         fail(str(exc))
@@ -146,6 +156,11 @@ def reproduce_command(
     for stage, seconds in run.timings_s.items():
         status = "FAILED: " + run.failed[stage] if stage in run.failed else "ok"
         typer.echo(f"{stage:16s} {seconds:8.1f} s  {status}")
+    if run.measured is not None:  # per-section problems of the user's files, one line each
+        for problem in run.measured.manifest.problems:
+            typer.secho(f"warning: {problem}", fg=typer.colors.YELLOW, err=True)
+        for section, error in run.measured.errors.items():
+            typer.secho(f"measured {section}: {error}", fg=typer.colors.YELLOW, err=True)
     typer.echo(f"wrote {report} and {out / 'reproduce.json'}")
     if run.failed:
         fail(f"{len(run.failed)} stage(s) failed; see {report}")

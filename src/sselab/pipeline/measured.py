@@ -9,6 +9,7 @@ folder), symmetric-cell, CCD-staircase and full-cell cycling records, and a mani
     [sample]
     name = "Li2.5N0.5S0.5 pellet"
     x = 0.5                    # composition: the refinement's start model
+    u_24e = 0.38               # optional: 24e (u, 0, 0) of that model (default sselab's)
     synthetic = false          # true: generated data, labelled so in the report
 
     [geometry]                 # units in the names
@@ -112,7 +113,7 @@ _DISCOVER: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
 }
 _FILE_KEYS = {*SECTIONS, "neutron", "xrd_radiation", "neutron_radiation"}
 _KNOWN_KEYS: dict[str, set[str]] = {
-    "sample": {"name", "x", "synthetic", "description"},
+    "sample": {"name", "x", "u_24e", "synthetic", "description"},
     "geometry": {
         "thickness_mm",
         "diameter_mm",
@@ -137,6 +138,8 @@ class MeasuredManifest(RoundTrip):
         folder: the data folder (absolute).
         sample: sample name.
         x: composition x of Li(2+x)N(x)S(1-x) (None: not given).
+        u_24e: 24e (u, 0, 0) coordinate of the refinement's start model (None: the
+            default of :func:`sselab.structures.antifluorite`).
         synthetic: the files are generated data (the report labels them so).
         description: free text shown in the report.
         geometry: the [geometry] table as written (checked when a section needs it).
@@ -150,6 +153,7 @@ class MeasuredManifest(RoundTrip):
     folder: str
     sample: str = "sample"
     x: float | None = None
+    u_24e: float | None = None
     synthetic: bool = False
     description: str = ""
     geometry: dict[str, Any] = field(default_factory=dict)
@@ -285,10 +289,15 @@ def read_manifest(folder: str | Path) -> MeasuredManifest:
     if x is not None and (isinstance(x, bool) or not isinstance(x, int | float) or not 0 <= x < 1):
         problems.append(f"{MANIFEST_NAME} [sample] x: must be a number in [0, 1), got {x!r}")
         x = None
+    u = sample.get("u_24e")
+    if u is not None and (isinstance(u, bool) or not isinstance(u, int | float) or not 0 < u < 0.5):
+        problems.append(f"{MANIFEST_NAME} [sample] u_24e: must be a number in (0, 0.5), got {u!r}")
+        u = None
     manifest = MeasuredManifest(
         folder=str(root),
         sample=str(sample.get("name", root.name)),
         x=None if x is None else float(x),
+        u_24e=None if u is None else float(u),
         synthetic=bool(sample.get("synthetic", False)),
         description=str(sample.get("description", "")),
         geometry=dict(tables["geometry"]),
@@ -418,7 +427,12 @@ def _refine(results: MeasuredResults) -> None:
         name = beam.kind if taken == 0 else f"{beam.kind}{taken + 1}"
         datasets.append(Dataset(replace(pattern, x_label=beam.x_label), beam, name))
     occupancies = ["Li 24e"] if manifest.x > 0 else []
-    results.refinement = refine(antifluorite(manifest.x), datasets, occupancies=occupancies)
+    start = (
+        antifluorite(manifest.x)
+        if manifest.u_24e is None
+        else antifluorite(manifest.x, u=manifest.u_24e)
+    )
+    results.refinement = refine(start, datasets, occupancies=occupancies)
 
 
 def _read_spectrum(manifest: MeasuredManifest, section: str, index: int = 0) -> Any:

@@ -30,6 +30,7 @@ TRUTH: dict[str, float] = {
     "x": 0.5,
     "a_angstrom": 5.452,
     "occupancy_24e": 0.95,
+    "u_24e": 0.38,  # pinned, so a change of sselab's default start u leaves the set valid
     "thickness_mm": 1.0,
     "diameter_mm": 10.0,
     "sigma_25C_S_per_cm": 1.6e-4,
@@ -214,7 +215,7 @@ def full_cell_file(path: Path) -> None:
 
 def refined_truth_structure() -> Structure:
     """Li2.5N0.5S0.5 at the synthetic a with the 24e occupancy scaled by its factor."""
-    truth = antifluorite(TRUTH["x"], a=TRUTH["a_angstrom"])
+    truth = antifluorite(TRUTH["x"], a=TRUTH["a_angstrom"], u=TRUTH["u_24e"])
     for i, site in enumerate(truth):
         if site.species.num_atoms < 0.5:  # the 24e interstitial Li
             scaled = {sp: occ * TRUTH["occupancy_24e"] for sp, occ in site.species.items()}
@@ -274,6 +275,7 @@ def _manifest_text() -> str:
 [sample]
 name = "Li2.5N0.5S0.5 (synthetic example)"
 x = {TRUTH["x"]}
+u_24e = {TRUTH["u_24e"]}
 synthetic = true
 description = "SYNTHETIC data from sselab's simulators (values in [truth]), not the paper's"
 

@@ -26,6 +26,7 @@ from sselab.diffraction.refine import RefinementResult
 from sselab.estimate import Estimate
 from sselab.pipeline.executor import RunSummary, run_tasks
 from sselab.pipeline.lattice import LatticeScan, lattice_vs_x
+from sselab.pipeline.measured import MeasuredResults, folder_digest, resolve_measured_folder
 from sselab.pipeline.tasks import Task, TaskContext
 from sselab.reference import paper_value
 from sselab.roundtrip import RoundTrip
@@ -426,14 +427,33 @@ def rietveld_stage(
     return refine(antifluorite(0.5, a=a_angstrom * 1.005), datasets, occupancies=["Li 24e"])
 
 
+def measured_stage(
+    inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
+) -> MeasuredResults:
+    """The lab's own files of a measured folder (:func:`sselab.pipeline.measured.analyse_measured`).
+
+    The task key holds the folder's content digest, so changed files are reanalysed.
+
+    Example:
+        >>> from sselab.pipeline.measured import example_folder
+        >>> run = measured_stage({"folder": str(example_folder())}, {}, context)  # doctest: +SKIP
+    """
+    from sselab.pipeline.measured import analyse_measured
+
+    return analyse_measured(inputs["folder"])
+
+
 # --------------------------------------------------------------------------- tasks
 
 
-def stage_tasks(profile: Profile, model: str) -> dict[str, Task]:
+def stage_tasks(
+    profile: Profile, model: str, measured: str | Path | None = None
+) -> dict[str, Task]:
     """One task per stage of a profile (nothing is computed).
 
     ``diffraction`` is the lattice scan seen by diffraction (the report simulates
-    the patterns at the relaxed a(x)): its task is the lattice task.
+    the patterns at the relaxed a(x)): its task is the lattice task. ``measured``
+    (the folder of a lab's own data) adds the ``measured`` task.
 
     Example:
         >>> tasks = stage_tasks(PROFILES["quick"](), "chgnet")
@@ -531,6 +551,15 @@ def stage_tasks(profile: Profile, model: str) -> dict[str, Task]:
         label="transport",
         returns=TransportResult,
     )
+    if measured is not None:
+        folder = resolve_measured_folder(measured)
+        tasks["measured"] = Task(
+            "reproduce-measured",
+            {"folder": str(folder), "digest": folder_digest(folder)},
+            measured_stage,
+            label="measured",
+            returns=MeasuredResults,
+        )
     return tasks
 
 
@@ -543,6 +572,7 @@ STAGES: tuple[str, ...] = (
     "bvse",
     "neb",
     "transport",
+    "measured",
 )
 # stages that come with another one: the second MLIP's E_hull is part of thermodynamics
 _COMPANIONS: dict[str, tuple[str, ...]] = {"thermodynamics": ("model spread",)}
@@ -559,6 +589,7 @@ RESULT_FIELD: dict[str, str] = {
     "bvse": "bvse",
     "neb": "neb",
     "transport": "transport",
+    "measured": "measured",
 }
 
 
@@ -582,6 +613,8 @@ class ReproduceResults(RoundTrip):
         bvse: BVSE barriers of the paper's cells.
         neb: CI-NEB barriers.
         transport: MD transport study and maps.
+        measured: the lab's own data of the ``--measured`` folder, analysed (per-section
+            errors inside it).
         failed: stage -> error message.
         timings_s: stage -> compute time (s) of its task (as stored; 0 if it failed).
         run: executor summary (counts per task kind, workers, wall time).
@@ -600,6 +633,7 @@ class ReproduceResults(RoundTrip):
     bvse: BVSECases | None = None
     neb: NEBCases | None = None
     transport: TransportResult | None = None
+    measured: MeasuredResults | None = None
     failed: dict[str, str] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
@@ -625,6 +659,7 @@ def reproduce(
     client: Any | None = None,
     device: str = "auto",
     progress: bool = False,
+    measured: str | Path | None = None,
 ) -> ReproduceResults:
     """Run the paper's analysis with one profile on the task executor.
 
@@ -638,6 +673,9 @@ def reproduce(
             (in-process).
         device: torch device for the MLIPs.
         progress: live progress bars.
+        measured: folder of the lab's own measurements with ``measured.toml`` (see
+            :mod:`sselab.pipeline.measured`), or ``"example"`` for the packaged
+            synthetic set; adds the ``measured`` stage (None: computation only).
 
     Returns:
         :class:`ReproduceResults`; ``sselab.report.reproduce.write_reproduce_report``
@@ -654,10 +692,16 @@ def reproduce(
     unknown = sorted(set(selected) - set(STAGES))
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}; choose from {list(STAGES)}")
+    if measured is None:
+        if stages is not None and "measured" in selected:
+            raise ValueError("the measured stage needs a folder: pass measured=DIR (--measured)")
+        selected = [s for s in selected if s != "measured"]
+    elif "measured" not in selected:
+        selected.append("measured")  # a folder given is a folder analysed
     settings = PROFILES[profile]()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    all_tasks = stage_tasks(settings, model)
+    all_tasks = stage_tasks(settings, model, measured)
     wanted = [s for s in STAGES if s in selected]
     names = [n for s in wanted for n in (s, *_COMPANIONS.get(s, ())) if n in all_tasks]
     second = "model spread" in names
