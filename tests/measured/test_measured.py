@@ -22,11 +22,6 @@ from sselab.pipeline.measured import (
 from sselab.pipeline.measured_example import TRUTH, write_example_set
 
 
-@pytest.fixture(scope="module")
-def example() -> MeasuredResults:
-    return analyse_measured("example")
-
-
 def _inside(truth: float, estimate: Estimate | None) -> bool:
     assert estimate is not None and estimate.ci95 is not None
     low, high = estimate.ci95

@@ -128,6 +128,10 @@ class Claim(RoundTrip):
         verdict: see :func:`verdict`.
         basis: how the verdict was reached (tolerance, calibration, ...).
         note: what sselab computed (model, cell, stage).
+        measured: the same quantity from the user's own measurements (``reproduce
+            --measured``; None: not measured). The verdict never uses it.
+        comparison: measured vs computed in words (factor or difference with its
+            interval), filled in by ``sselab.report.measured``.
     """
 
     claim: str
@@ -138,6 +142,8 @@ class Claim(RoundTrip):
     verdict: Verdict
     basis: str
     note: str = ""
+    measured: Estimate | None = None
+    comparison: str = ""
 
 
 def judge(
@@ -179,13 +185,15 @@ def judge(
 CLAIMS_HEADER = [
     "claim of the paper",
     "paper",
-    "sselab",
-    "sselab 95 % interval",
+    "computed (sselab)",
+    "computed 95 % interval",
     "second MLIP",
     "verdict",
     "basis",
     "note",
 ]
+# with measured data: the user's column and its comparison after "second MLIP"
+MEASURED_HEADER = ["measured (yours)", "measured 95 % interval", "measured vs computed"]
 
 
 def _interval(estimate: Estimate | None) -> str:
@@ -196,40 +204,67 @@ def _interval(estimate: Estimate | None) -> str:
     return f"[{low:.4g}, {high:.4g}]{kind}"
 
 
-def _value(estimate: Estimate | None, unit: str) -> str:
+def _value(estimate: Estimate | None, unit: str, missing: str = "–") -> str:
     if estimate is None:
-        return "–"
+        return missing
     return f"{estimate.value:.4g} {unit}".rstrip()
 
 
-def claims_rows(claims: list[Claim]) -> list[list[str]]:
-    """Table rows of the claims (strings; ``–`` where not computed).
+def claims_rows(claims: list[Claim], with_measured: bool = False) -> list[list[str]]:
+    """Table rows of the claims (strings): "not computed" / "not measured" where a value is
+    missing (never 0), ``–`` where no second MLIP or interval exists.
+
+    Args:
+        claims: the rows.
+        with_measured: add the columns of :data:`MEASURED_HEADER` after "second MLIP".
 
     Example:
         >>> claims_rows([judge("a", 5.458, "Å", Estimate.exact(5.41, "Å"), tolerance=0.05)])[0][:3]
         ['a', '5.458 Å', '5.41 Å']
+        >>> claims_rows([judge("CCD", 1.41, "mA/cm²", None)], with_measured=True)[0][2:8]
+        ['not computed', '–', '–', 'not measured', '–', 'not measured']
     """
-    return [
-        [
-            c.claim,
-            f"{c.paper:.4g} {c.unit}".rstrip(),
-            _value(c.sselab, c.unit),
-            _interval(c.sselab),
-            _value(c.second_model, c.unit),
-            c.verdict,
-            c.basis,
-            c.note,
-        ]
-        for c in claims
-    ]
+    rows = []
+    for c in claims:
+        measured = []
+        if with_measured:
+            measured = [
+                _value(c.measured, c.unit, "not measured"),
+                _interval(c.measured),
+                c.comparison or ("not measured" if c.measured is None else "not computed"),
+            ]
+        rows.append(
+            [
+                c.claim,
+                f"{c.paper:.4g} {c.unit}".rstrip(),
+                _value(c.sselab, c.unit, "not computed"),
+                _interval(c.sselab),
+                _value(c.second_model, c.unit),
+                *measured,
+                c.verdict,
+                c.basis,
+                c.note,
+            ]
+        )
+    return rows
 
 
-def claims_section(claims: list[Claim]) -> Section:
+def claims_section(
+    claims: list[Claim], with_measured: bool = False, measured_label: str = ""
+) -> Section:
     """The claims table as the report's first section.
+
+    Args:
+        claims: the rows.
+        with_measured: show the *measured (yours)* columns (a measured folder was given).
+        measured_label: what the measured data are (e.g. "SYNTHETIC example data"),
+            said in the section text.
 
     Example:
         >>> claims_section([]).title
         'Claims of the paper'
+        >>> claims_section([], with_measured=True).table_header[5]
+        'measured (yours)'
     """
     counts: dict[str, int] = {}
     for c in claims:
@@ -244,9 +279,20 @@ def claims_section(claims: list[Claim]) -> Section:
             "to the paper (sselab's model was fitted to that number), round trip (a "
             "refinement recovering the synthetic data it was given), not computed (the "
             f"stage did not run). This run: {summary or 'no claims'}."
+            + (
+                " The measured column holds your own data (from the --measured folder"
+                f"{': ' + measured_label if measured_label else ''}); the verdict judges "
+                "the computed value against the paper and never uses it."
+                if with_measured
+                else ""
+            )
         ),
-        table_header=CLAIMS_HEADER,
-        table_rows=[list(row) for row in claims_rows(claims)],
+        table_header=(
+            [*CLAIMS_HEADER[:5], *MEASURED_HEADER, *CLAIMS_HEADER[5:]]
+            if with_measured
+            else CLAIMS_HEADER
+        ),
+        table_rows=[list(row) for row in claims_rows(claims, with_measured)],
     )
 
 
@@ -262,6 +308,7 @@ def paper_number(table: str, key: str) -> float:
 
 __all__ = [
     "CLAIMS_HEADER",
+    "MEASURED_HEADER",
     "Claim",
     "Verdict",
     "claims_rows",

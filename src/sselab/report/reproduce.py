@@ -221,7 +221,7 @@ def reproduce_claims(results: ReproduceResults) -> list[Claim]:
     mlip_of_dft_cell = None
     if results.dft is not None and results.dft.points:
         mlip_of_dft_cell = results.dft.lowest(0.5).mlip_e_above_tie_meV_per_atom
-    return [
+    claims = [
         *_thermo_claims(results),
         dft_claim(results.dft, mlip_of_dft_cell),
         *_transport_claims(results),
@@ -230,6 +230,11 @@ def reproduce_claims(results: ReproduceResults) -> list[Claim]:
         _lattice_claim(results),
         _interstitial_claim(results),
     ]
+    if "measured" in results.stages:  # the user's data: a column and the measured-only rows
+        from sselab.report.measured import add_measured_claims
+
+        claims = add_measured_claims(claims, results)
+    return claims
 
 
 def patterns_figure(patterns: dict[str, Any]) -> Figure:
@@ -344,9 +349,15 @@ def reproduce_sections(results: ReproduceResults) -> list[Section]:
         >>> [s.title for s in reproduce_sections(failed)]
         ['bvse: FAILED']
     """
+    from sselab.report.measured import measured_sections
+
     sections = []
     for stage in (s for s in STAGES if s in results.stages):
         error = results.failed.get(stage)
+        if error is None and stage == "measured":
+            assert results.measured is not None
+            sections.extend(measured_sections(results.measured))  # each guards its figures
+            continue
         if error is None:
             try:
                 sections.append(_stage_section(results, stage))
@@ -387,11 +398,18 @@ def write_reproduce_report(results: ReproduceResults, path: str | Path) -> Path:
         >>> write_reproduce_report(empty, "/tmp/sselab-empty/report.html").name
         'report.html'
     """
+    from sselab.report.measured import data_label
+
     sections = reproduce_sections(results)  # first: a failing section joins `failed`
+    label = "" if results.measured is None else data_label(results.measured)
     return write_report(
         sections,
         path,
         title=f"sselab reproduce ({results.profile.name})",
         run_info=run_info(results),
-        lead=claims_section(reproduce_claims(results)),
+        lead=claims_section(
+            reproduce_claims(results),
+            with_measured="measured" in results.stages,
+            measured_label=label,
+        ),
     )
