@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sselab.transport.analysis import analyze_replicas
 from sselab.transport.mechanism import hop_mechanisms
+from sselab.transport.trajectory import Trajectory
 
 from .synthetic import lattice_walk
 
@@ -34,3 +36,16 @@ def test_round_trip_interstitialcy_walk_is_classified_as_knock_off() -> None:
     # one of 65 Li is always in an octahedron, nearest its 4b centre
     assert result.site_fraction["4b"] == pytest.approx(1 / 65, rel=0.2)
     assert result.occupancy_24e_per_excess_li == pytest.approx(0.0, abs=0.05)
+
+
+def test_round_trip_an_interstitial_on_24e_is_counted_as_the_excess_li() -> None:
+    """Li2S-like 8c lattice plus one Li at 24e (u = 0.28): all the excess Li is on 24e."""
+    walk = lattice_walk("interstitialcy", n_events=1, frames_per_event=10, noise_angstrom=0.02)
+    positions = walk.positions_angstrom[:1].repeat(10, axis=0)
+    positions[:, 64] = np.array([0.5 + 0.22, 0.5, 0.5]) * 5.6  # 4b + (1/2 - u) a along x
+    static = Trajectory(positions, walk.cell_angstrom, walk.symbols, 10.0, 300.0)
+    result = hop_mechanisms(static)
+    assert result.site_fraction["24e"] == pytest.approx(1 / 65)
+    assert result.occupancy_24e_per_excess_li == pytest.approx(1.0)
+    assert result.n_jumps == 0 and sum(result.event_counts.values()) == 0
+    assert result.site_occupancy["8c"] == pytest.approx(1.0)

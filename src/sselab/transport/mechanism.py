@@ -17,10 +17,13 @@ cell (as :func:`sselab.transport.md.prepare_md_cell` makes).
 
 Rules (constants below, fixed in advance):
 
-- *Site occupancy*: each Li in each frame belongs to its nearest site of any type
-  (8c, 24e, 4b, 32f): time fractions per type, and the occupancy per site.
-- *Cages and jumps*: each Li in each frame is in the cage (tetrahedron = 8c, octahedron
-  = 4b with its 24e/32f) of the nearest 8c or 4b centre. Visits shorter than
+- *Cages*: each Li in each frame is in the cage (tetrahedron = 8c, octahedron = 4b
+  with its 24e/32f) of the nearest 8c or 4b centre (Voronoi cells of the centres; the
+  true tetrahedron-octahedron face lies 0.04 a nearer the 8c centre, so a Li just past
+  the face still counts as tetrahedral).
+- *Site occupancy*: a Li in a tetrahedron is at 8c; in an octahedron, at the nearest of
+  its 24e, 4b and 32f sites. Time fractions per type and the occupancy per site.
+- *Jumps*: visits to a cage shorter than
   ``MIN_RESIDENCE_FS`` (vibrations across a face) are merged into the visit before;
   a jump is a change of cage between the remaining visits. Hop types: 8c-8c, 8c-oct,
   oct-8c, oct-oct.
@@ -247,20 +250,23 @@ def hop_mechanisms(
     positions = drift_corrected_positions(trajectory, species)
     n_frames, n_ions, _ = positions.shape
     wrapped = positions.reshape(-1, 3) % lengths
-    every = np.concatenate([sites[t] for t in SITE_TYPES])
-    type_of = np.concatenate([np.full(len(sites[t]), i) for i, t in enumerate(SITE_TYPES)])
-    _, nearest = cKDTree(every, boxsize=lengths).query(wrapped)
-    counts = np.bincount(type_of[nearest], minlength=len(SITE_TYPES)).astype(float)
+    cages = np.concatenate([sites["8c"], sites["4b"]])
+    is_tet = np.arange(len(cages)) < len(sites["8c"])
+    _, cage_flat = cKDTree(cages, boxsize=lengths).query(wrapped)
+    # inside an octahedron: the nearest of its 24e, 4b and 32f sites
+    octahedral = ["24e", "4b", "32f"]
+    in_oct = np.concatenate([sites[t] for t in octahedral])
+    oct_type = np.concatenate([np.full(len(sites[t]), i + 1) for i, t in enumerate(octahedral)])
+    _, nearest = cKDTree(in_oct, boxsize=lengths).query(wrapped)
+    site_type = np.where(is_tet[cage_flat], 0, oct_type[nearest])
+    counts = np.bincount(site_type, minlength=len(SITE_TYPES)).astype(float)
     fraction = {t: float(counts[i] / counts.sum()) for i, t in enumerate(SITE_TYPES)}
     occupancy = {t: float(counts[i] / n_frames / len(sites[t])) for i, t in enumerate(SITE_TYPES)}
     n_anions = trajectory.n_atoms - n_ions
     excess = n_ions / n_anions - 2.0 if excess_per_formula_unit is None else excess_per_formula_unit
     per_excess = fraction["24e"] * n_ions / (excess * n_anions) if excess > 1e-9 else None
 
-    cages = np.concatenate([sites["8c"], sites["4b"]])
-    is_tet = np.arange(len(cages)) < len(sites["8c"])
-    _, cage = cKDTree(cages, boxsize=lengths).query(wrapped)
-    cage = cage.reshape(n_frames, n_ions)
+    cage = cage_flat.reshape(n_frames, n_ions)
     dt_fs = trajectory.frame_interval_fs
     min_frames = max(1, math.ceil(MIN_RESIDENCE_FS / dt_fs))
     jumps: list[tuple[int, int, int, int]] = []
