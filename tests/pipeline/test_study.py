@@ -87,3 +87,78 @@ def test_cli_names_the_bad_field_without_traceback(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "not valid TOML" in result.output
     result = CliRunner().invoke(app, ["screen", str(tmp_path / "missing.toml")])
     assert result.exit_code == 1 and "no such study file" in result.output
+
+
+def _structure_folder(folder: Path) -> Path:
+    """Two usable files (ordered Li3N, disordered Li2.5N0.5S0.5) and two that are not."""
+    from pymatgen.core import Lattice, Structure
+
+    from sselab.structures import antifluorite
+
+    folder.mkdir()
+    Structure.from_spacegroup(
+        "P6/mmm",
+        Lattice.hexagonal(3.648, 3.875),
+        ["N", "Li", "Li"],
+        [[0, 0, 0], [0, 0, 0.5], [1 / 3, 2 / 3, 0]],
+    ).to(filename=str(folder / "Li3N.cif"))
+    antifluorite(0.5, a=5.458).to(filename=str(folder / "LNS.cif"))
+    Structure(Lattice.cubic(4.0), ["Li", "Ne"], [[0, 0, 0], [0.5, 0.5, 0.5]]).to(
+        filename=str(folder / "LiNe.cif")
+    )
+    (folder / "truncated.cif").write_text("data_x\n_cell_length_a 4.0\n")
+    return folder
+
+
+def test_structures_table_resolves_paths_and_refuses_per_file(tmp_path: Path) -> None:
+    _structure_folder(tmp_path / "cifs")
+    study = tmp_path / "study.toml"
+    study.write_text(
+        'name = "files"\nstages = ["bvse", "diffraction"]\n'
+        '[[structures]]\npath = "cifs/Li3N.cif"\n'
+        '[[structures]]\npath = "cifs/LNS.cif"\nname = "LNS x=0.5"\n'
+        "oxidation_states = {Li = 1, N = -3, S = -2}\n"
+        '[[structures]]\npath = "cifs/LiNe.cif"\n'
+    )
+    plan = study_plan(load_study(study))
+    assert [s.name for s in plan.structures] == ["Li3N", "LNS x=0.5"]
+    assert plan.structures[1].oxidation.origin == "given"
+    assert sorted(plan.tasks["Li3N"]) == ["bvse", "diffraction"]
+    assert len(plan.refused) == 1
+    assert plan.refused[0].startswith(str(tmp_path / "cifs" / "LiNe.cif"))
+    assert "element Ne" in plan.refused[0]
+
+
+def test_structures_need_a_name_of_their_own() -> None:
+    data = {
+        "name": "s",
+        "candidates": [{"name": "LNS", "x": [0.5]}],
+        "structures": [{"path": "a/LNS.cif"}, {"path": "b/LNS.cif", "name": "LNS x=0.5"}],
+    }
+    with pytest.raises(StudyError, match=r"structures\[0\]\.name: duplicate candidate name 'LNS'"):
+        parse_study(data)
+    with pytest.raises(StudyError, match=r"structures\[0\]\.colour: unknown field"):
+        parse_study({"name": "s", "structures": [{"path": "x.cif", "colour": "red"}]})
+
+
+def test_cli_screens_a_folder_and_names_each_refused_file(tmp_path: Path) -> None:
+    folder = _structure_folder(tmp_path / "cifs")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["screen", str(folder), "--resolution", "0.4", "--no-progress", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert f"refused: {folder / 'LiNe.cif'}: element Ne has no common oxidation state" in (
+        result.output
+    )
+    assert f"refused: {folder / 'truncated.cif'}:" in result.output
+    import json
+
+    payload = json.loads((out / "screen.json").read_text())
+    rows = {row["name"]: row for row in payload["rows"]}
+    assert sorted(rows) == ["LNS", "Li3N"]
+    assert rows["Li3N"]["rank"] == 1  # the lower BVSE barrier
+    assert "below #1 on BVSE 3D barrier" in rows["LNS"]["rank_reason"]
+    assert rows["LNS"]["li_metal_stability"].startswith("unknown")
+    assert len(payload["refused"]) == 2

@@ -255,13 +255,13 @@ def _structure_row(plan: StudyPlan, summary: RunSummary, candidate: Any) -> Cand
         row.oxidation_limit_V = _finite(window.window.oxidation_limit_V)
         row.hull_contains = ", ".join(window.hull_contains)
     row.li_metal_stability = _stability(
-        row.reduction_limit_V, "window" in stages, "relax" in stages
+        row.reduction_limit_V, "window" in stages, "window" in plan.study.stages
     )
     row.notes = _stage_problems(plan, summary, candidate.name)
     return row
 
 
-def _stability(reduction_limit_V: float | None, planned: bool, relaxed: bool) -> str:
+def _stability(reduction_limit_V: float | None, planned: bool, requested: bool) -> str:
     """Li-metal stability in words; "unknown" says why (never a guess)."""
     if reduction_limit_V is not None:
         if reduction_limit_V <= 1e-6:
@@ -269,9 +269,9 @@ def _stability(reduction_limit_V: float | None, planned: bool, relaxed: bool) ->
         return f"reduced below {reduction_limit_V:.2f} V vs Li"
     if planned:
         return "unknown (window stage failed)"
-    if not relaxed:
-        return "unknown (needs the relax and window stages)"
-    return "unknown (no reference phases for these elements)"
+    if requested:
+        return "unknown (sselab has no reference phases for these elements)"
+    return "unknown (needs the relax and window stages)"
 
 
 def _finite(value: float) -> float | None:

@@ -138,7 +138,9 @@ def _unbalanced(amounts: Mapping[str, float], anion: str, cation: str) -> str:
         miss = min(abs(need - s) for s in _states(element))
         if miss > worst[0]:
             worst = (miss, f"{element} would need {need:+.2f} (common: {_states(element)})")
-    formula = Composition(amounts).reduced_formula
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # noble gases have no electronegativity
+        formula = Composition(amounts).reduced_formula
     return (
         f"no charge-neutral oxidation states for {formula}: {worst[1]}; give them per element "
         f"(oxidation_states = {{{anion} = ..., {cation} = ...}})"

@@ -1,0 +1,61 @@
+"""Screening structure files end to end: ordered supercells relaxed, Li-metal stability
+where sselab has the reference phases, "unknown" (never a guess) where it has not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from sselab.pipeline.screen import ScreenResult, screen
+from sselab.pipeline.study import parse_study
+from sselab.store import ResultStore
+from sselab.structures import antifluorite
+
+
+def _screen(folder: Path, stages: list[str]) -> ScreenResult:
+    antifluorite(0.5, a=5.458).to(filename=str(folder / "LNS.cif"))
+    Structure(Lattice.cubic(4.6), ["Li", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]).to(
+        filename=str(folder / "LiCl.cif")
+    )
+    study = parse_study(
+        {
+            "name": "files",
+            "stages": stages,
+            "relax": {"fmax_eV_per_angstrom": 0.1, "max_steps": 3},
+            "bvse": {"resolution_angstrom": 0.4},
+            "ordering": {"n_orderings": 2, "n_candidates": 4},
+            "structures": [{"path": str(folder / "LNS.cif")}, {"path": str(folder / "LiCl.cif")}],
+        }
+    )
+    with ResultStore(folder / "store.sqlite") as store:
+        return screen(study, store, work_dir=folder / "work", device="cpu", progress=False)
+
+
+def test_disordered_file_is_ordered_and_relaxed(tmp_path: Path) -> None:
+    """About 10 s of CPU: two 3-step CHGNet relaxations of the 7-atom Li5NS orderings."""
+    rows = {r.name: r for r in _screen(tmp_path, ["relax", "bvse"]).rows}
+    lns = rows["LNS"]
+    assert lns.notes == ""
+    assert lns.n_atoms == 7  # Li5NS: smallest supercell with integer N/S and extra Li
+    assert lns.occupancy_error == 0.0
+    assert lns.oxidation_states == "Li+1 N-3 S-2 (file)"
+    assert lns.barrier_3d_eV is not None and lns.dimensionality == 3
+    assert lns.li_metal_stability == "unknown (needs the relax and window stages)"
+    assert rows["LiCl"].n_atoms == 2  # ordered file: its primitive cell
+
+
+@pytest.mark.slow
+def test_window_where_reference_phases_exist_unknown_elsewhere(tmp_path: Path) -> None:
+    """Relaxes the eight Li-N-S reference phases (about 45 s of CPU)."""
+    screened = _screen(tmp_path, ["relax", "window", "bvse", "diffraction"])
+    rows = {r.name: r for r in screened.rows}
+    lns, licl = rows["LNS"], rows["LiCl"]
+    assert lns.reduction_limit_V is not None
+    assert lns.li_metal_stability.startswith(("stable", "reduced"))
+    assert lns.strongest_peak_hkl is not None
+    assert licl.reduction_limit_V is None
+    assert licl.li_metal_stability == "unknown (sselab has no reference phases for these elements)"
+    assert any(n.startswith("LiCl: Li-metal stability unknown") for n in screened.notes)
+    assert screened.refused == []
