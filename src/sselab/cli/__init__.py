@@ -54,6 +54,7 @@ STAGE_CLI_MODULES: tuple[str, ...] = (
     "sselab.cli.electrochem",
     "sselab.cli.dft",
     "sselab.cli.screen",
+    "sselab.cli.calibrate",
 )
 
 for _module in STAGE_CLI_MODULES:

@@ -1,0 +1,285 @@
+"""Configurations to label with DFT: ordered, strained, sheared, rattled and MD cells, by family.
+
+A *family* is a set of configurations derived from one base cell (one phase, or one
+ordering of the solid solution): its equilibrium cell, volume strains, small
+shears, rattled copies and optional MLIP MD snapshots. Train, validation and test
+sets are split by family, never by frame, so the test error measures transfer to an
+ordering (or composition) the model was not fitted on, not interpolation between
+near-copies of a training frame.
+
+Cells are small because every configuration gets a GPAW single point on a CPU:
+bcc Li (2 atoms), Li2S (primitive, 3), alpha-Li3N (4), and Li(2+x)N(x)S(1-x)
+orderings in cells of 2 or 3 anions (x = 1/2: 7 atoms, x = 1/3: 10 atoms).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from pymatgen.core import Structure
+
+from sselab.roundtrip import RoundTrip
+from sselab.structures import antifluorite, enumerate_orderings
+from sselab.structures.references import alpha_li3n, li2s, lithium_bcc
+
+logger = logging.getLogger(__name__)
+
+Split = Literal["train", "validation", "test"]
+SPLITS: tuple[Split, ...] = ("train", "validation", "test")
+
+VOLUME_STRAIN = 0.03  # ±3 % volume
+SHEAR_STRAIN = 0.02  # symmetric off-diagonal strain
+RATTLE_ANGSTROM = (0.05, 0.1)  # standard deviations of the Gaussian displacements
+
+
+@dataclass
+class Configuration(RoundTrip):
+    """One cell to label.
+
+    Attributes:
+        name: unique id, ``"<family>/<kind><index>"``.
+        family: the base cell it derives from; the unit of the train/validation/test split.
+        kind: ``"equilibrium"``, ``"volume"``, ``"shear"``, ``"rattle"``, ``"md"`` or
+            ``"dft-relax"`` (a frame of a DFT relaxation).
+        structure: the ordered cell, without oxidation states.
+    """
+
+    name: str
+    family: str
+    kind: str
+    structure: Structure = field(repr=False)
+
+
+@dataclass(frozen=True)
+class BaseCell:
+    """A family's starting cell, the split it belongs to, and how many variants it may have.
+
+    ``max_variants`` caps the family (the first k of :func:`variants`): cells that DFT
+    labels slowly (no symmetry, more atoms) get fewer distortions.
+    """
+
+    family: str
+    structure: Structure
+    split: Split
+    max_variants: int = 7
+
+
+def _plain(structure: Structure) -> Structure:
+    plain = structure.copy()
+    plain.remove_oxidation_states()
+    return plain
+
+
+def _ordering_family(x: float, n_anions: int, n_orderings: int) -> list[tuple[str, Structure]]:
+    """Orderings of x in a cell of ``n_anions`` fcc primitive cells stacked along a."""
+    primitive = antifluorite(x).get_primitive_structure()
+    cells = enumerate_orderings(primitive, (n_anions, 1, 1), n=n_orderings)
+    formula = cells[0].composition.reduced_formula
+    return [(f"{formula}-o{k}", _plain(cell)) for k, cell in enumerate(cells)]
+
+
+def li_n_s_base_cells() -> list[BaseCell]:
+    """Base cells of Li–N–S: end members and metal train; orderings split across the sets.
+
+    Li, Li2S and alpha-Li3N train (every composition the energy reference needs);
+    the first x = 1/2 ordering (7 atoms) trains, the second is the test family (same
+    composition, an ordering never seen), and x = 1/3 (10 atoms) validates. The
+    caps on variants keep the set at 30 cells, about 45 minutes of GPAW on two
+    busy cores (the 7- and 10-atom cells without symmetry take minutes each).
+
+    Example:
+        >>> [(b.family, len(b.structure), b.split) for b in li_n_s_base_cells()]
+        ... # doctest: +NORMALIZE_WHITESPACE
+        [('Li', 2, 'train'), ('Li2S', 3, 'train'), ('Li3N', 4, 'train'),
+         ('Li5SN-o0', 7, 'train'), ('Li5SN-o1', 7, 'test'), ('Li7S2N-o0', 10, 'validation')]
+    """
+    half = _ordering_family(0.5, 2, 2)
+    third = _ordering_family(1 / 3, 3, 1)
+    return [
+        BaseCell("Li", lithium_bcc(), "train", max_variants=4),
+        BaseCell("Li2S", li2s().get_primitive_structure(), "train"),
+        BaseCell("Li3N", alpha_li3n(), "train"),
+        BaseCell(half[0][0], half[0][1], "train"),
+        BaseCell(half[1][0], half[1][1], "test", max_variants=4),
+        BaseCell(third[0][0], third[0][1], "validation", max_variants=1),
+    ]
+
+
+SYSTEMS: dict[str, Callable[[], list[BaseCell]]] = {"Li-N-S": li_n_s_base_cells}
+
+
+def strained(structure: Structure, strain: np.ndarray) -> Structure:
+    """``structure`` with its cell (and fractional coordinates) deformed by (1 + strain).
+
+    Example:
+        >>> cell = li2s().get_primitive_structure()
+        >>> grown = strained(cell, np.eye(3) * ((1.03) ** (1 / 3) - 1))
+        >>> round(grown.volume / cell.volume, 4)
+        1.03
+    """
+    deformed = structure.copy()
+    matrix = structure.lattice.matrix @ (np.eye(3) + strain).T
+    deformed.lattice = type(structure.lattice)(matrix)
+    return deformed
+
+
+def rattled(structure: Structure, sigma_angstrom: float, rng: np.random.Generator) -> Structure:
+    """``structure`` with Gaussian displacements of standard deviation ``sigma_angstrom``.
+
+    Example:
+        >>> cell = li2s().get_primitive_structure()
+        >>> moved = rattled(cell, 0.05, np.random.default_rng(0))
+        >>> 0 < float(np.abs(moved.cart_coords - cell.cart_coords).max()) < 0.3
+        True
+    """
+    moved = structure.copy()
+    displacements = rng.normal(0.0, sigma_angstrom, size=(len(structure), 3))
+    for index, displacement in enumerate(displacements):
+        moved.translate_sites([index], displacement, frac_coords=False, to_unit_cell=False)
+    return moved
+
+
+def _shear(component: tuple[int, int], value: float) -> np.ndarray:
+    strain = np.zeros((3, 3))
+    i, j = component
+    strain[i, j] = strain[j, i] = value
+    return strain
+
+
+def variants(base: BaseCell, rng: np.random.Generator) -> list[Configuration]:
+    """The family of ``base`` in priority order: equilibrium, ±3 % volume, shears, rattles.
+
+    A budget takes the first k of each family, so the cheapest, most informative
+    distortions come first.
+
+    Example:
+        >>> cells = variants(li_n_s_base_cells()[1], np.random.default_rng(0))
+        >>> [c.name for c in cells]  # doctest: +NORMALIZE_WHITESPACE
+        ['Li2S/equilibrium0', 'Li2S/volume0', 'Li2S/volume1', 'Li2S/rattle0',
+         'Li2S/shear0', 'Li2S/rattle1', 'Li2S/shear1']
+    """
+    isotropic = (1 + VOLUME_STRAIN) ** (1 / 3) - 1, (1 - VOLUME_STRAIN) ** (1 / 3) - 1
+    cells: list[tuple[str, Structure]] = [
+        ("equilibrium", base.structure),
+        ("volume", strained(base.structure, np.eye(3) * isotropic[1])),
+        ("volume", strained(base.structure, np.eye(3) * isotropic[0])),
+        ("rattle", rattled(base.structure, RATTLE_ANGSTROM[0], rng)),
+        ("shear", strained(base.structure, _shear((0, 1), SHEAR_STRAIN))),
+        ("rattle", rattled(base.structure, RATTLE_ANGSTROM[1], rng)),
+        ("shear", strained(base.structure, _shear((1, 2), -SHEAR_STRAIN))),
+    ]
+    counts: dict[str, int] = {}
+    family: list[Configuration] = []
+    for kind, structure in cells[: base.max_variants]:
+        index = counts.get(kind, 0)
+        counts[kind] = index + 1
+        family.append(Configuration(f"{base.family}/{kind}{index}", base.family, kind, structure))
+    return family
+
+
+def md_snapshots(
+    base: BaseCell,
+    calculator: object,
+    n_snapshots: int,
+    temperature_K: float = 900.0,
+    steps_between: int = 20,
+    timestep_fs: float = 2.0,
+    seed: int = 0,
+) -> list[Configuration]:
+    """Snapshots of a short Langevin MD of ``base`` with an MLIP, ``steps_between`` apart.
+
+    Example:
+        >>> from ase.calculators.emt import EMT
+        >>> from pymatgen.core import Lattice
+        >>> cu = BaseCell("Cu", Structure(Lattice.cubic(3.61), ["Cu"] * 4,
+        ...     [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]), "train")
+        >>> [c.name for c in md_snapshots(cu, EMT(), 2, steps_between=2)]
+        ['Cu/md0', 'Cu/md1']
+    """
+    from ase import units
+    from ase.md.langevin import Langevin
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    atoms = AseAtomsAdaptor.get_atoms(base.structure)
+    atoms.calc = calculator
+    rng = np.random.default_rng(seed)
+    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
+    step = timestep_fs * units.fs
+    dynamics = Langevin(
+        atoms, step, temperature_K=temperature_K, friction=0.02, fixcm=False, rng=rng
+    )
+    snapshots = []
+    for index in range(n_snapshots):
+        dynamics.run(steps_between)
+        structure = AseAtomsAdaptor.get_structure(atoms.copy())
+        snapshots.append(Configuration(f"{base.family}/md{index}", base.family, "md", structure))
+    return snapshots
+
+
+def generate_configurations(
+    base_cells: Sequence[BaseCell],
+    budget: int,
+    seed: int = 0,
+    max_atoms: int = 14,
+) -> list[Configuration]:
+    """Up to ``budget`` configurations, taken round-robin over the families' priority lists.
+
+    Every family gets its equilibrium cell before any family gets a second member, and
+    so on, so a small budget still covers every family. Cells above ``max_atoms``
+    (what the DFT can afford) are left out.
+
+    Example:
+        >>> cells = generate_configurations(li_n_s_base_cells(), budget=8)
+        >>> sorted({c.family for c in cells}) == sorted(b.family for b in li_n_s_base_cells())
+        True
+        >>> len(cells)
+        8
+    """
+    if budget < 1:
+        raise ValueError(f"budget = {budget}: label at least one configuration")
+    rng = np.random.default_rng(seed)
+    families = [variants(base, rng) for base in base_cells if len(base.structure) <= max_atoms]
+    chosen: list[Configuration] = []
+    for rank in range(max((len(f) for f in families), default=0)):
+        for family in families:
+            if rank < len(family) and len(chosen) < budget:
+                chosen.append(family[rank])
+    logger.info("%d configurations from %d families", len(chosen), len(families))
+    return chosen
+
+
+def family_splits(base_cells: Sequence[BaseCell]) -> dict[str, Split]:
+    """Family -> split of the base cells.
+
+    Example:
+        >>> family_splits(li_n_s_base_cells())["Li5SN-o1"]
+        'test'
+    """
+    return {base.family: base.split for base in base_cells}
+
+
+def split_by_family(
+    configurations: Sequence[Configuration], splits: dict[str, Split]
+) -> dict[Split, list[Configuration]]:
+    """Train / validation / test configurations: each family goes whole to its split.
+
+    Raises:
+        ValueError: a configuration's family has no split.
+
+    Example:
+        >>> cells = generate_configurations(li_n_s_base_cells(), budget=12)
+        >>> parts = split_by_family(cells, family_splits(li_n_s_base_cells()))
+        >>> {c.family for c in parts["test"]}
+        {'Li5SN-o1'}
+    """
+    parts: dict[Split, list[Configuration]] = {split: [] for split in SPLITS}
+    for configuration in configurations:
+        if configuration.family not in splits:
+            raise ValueError(f"configuration {configuration.name}: family has no split")
+        parts[splits[configuration.family]].append(configuration)
+    return parts

@@ -1,0 +1,244 @@
+"""``calibrate``: configurations -> DFT labels -> fine-tuned CHGNet / SevenNet -> evidence.
+
+One function runs the whole loop for a chemical system and writes into one folder:
+
+- ``labels.extxyz``: every labelled frame with its family, split and DFT provenance;
+- ``chgnet-finetuned.pt``, ``sevennet-finetuned.pth``: weights for
+  ``get_calculator("chgnet:PATH")`` / ``"sevennet:PATH"`` (their labels carry the
+  files' sha256, so results computed with them are keyed by the weights);
+- ``calibration.json``: :class:`CalibrationResult` (errors before/after on the test
+  families, energies above the Li2S–Li3N tie line by DFT and every model);
+- ``parity.png``: test-set parity of energy, forces and stress, before and after.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pymatgen.core import Composition
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from sselab.calculators.paw import PawSettings
+from sselab.calculators.registry import get_calculator
+from sselab.calibrate.configurations import (
+    SYSTEMS,
+    Split,
+    family_splits,
+    generate_configurations,
+)
+from sselab.calibrate.figures import parity_figure
+from sselab.calibrate.finetune import (
+    FineTuneResult,
+    FineTuneSettings,
+    finetune_chgnet,
+    finetune_sevennet,
+)
+from sselab.calibrate.labels import Label, label_configurations, write_labels
+from sselab.dft import QUICK_DFT, energy_above_tie_meV_per_atom
+from sselab.roundtrip import RoundTrip
+from sselab.store import ResultStore
+
+logger = logging.getLogger(__name__)
+
+FINETUNERS = {"chgnet": (finetune_chgnet, "pt"), "sevennet": (finetune_sevennet, "pth")}
+END_MEMBERS = ("Li2S", "Li3N")
+
+
+@dataclass
+class TieComparison(RoundTrip):
+    """Energy above the Li2S–Li3N tie line of one labelled cell, by DFT and by each model.
+
+    Every energy is at the same geometries (the cell's and the end members' labelled
+    ones), so the comparison tests the models' energies, not their relaxations.
+
+    Attributes:
+        cell: configuration name.
+        split: the split of its family (``"test"``: the models never saw it).
+        formula: reduced formula.
+        dft_meV_per_atom: GPAW energy above the GPAW tie line.
+        model_meV_per_atom: registry label -> the model's energy above its own tie line.
+    """
+
+    cell: str
+    split: str
+    formula: str
+    dft_meV_per_atom: float
+    model_meV_per_atom: dict[str, float]
+
+
+@dataclass
+class CalibrationResult(RoundTrip):
+    """Outcome of :func:`calibrate`.
+
+    Attributes:
+        system: chemical system, e.g. ``"Li-N-S"``.
+        budget: configurations asked to be labelled.
+        dft_settings: DFT settings label of the labels.
+        splits: family -> ``"train"`` / ``"validation"`` / ``"test"``.
+        frames_by_family: labelled frames per family.
+        label_wall_s: seconds spent labelling in this run (store lookups are ~0).
+        models: one fine-tuning result per model.
+        tie: energies above the tie line of the mixed cells, DFT and every model.
+        labels_path: the extxyz file of the labels.
+    """
+
+    system: str
+    budget: int
+    dft_settings: str
+    splits: dict[str, str]
+    frames_by_family: dict[str, int]
+    label_wall_s: float
+    models: list[FineTuneResult]
+    tie: list[TieComparison]
+    labels_path: Path
+
+
+def tie_comparisons(
+    labels: Sequence[Label], splits: Mapping[str, str], calculators: Mapping[str, Any]
+) -> list[TieComparison]:
+    """E above the Li2S–Li3N tie for every equilibrium-kind mixed cell, by DFT and each model.
+
+    The end members are the labelled equilibrium cells of Li2S and Li3N (or, failing
+    those, their first frames); cells of other compositions are skipped.
+
+    Example:
+        >>> tie_comparisons([], {}, {})
+        []
+    """
+    ends: dict[str, Label] = {}
+    for label in labels:
+        formula = label.configuration.structure.composition.reduced_formula
+        if formula in END_MEMBERS and (
+            formula not in ends or label.configuration.kind == "equilibrium"
+        ):
+            ends.setdefault(formula, label)
+            if label.configuration.kind == "equilibrium":
+                ends[formula] = label
+    if len(ends) < len(END_MEMBERS):
+        return []
+    cells = [
+        label
+        for label in labels
+        if label.configuration.kind in ("equilibrium", "dft-relax")
+        and label.configuration.structure.composition.reduced_formula not in END_MEMBERS
+        and set(label.configuration.structure.composition.chemical_system.split("-"))
+        == {"Li", "N", "S"}
+    ]
+
+    def per_atom(calculator: Any, label: Label) -> float:
+        atoms = AseAtomsAdaptor.get_atoms(label.configuration.structure)
+        atoms.calc = calculator
+        return float(atoms.get_potential_energy()) / len(atoms)
+
+    comparisons = []
+    for cell in cells:
+        composition = Composition(cell.configuration.structure.composition.reduced_formula)
+        dft_ends = {name: ends[name].energy_per_atom_eV for name in END_MEMBERS}
+        models = {}
+        for name, calculator in calculators.items():
+            model_ends = {end: per_atom(calculator, ends[end]) for end in END_MEMBERS}
+            models[name] = energy_above_tie_meV_per_atom(
+                composition, per_atom(calculator, cell), model_ends
+            )
+        comparisons.append(
+            TieComparison(
+                cell.configuration.name,
+                splits.get(cell.configuration.family, "extra"),
+                composition.reduced_formula,
+                energy_above_tie_meV_per_atom(composition, cell.energy_per_atom_eV, dft_ends),
+                models,
+            )
+        )
+    return comparisons
+
+
+def calibrate(
+    out: Path,
+    system: str = "Li-N-S",
+    budget: int = 30,
+    models: Sequence[str] = ("chgnet", "sevennet"),
+    settings: FineTuneSettings = FineTuneSettings(),
+    dft_settings: PawSettings = QUICK_DFT,
+    store: ResultStore | None = None,
+    checkpoint_dir: Path | None = None,
+    extra_labels: Sequence[Label] = (),
+    extra_split: Split = "test",
+    progress: bool = True,
+) -> CalibrationResult:
+    """Label ``budget`` configurations of ``system`` with GPAW, fine-tune ``models``, compare.
+
+    Args:
+        out: folder for labels, weights, ``calibration.json`` and ``parity.png``.
+        system: a key of :data:`sselab.calibrate.configurations.SYSTEMS`.
+        budget: configurations to label (round-robin over families).
+        models: ``"chgnet"`` and/or ``"sevennet"``.
+        settings: fine-tuning settings (same for every model).
+        dft_settings: GPAW settings of the labels (default: the quick profile's).
+        store: results store; labelled configurations are lookups on a rerun.
+        checkpoint_dir: GPAW ``.gpw`` checkpoints (a killed run resumes).
+        extra_labels: frames labelled elsewhere with the same DFT settings (e.g. a
+            DFT relaxation's trajectory, :func:`~sselab.calibrate.labels.trajectory_labels`);
+            their families join ``extra_split``.
+        progress: progress bars.
+
+    Example:
+        >>> # GPAW and training, an hour on 2 CPU cores: tests/calibrate (slow) and
+        >>> # docs/calibrate.md show a run
+        >>> calibrate(Path("out/calibrate"), budget=30)  # doctest: +SKIP
+    """
+    if system not in SYSTEMS:
+        raise ValueError(f"system '{system}': known systems are {', '.join(SYSTEMS)}")
+    unknown = [m for m in models if m not in FINETUNERS]
+    if unknown:
+        raise ValueError(f"models {unknown}: fine-tuning exists for {', '.join(FINETUNERS)}")
+    out.mkdir(parents=True, exist_ok=True)
+    bases = SYSTEMS[system]()
+    splits: dict[str, Split] = family_splits(bases)
+    configurations = generate_configurations(bases, budget, seed=settings.seed)
+    start = time.perf_counter()
+    labels = label_configurations(configurations, dft_settings, store, checkpoint_dir, progress)
+    label_wall_s = time.perf_counter() - start
+    for label in extra_labels:
+        splits.setdefault(label.configuration.family, extra_split)
+    labels = [*labels, *extra_labels]
+    labels_path = write_labels(labels, out / "labels.extxyz", splits)
+    parts: dict[str, list[Label]] = {"train": [], "validation": [], "test": []}
+    for label in labels:
+        parts[splits[label.configuration.family]].append(label)
+    if not parts["train"]:
+        raise ValueError(f"budget {budget} labels no training family; raise it")
+
+    results = []
+    for model in models:
+        finetune, suffix = FINETUNERS[model]
+        logger.info("fine-tuning %s on %d frames", model, len(parts["train"]))
+        weights = out / f"{model}-finetuned.{suffix}"
+        results.append(
+            finetune(parts["train"], parts["validation"], parts["test"], weights, settings)
+        )
+    calculators = {}
+    for result in results:
+        calculators[result.base_model] = get_calculator(result.base_model, settings.device)
+        calculators[result.label] = get_calculator(result.model, settings.device)
+    calibration = CalibrationResult(
+        system=system,
+        budget=budget,
+        dft_settings=dft_settings.label(),
+        splits=dict(splits),
+        frames_by_family=dict(Counter(label.configuration.family for label in labels)),
+        label_wall_s=label_wall_s,
+        models=results,
+        tie=tie_comparisons(labels, splits, calculators),
+        labels_path=labels_path,
+    )
+    (out / "calibration.json").write_text(json.dumps(calibration.as_dict(), indent=1))
+    if results:
+        parity_figure(results).savefig(out / "parity.png", dpi=120)
+    return calibration

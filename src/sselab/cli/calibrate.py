@@ -1,0 +1,98 @@
+"""CLI command ``sselab calibrate``: GPAW labels, fine-tuned MLIPs, errors before and after."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sselab.cli.errors import fail
+from sselab.cli.options import DeviceOption, OutOption, ProgressOption, StoreOption
+from sselab.store import DEFAULT_STORE_PATH
+
+ModelsOption = Annotated[
+    list[str] | None,
+    typer.Option("--models", help="Models to fine-tune (repeat): chgnet, sevennet."),
+]
+TrajectoryOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--test-trajectory",
+        help="ASE trajectory of a DFT relaxation with the same settings (repeat); its "
+        "frames join the test set as a family named after the file.",
+    ),
+]
+
+
+def calibrate_command(
+    system: str = typer.Option("Li-N-S", "--system", help="Chemical system."),
+    budget: int = typer.Option(30, "--budget", help="Configurations to label with GPAW."),
+    models: ModelsOption = None,
+    epochs: int = typer.Option(10, "--epochs", help="Fine-tuning epochs."),
+    seed: int = typer.Option(0, "--seed", help="Seed of configurations and training."),
+    test_trajectory: TrajectoryOption = None,
+    device: DeviceOption = "auto",
+    store: StoreOption = DEFAULT_STORE_PATH,
+    checkpoint_dir: Path = typer.Option(
+        Path("sselab-work/calibrate"), "--checkpoint-dir", help="GPAW .gpw checkpoints."
+    ),
+    progress: ProgressOption = True,
+    out: OutOption = Path("out/calibrate"),
+) -> None:
+    """Fine-tune CHGNet/SevenNet on GPAW PBE labels: weights, calibration.json, parity.png."""
+    from sselab.calibrate.configurations import SYSTEMS
+    from sselab.calibrate.finetune import FineTuneSettings
+    from sselab.calibrate.labels import trajectory_labels
+    from sselab.calibrate.workflow import FINETUNERS, calibrate
+    from sselab.dft import QUICK_DFT
+    from sselab.dft.jobs import code_version
+    from sselab.store import ResultStore
+
+    chosen = models or ["chgnet", "sevennet"]
+    if system not in SYSTEMS:
+        fail(f"--system {system}: known systems are {', '.join(SYSTEMS)}")
+    if budget < 1 or epochs < 0:
+        fail(f"--budget {budget} / --epochs {epochs}: budget must be >= 1 and epochs >= 0")
+    for model in chosen:
+        if model not in FINETUNERS:
+            fail(f"--models {model}: fine-tuning exists for {', '.join(FINETUNERS)}")
+    extra = []
+    for path in test_trajectory or []:
+        if not path.is_file():
+            fail(f"--test-trajectory {path}: no such file")
+        try:
+            frames = trajectory_labels(path, path.stem, QUICK_DFT.label(), code_version())
+        except Exception as exc:  # ASE raises many types for a file that is not a trajectory
+            fail(f"--test-trajectory {path}: not a readable ASE trajectory ({exc})")
+        if not frames:
+            fail(f"--test-trajectory {path}: no frame has energy, forces and stress")
+        extra.extend(frames)
+    settings = FineTuneSettings(epochs=epochs, seed=seed, device=device)
+    with ResultStore(store) as results:
+        calibration = calibrate(
+            out,
+            system,
+            budget,
+            chosen,
+            settings,
+            store=results,
+            checkpoint_dir=checkpoint_dir,
+            extra_labels=extra,
+            progress=progress,
+        )
+    for result in calibration.models:
+        typer.echo(f"{result.base_model} -> {result.label}")
+        for when, metrics in (("before", result.test_before), ("after", result.test_after)):
+            if metrics is not None:
+                typer.echo(
+                    f"  test {when}: E {metrics.energy_meV_per_atom:.1f} meV/atom, "
+                    f"F {metrics.force_meV_per_angstrom:.0f} meV/Å, S {metrics.stress_GPa:.2f} GPa"
+                )
+    typer.echo(json.dumps({"out": str(out), "frames": calibration.frames_by_family}))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``sselab calibrate`` to the root app."""
+    app.command("calibrate")(calibrate_command)
