@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 from pymatgen.core import Composition
 
@@ -91,6 +90,8 @@ def test_every_compound_is_read_and_gets_a_finite_barrier(coarse: ValidationResu
         assert row.refused is None, row.refused
         assert row.barrier_3d_eV is not None and math.isfinite(row.barrier_3d_eV.value), row.name
         assert 0.0 < row.barrier_1d_eV.value <= row.barrier_3d_eV.value + 1e-9
+    # the right sign, with its interval printed above (it includes 0: docs/screening.md)
+    assert {s.predictor: s.rho for s in coarse.scores}["BVSE 1D barrier"].value < 0
     for score in coarse.scores:
         assert score.rho.ci95 is not None and -1 <= score.rho.ci95[0] <= score.rho.ci95[1] <= 1
         assert score.n == len(coarse.rows)
@@ -111,13 +112,12 @@ def test_fast_and_slow_families_separate_where_bvse_is_known_to_work(
 def test_spearman_table_at_the_screen_resolution() -> None:
     """The ranking claim of the screen, stated with its interval (printed).
 
-    Measured (0.2 Å, 2000 resamples): rho(3D barrier) = +0.01 [-0.46, 0.43], rho(1D
-    barrier) = -0.25 [-0.60, +0.17]: on this set the barrier alone does not rank
-    sigma_RT; the test pins that finding so a change that moves it is noticed.
+    Measured (0.2 Å, 2000 resamples): rho(3D barrier) = +0.01 [-0.46, +0.43], rho(1D
+    barrier) = -0.25 [-0.60, +0.17]: the 1D barrier has the right sign, but neither
+    interval excludes 0 (docs/screening.md).
     """
     result = validate(resolution_angstrom=0.2, n_bootstrap=2000, progress=False)
     print("\n" + validation_table(result))
     assert result.n_refused == 0
     rho = {s.predictor: s.rho for s in result.scores}
     assert rho["BVSE 1D barrier"].value < 0
-    assert np.all(np.abs([r.value for r in rho.values()]) < 0.6)
