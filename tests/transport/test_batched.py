@@ -66,3 +66,22 @@ def test_batched_resume_is_bit_exact(tmp_path: Path) -> None:
         fa, fb = frames(a.trajectory_path), frames(b.trajectory_path)
         np.testing.assert_array_equal(fa["step"], fb["step"])
         np.testing.assert_array_equal(fa["positions"], fb["positions"])
+
+
+@pytest.mark.slow
+def test_chgnet_batch_gives_the_ase_calculator_forces() -> None:
+    """A batch of two different cells: each gets the forces its ASE calculator gives."""
+    from sselab.calculators import get_calculator
+    from sselab.structures import antifluorite
+    from sselab.transport.batched import CHGNetBatchCalculator
+    from sselab.transport.md import prepare_md_cell, to_atoms
+
+    cells = [to_atoms(prepare_md_cell(antifluorite(x), (1, 1, 1))) for x in (0.25, 0.5)]
+    cells[1].positions += 0.05 * np.random.default_rng(0).standard_normal(cells[1].positions.shape)
+    energies, forces = CHGNetBatchCalculator.load("cpu").compute(cells)
+    reference = get_calculator("chgnet", device="cpu")
+    for atoms, energy, force in zip(cells, energies, forces, strict=True):
+        single = atoms.copy()
+        single.calc = reference
+        np.testing.assert_allclose(force, single.get_forces(), atol=2e-4)
+        assert energy == pytest.approx(single.get_potential_energy(), abs=2e-3 * len(atoms))
