@@ -23,6 +23,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import read, write
+from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 from tqdm import tqdm
 
@@ -66,6 +67,7 @@ class Label(RoundTrip):
     def atoms(self, split: Split | None = None) -> Atoms:
         """ASE atoms carrying the labels (SinglePointCalculator) and provenance in ``info``."""
         atoms = AseAtomsAdaptor.get_atoms(self.configuration.structure)
+        atoms.info = {}  # not what an earlier file's info left in the structure's properties
         atoms.calc = SinglePointCalculator(
             atoms,
             energy=self.energy_eV,
@@ -153,9 +155,8 @@ def trajectory_labels(path: Path, family: str, settings_label: str, code: str) -
             stress = matrix[[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]]
         if not (np.isfinite(energy) and np.isfinite(forces).all() and np.isfinite(stress).all()):
             continue
-        structure = AseAtomsAdaptor.get_structure(atoms)
         name = f"{family}/dft-relax{len(labels)}"
-        configuration = Configuration(name, family, "dft-relax", structure)
+        configuration = Configuration(name, family, "dft-relax", _structure(atoms))
         labels.append(Label(configuration, energy, forces, stress, settings_label, code))
     return labels
 
@@ -181,6 +182,13 @@ def write_labels(labels: Sequence[Label], path: Path, splits: dict[str, Split]) 
     return path
 
 
+def _structure(atoms: Atoms) -> Structure:
+    """The cell alone: pymatgen would keep ``atoms.info`` (split, energy...) as properties."""
+    structure = AseAtomsAdaptor.get_structure(atoms)
+    structure.properties = {}
+    return structure
+
+
 def read_labels(path: Path) -> list[Label]:
     """Labels back from an extxyz file written by :func:`write_labels`."""
     labels = []
@@ -190,7 +198,7 @@ def read_labels(path: Path) -> list[Label]:
             str(info["name"]),
             str(info["family"]),
             str(info["kind"]),
-            AseAtomsAdaptor.get_structure(atoms),
+            _structure(atoms),
         )
         labels.append(
             Label(

@@ -1,0 +1,77 @@
+"""Configuration families: budget, caps, determinism, and a split that never shares a family."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sselab.calibrate.configurations import (
+    SPLITS,
+    family_splits,
+    generate_configurations,
+    li_n_s_base_cells,
+    split_by_family,
+    strained,
+    variants,
+)
+
+
+@pytest.fixture(scope="module")
+def bases():
+    return li_n_s_base_cells()
+
+
+@pytest.mark.parametrize("budget", [1, 6, 13, 30, 100])
+def test_no_family_is_in_two_splits(bases, budget: int) -> None:
+    cells = generate_configurations(bases, budget)
+    parts = split_by_family(cells, family_splits(bases))
+    families = {split: {c.family for c in parts[split]} for split in SPLITS}
+    for first in SPLITS:
+        for second in SPLITS:
+            if first != second:
+                assert not families[first] & families[second]
+    assert sum(len(part) for part in parts.values()) == len(cells)
+
+
+def test_budget_is_round_robin_and_capped(bases) -> None:
+    cells = generate_configurations(bases, 100)
+    assert len(cells) == sum(b.max_variants for b in bases) == 30
+    first_round = generate_configurations(bases, len(bases))
+    assert [c.kind for c in first_round] == ["equilibrium"] * len(bases)
+    assert len({c.name for c in cells}) == len(cells)
+    assert all(len(c.structure) <= 10 for c in cells)
+
+
+def test_test_family_is_a_composition_the_training_set_has_but_an_unseen_ordering(bases) -> None:
+    splits = family_splits(bases)
+    train = {b.structure.composition.reduced_formula for b in bases if splits[b.family] == "train"}
+    test = [b for b in bases if splits[b.family] == "test"]
+    assert test and all(b.structure.composition.reduced_formula in train for b in test)
+
+
+def test_max_atoms_drops_cells_dft_cannot_afford(bases) -> None:
+    cells = generate_configurations(bases, 100, max_atoms=7)
+    assert {c.family for c in cells} == {b.family for b in bases if len(b.structure) <= 7}
+
+
+def test_same_seed_same_rattles(bases) -> None:
+    first = variants(bases[1], np.random.default_rng(3))
+    second = variants(bases[1], np.random.default_rng(3))
+    for a, b in zip(first, second, strict=True):
+        assert np.allclose(a.structure.cart_coords, b.structure.cart_coords)
+
+
+def test_volume_strains_are_three_percent_and_shear_keeps_volume(bases) -> None:
+    family = {c.name: c.structure for c in variants(bases[2], np.random.default_rng(0))}
+    volume = family["Li3N/equilibrium0"].volume
+    assert family["Li3N/volume0"].volume / volume == pytest.approx(0.97, abs=1e-6)
+    assert family["Li3N/volume1"].volume / volume == pytest.approx(1.03, abs=1e-6)
+    assert family["Li3N/shear0"].volume / volume == pytest.approx(1.0, abs=1e-3)
+    sheared = strained(family["Li3N/equilibrium0"], np.zeros((3, 3)))
+    assert np.allclose(sheared.lattice.matrix, family["Li3N/equilibrium0"].lattice.matrix)
+
+
+def test_unknown_family_is_refused(bases) -> None:
+    cells = generate_configurations(bases, 2)
+    with pytest.raises(ValueError, match="has no split"):
+        split_by_family(cells, {})
