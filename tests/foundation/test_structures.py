@@ -147,3 +147,48 @@ def test_read_structure_round_trip_and_errors(tmp_path: Path) -> None:
     poscar.write_text("Li\n1.0\n3 0 0\n")
     with pytest.raises(StructureFileError, match="POSCAR"):
         read_structure(poscar)
+
+
+def _interstitial_anion_distances(cell) -> np.ndarray:
+    """Distance of every interstitial Li to its nearest anion.
+
+    Interstitial: a partially occupied Li site of a disordered cell, or in an ordered cell
+    a Li without the 8c signature (4 equidistant anions).
+    """
+    symbols = [{sp.symbol for sp in site.species.elements} for site in cell]
+    anions = [i for i, s in enumerate(symbols) if "Li" not in s]
+    distances = []
+    for i, site in enumerate(cell):
+        if symbols[i] != {"Li"}:
+            continue
+        to_anions = np.sort(cell.distance_matrix[i, anions])
+        tetrahedral = (
+            np.allclose(to_anions[:4], to_anions[0], atol=1e-3)
+            if cell.is_ordered
+            else site.species.num_atoms > 0.999
+        )
+        if not tetrahedral:
+            distances.append(to_anions[0])
+    return np.array(distances)
+
+
+@pytest.mark.parametrize("x", [0.125, 0.25, 0.5, 0.75, 0.875])
+def test_interstitial_li_is_not_on_top_of_an_anion(x: float) -> None:
+    """Issue #15: the paper's u = 0.28 put the extra Li 1.52 Å from an anion at a = 5.44 Å."""
+    cell = antifluorite(x)
+    distances = _interstitial_anion_distances(cell)
+    assert distances.size == 24
+    assert distances.min() >= 1.7
+    for ordering in enumerate_orderings(cell, supercell=(2, 1, 1), n=3, seed=0):
+        distances = _interstitial_anion_distances(ordering)
+        assert distances.size == round(8 * x)
+        if distances.size:
+            assert distances.min() >= 1.7
+
+
+def test_paper_u_is_still_available() -> None:
+    from sselab.structures.antifluorite import INTERSTITIAL_U, PAPER_INTERSTITIAL_U
+
+    paper = antifluorite(0.5, a=5.44, u=PAPER_INTERSTITIAL_U)
+    assert _interstitial_anion_distances(paper).min() == pytest.approx(0.28 * 5.44, abs=1e-3)
+    assert INTERSTITIAL_U > PAPER_INTERSTITIAL_U

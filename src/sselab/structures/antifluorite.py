@@ -7,11 +7,23 @@ Fm-3m (No. 225), conventional cubic cell, origin at the anion:
 * 24e (u, 0, 0): interstitial cations, occupancy x/6, i.e. the x extra cations per
   formula unit (4x per cell) spread over the 24 sites.
 
-Default u = 0.28: the paper's difference-Fourier maps of Li2.5N0.5S0.5 (Yu et al.,
-JACS 2024, Fig. 3c) show the interstitial Li density in the z = 0.28 plane, i.e.
-24e (0.28, 0, 0), displaced from the empty octahedral void 4b (u = 0.5) towards
-the anion. MLIP relaxations of ordered cells move these atoms anyway; u only
-sets where they start.
+Default u = 0.38 (``INTERSTITIAL_U``), from CHGNet (0.3.0) relaxations of the x = 0.5
+orderings of the conventional cell (``enumerate_orderings(antifluorite(0.5, u=0.28),
+(1, 1, 1))``, fixed cubic shape, fmax 0.03 eV/Å): in the three cells that stay
+antifluorite-like (a = 5.40-5.42 Å) every extra Li ends on 24e, 2.03-2.27 Å from one
+N (u = 0.375, 0.375, 0.376, 0.376, 0.392, 0.42; median 0.376), pulled 0.4-0.7 Å from
+the octahedral 4b centre (u = 0.5) towards N, never at 4b, 32f or 48g; the fourth
+(the lowest energy) reconstructs around a N pair and puts the extra Li between two
+N at 2.04/2.08 Å. At a = 5.44 Å u = 0.38 gives 2.07 Å to the anion, a Li–N bond
+length (alpha-Li3N: 1.94 and 2.11 Å).
+
+``PAPER_INTERSTITIAL_U = 0.28`` is the height of the difference-Fourier section in
+which the paper (Yu et al., JACS 2024, Fig. 3c) shows the interstitial Li density of
+Li2.5N0.5S0.5, not a refined coordinate: it puts the Li 1.52 Å from the anion at
+a = 5.44 Å, where CHGNet puts 4.2-5.0 eV/Å on it in the four lowest-Ewald x = 0.5
+orderings (GPAW: ~6 eV/Å); at u = 0.38 the force is 0.5 eV/Å when it faces N and the
+cells are 130 meV/atom lower. Pass ``u=PAPER_INTERSTITIAL_U`` to
+build the paper's model; the site is 24e either way, as in the paper.
 """
 
 from __future__ import annotations
@@ -22,6 +34,7 @@ from typing import Any
 from pymatgen.core import Composition, Lattice, Species, Structure
 
 PAPER_INTERSTITIAL_U = 0.28
+INTERSTITIAL_U = 0.38  # see the module docstring
 # Room-temperature lattice constants (Å) of antifluorite parents, Wyckoff 1963
 # "Crystal Structures" vol. 1 and ICSD; starting guesses for relaxations.
 PARENT_A_ANGSTROM = {
@@ -66,7 +79,7 @@ def antifluorite(
     anions: tuple[str, str] = ("S", "N"),
     cation: str = "Li",
     a: float | None = None,
-    u: float = PAPER_INTERSTITIAL_U,
+    u: float = INTERSTITIAL_U,
 ) -> Structure:
     """Disordered Fm-3m cell of M(2+x)A'(x)A(1-x) with partial occupancies.
 
@@ -77,7 +90,9 @@ def antifluorite(
         a: cubic lattice constant in Å. Default: the parent M2A's experimental
             value (``PARENT_A_ANGSTROM``) contracted by 9 % per unit x, a starting
             guess only (the paper: 5.719 -> 5.458 Å at x = 0.5); relax to get a(x).
-        u: 24e (u, 0, 0) coordinate of the interstitial cation.
+        u: 24e (u, 0, 0) coordinate of the interstitial cation, i.e. its distance to the
+            anion in units of a (default ``INTERSTITIAL_U``; the paper's section height is
+            ``PAPER_INTERSTITIAL_U``).
 
     Returns:
         pymatgen Structure (4a, 8c and, for x > 0, 24e), oxidation states set,
