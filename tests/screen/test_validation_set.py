@@ -121,3 +121,32 @@ def test_spearman_table_at_the_screen_resolution() -> None:
     assert result.n_refused == 0
     rho = {s.predictor: s.rho for s in result.scores}
     assert rho["BVSE 1D barrier"].value < 0
+
+
+def test_cli_validate_prints_the_table_and_writes_json(
+    coarse: ValidationResult, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+    import json
+
+    from typer.testing import CliRunner
+
+    from sselab.cli import app
+
+    asked = {}
+
+    def fake_validate(resolution_angstrom: float, progress: bool) -> ValidationResult:
+        asked["resolution"] = resolution_angstrom
+        return coarse
+
+    # sselab.pipeline re-exports the function `screen`, which shadows the module name
+    screen_module = importlib.import_module("sselab.pipeline.screen")
+    monkeypatch.setattr(screen_module, "validate", fake_validate)
+    result = CliRunner().invoke(
+        app, ["screen", "--validate", "--resolution", "0.3", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert asked["resolution"] == 0.3
+    assert "BVSE 3D barrier" in result.output and "refused: 0" in result.output
+    saved = ValidationResult.from_dict(json.loads((tmp_path / "validation.json").read_text()))
+    assert saved.n_refused == 0 and len(saved.rows) == len(coarse.rows)
