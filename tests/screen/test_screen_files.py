@@ -59,3 +59,21 @@ def test_window_where_reference_phases_exist_unknown_elsewhere(tmp_path: Path) -
     assert licl.li_metal_stability == "unknown (sselab has no reference phases for these elements)"
     assert any(n.startswith("LiCl: Li-metal stability unknown") for n in screened.notes)
     assert screened.refused == []
+
+
+def test_sodium_conductor_gets_a_na_barrier(tmp_path: Path) -> None:
+    """No Li in the file: Na is the mobile ion (antifluorite Na2S, a = 6.54 Å)."""
+    from sselab.pipeline.study import StructureEntry, prepare_structure
+    from sselab.pipeline.tasks import TaskContext, structure_bvse_stage, structure_bvse_task
+
+    path = tmp_path / "Na2S.cif"
+    Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(6.54), ["S", "Na"], [[0, 0, 0], [0.25, 0.25, 0.25]]
+    ).to(filename=str(path))
+    prepared = prepare_structure(StructureEntry(path=str(path)))
+    assert (prepared.mobile, prepared.oxidation.label()) == ("Na", "Na+1 S-2 (guess)")
+    task = structure_bvse_task(prepared.structure, prepared.mobile, 0.3)
+    result = structure_bvse_stage(dict(task.inputs), {}, TaskContext(tmp_path))
+    assert result.mobile == "Na"
+    # Na+ in the larger Na2S cell meets a barrier of the same order as Li+ in Li2S
+    assert 0.2 < result.barrier_3d_eV.value < 0.8
