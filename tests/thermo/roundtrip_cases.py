@@ -22,6 +22,17 @@ from sselab.thermo import (
     stability_window,
     to_entry,
 )
+from sselab.thermo.disorder import (
+    ClusterExpansion,
+    ClusterSpace,
+    Configuration,
+    DisorderedPhase,
+    ECIFigureData,
+    MCRun,
+    SQSResult,
+    TrainingPoint,
+    TrainingSet,
+)
 
 
 def li_s_diagram() -> PhaseDiagram:
@@ -73,7 +84,43 @@ def study() -> ThermoStudy:
     )
 
 
+def configuration() -> Configuration:
+    return Configuration((1, 1, 1), "NSSS", "vLvv")
+
+
+def cluster_expansion() -> ClusterExpansion:
+    labels = ClusterSpace(0.75).labels
+    return ClusterExpansion(0.75, labels, [0.1, 0.2, 0.0, 0.01, -0.01], 2.0, 1.5, 40, 1e-4, "m")
+
+
+def mc_run() -> MCRun:
+    return MCRun([float("inf"), 1.0], [0.0, -1.0], [0.1, 0.1], [0.0, 0.5], [[0.0], [-0.2]],
+                 [-0.5, -1.2], [1, -1], [1.0, 0.4], 10)  # fmt: skip
+
+
+def disordered() -> DisorderedPhase:
+    return DisorderedPhase(0.5, 6, [300.0], [12.0], [0.3], [[-0.1]], ["anion-cage 0.500a"],
+                           [5.0], [1.2], 3.0, None, 100, "m")  # fmt: skip
+
+
 ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
+    "Configuration": (Configuration, configuration),
+    "ClusterSpace": (ClusterSpace, lambda: ClusterSpace(0.75)),
+    "TrainingPoint": (TrainingPoint, lambda: TrainingPoint(configuration(), -50.0, 15, True)),
+    "TrainingSet": (
+        TrainingSet,
+        lambda: TrainingSet(
+            "m", -12.0, -15.0, [TrainingPoint(configuration(), -50.0, 15, True)], 0.1, 3.0
+        ),
+    ),
+    "ClusterExpansion": (ClusterExpansion, cluster_expansion),
+    "ECIFigureData": (ECIFigureData, lambda: ECIFigureData(["a"], [0.5], [1.0])),
+    "SQSResult": (
+        SQSResult,
+        lambda: SQSResult(0.25, configuration(), ["empty"], [1.0], [1.0], 0.0, 0.0, 0.1, 0),
+    ),
+    "MCRun": (MCRun, mc_run),
+    "DisorderedPhase": (DisorderedPhase, disordered),
     "PhaseEnergy": (PhaseEnergy, phase_energy),
     "SolidSolutionPoint": (SolidSolutionPoint, solid_solution_point),
     "LiNSHull": (LiNSHull, hull),

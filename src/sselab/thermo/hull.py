@@ -6,6 +6,11 @@ energy of K relaxed orderings (``lowest_energy_ordering``) are fed to pymatgen's
 whole Li–N–S set (``e_hull_meV_per_atom``) and the energy above the Li2S–Li3N tie line
 (``e_above_tie_meV_per_atom``, the paper's quantity; the two agree while Li2S and Li3N
 are the decomposition products). The spread over the K orderings is reported too.
+
+``disorder`` chooses how the solid solution is modelled (issue #15): "ordered" (the
+lowest of K orderings, above), "sqs" (the mean of ``n_sqs`` relaxed special
+quasirandom structures, the random alloy) or "ce" (the 0 K ground state of canonical
+Monte Carlo on a cluster expansion, ``sselab.thermo.disorder``).
 """
 
 from __future__ import annotations
@@ -20,10 +25,17 @@ from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
-from sselab.calculators import model_label
+from sselab.calculators import RelaxResult, model_label, relax
 from sselab.roundtrip import RoundTrip
 from sselab.structures import actual_x, antifluorite, lowest_energy_ordering, reference_phases
 from sselab.structures.cells import supercell_for_x
+from sselab.thermo.disorder import (
+    ClusterExpansion,
+    DisorderedPhase,
+    disordered_phase,
+    generate_sqs,
+    to_structure,
+)
 from sselab.thermo.energies import (
     PhaseEnergy,
     entries_from_energies,
@@ -50,6 +62,7 @@ HULL_XS: tuple[float, ...] = (0.125, 0.25, 0.375, 0.5, 0.625, 0.75)
 # few orderings at many x (CHGNet: the lowest of 6 orderings at x = 0.5 was the 5th-6th
 # by Ewald rank, 42 meV/atom below the best of the first 4).
 QUICK_XS: tuple[float, ...] = (0.25, 0.5, 0.75)
+DISORDER_MODELS: tuple[str, ...] = ("ordered", "sqs", "ce")
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ class HullSettings:
         keep_cell_shape: relax the ordered Li(2+x)N(x)S(1-x) cells at fixed shape
             (volume only), as a model of the cubic solid solution; False lets a small
             ordered cell shear into whatever ordered compound the MLIP prefers.
+        n_sqs: special quasirandom structures relaxed per x (``disorder="sqs"``).
+        sqs_supercell: conventional-cell multiples of an SQS (2x2x2: 32 anions).
     """
 
     model: str = "chgnet"
@@ -75,6 +90,8 @@ class HullSettings:
     max_steps: int = 300
     seed: int = 0
     keep_cell_shape: bool = True
+    n_sqs: int = 2
+    sqs_supercell: tuple[int, int, int] = (2, 2, 2)
 
 
 QUICK = HullSettings(n_orderings=8, max_anions=4)
@@ -95,7 +112,9 @@ class SolidSolutionPoint(RoundTrip):
         e_above_tie_meV_per_atom: above x Li3N + (1 - x) Li2S (the paper's E_hull).
         e_hull_meV_per_atom: above the Li–N–S hull (pymatgen PhaseDiagram).
         decomposition: phases of the hull decomposition with molar fractions.
-        structure: relaxed best ordering (pymatgen dict).
+        structure: relaxed best ordering (pymatgen dict); for "sqs" the first SQS, for
+            "ce" an unrelaxed SQS of the same x (the entry needs a composition).
+        disorder: how the solid solution was modelled ("ordered", "sqs", "ce").
     """
 
     x: float
@@ -108,6 +127,7 @@ class SolidSolutionPoint(RoundTrip):
     e_hull_meV_per_atom: float
     decomposition: dict[str, float]
     structure: dict[str, Any] = field(repr=False)
+    disorder: str = "ordered"
 
 
 @dataclass
@@ -123,6 +143,8 @@ class LiNSHull(RoundTrip):
             ``phase_diagram`` is built from them, and rebuilt after ``from_dict``).
         stable_phases: reduced formulas of the phases on the hull.
         reference_e_hull_meV_per_atom: E_hull of each reference phase.
+        disordered_phases: with ``disorder="ce"``, the Monte Carlo results per x
+            (E_hull at finite T: ``DisorderedPhase.e_hull_meV_per_atom``).
     """
 
     model: str
@@ -132,6 +154,7 @@ class LiNSHull(RoundTrip):
     entries: list[ComputedStructureEntry] = field(repr=False)
     stable_phases: list[str]
     reference_e_hull_meV_per_atom: dict[str, float]
+    disordered_phases: list[DisorderedPhase] = field(default_factory=list)
 
     @cached_property
     def phase_diagram(self) -> PhaseDiagram:
@@ -225,6 +248,47 @@ def solid_solution_energies(
     return rows
 
 
+def sqs_energies(
+    xs: Sequence[float], settings: HullSettings = QUICK, store: Any | None = None
+) -> list[tuple[float, tuple[int, int, int], Any, list[Any]]]:
+    """Relax ``settings.n_sqs`` SQS per x; return rows like :func:`solid_solution_energies`.
+
+    The energy of a row is the mean over its SQS (the random alloy's estimate), its
+    structure the first SQS's.
+
+    Example:
+        >>> rows = sqs_energies([0.5])  # doctest: +SKIP
+    """
+    from dataclasses import replace
+
+    import numpy as np
+
+    rows = []
+    for x in xs:
+        results = []
+        for seed in range(settings.n_sqs):
+            sqs = generate_sqs(x, settings.sqs_supercell, seed=settings.seed + seed)
+            start = to_structure(sqs.configuration, antifluorite(sqs.x).lattice.a)
+            results.append(
+                relax(
+                    start,
+                    settings.model,
+                    fmax=settings.fmax_eV_per_angstrom,
+                    max_steps=settings.max_steps,
+                    store=store,
+                    keep_cell_shape=settings.keep_cell_shape,
+                )
+            )
+        mean = float(np.mean([r.energy_per_atom_eV for r in results]))
+        representative = replace(
+            results[0], energy_per_atom_eV=mean, energy_eV=mean * len(results[0].structure)
+        )
+        rows.append(
+            (actual_x(results[0].structure), settings.sqs_supercell, representative, results)
+        )
+    return rows
+
+
 def tie_line_energy_per_atom(x: float, e_m2a_per_atom: float, e_m3a_per_atom: float) -> float:
     """Energy per atom (eV) of x M3A' + (1 - x) M2A, i.e. of composition M(2+x)A'(x)A(1-x).
 
@@ -259,8 +323,10 @@ def li_n_s_hull(
     scheme: str = "raw",
     store: Any | None = None,
     phases: Sequence[str] = LI_N_S_PHASES,
+    disorder: str = "ordered",
+    cluster_expansion: ClusterExpansion | None = None,
 ) -> LiNSHull:
-    """Li–N–S phase diagram with ordered Li(2+x)N(x)S(1-x), and E_hull(x) at 0 K.
+    """Li–N–S phase diagram with Li(2+x)N(x)S(1-x), and E_hull(x) at 0 K.
 
     Args:
         xs: compositions (multiples of 1/8 with the default 8-anion supercells).
@@ -269,6 +335,10 @@ def li_n_s_hull(
         store: optional ResultStore; relaxations are cached there.
         phases: reference phases (default all of ``LI_N_S_PHASES``; must include Li2S,
             an Li3N polymorph and the elements).
+        disorder: "ordered" (lowest of K orderings), "sqs" (mean of relaxed SQS) or
+            "ce" (cluster-expansion Monte Carlo ground state; needs ``cluster_expansion``
+            trained with ``settings.model``; x is rounded to the 6x6x6 MC cell).
+        cluster_expansion: fitted expansion for ``disorder="ce"``.
 
     Returns:
         LiNSHull with the PhaseDiagram, the per-x points and reference E_hull values.
@@ -281,9 +351,17 @@ def li_n_s_hull(
     required = {"Li", "Li2S", "alpha-S8", "alpha-N2"}
     if not required <= set(phases) or not {"alpha-Li3N", "beta-Li3N"} & set(phases):
         raise ValueError(f"phases {list(phases)} must include {sorted(required)} and an Li3N")
+    if disorder not in DISORDER_MODELS:
+        raise ValueError(f"disorder = {disorder!r}: choose one of {DISORDER_MODELS}")
     references = reference_energies(phases, settings, store)
     ref_entries = entries_from_energies(references, scheme)
-    rows = solid_solution_energies(xs, settings, store)
+    phases_ce: list[DisorderedPhase] = []
+    if disorder == "ordered":
+        rows = solid_solution_energies(xs, settings, store)
+    elif disorder == "sqs":
+        rows = sqs_energies(xs, settings, store)
+    else:
+        rows, phases_ce = _ce_rows(xs, settings, references, cluster_expansion)
     ss_entries = [
         to_entry(f"Li(2+x)N(x)S(1-x) x={x:g}", best.structure, best.energy_eV, scheme)
         for x, _, best, _ in rows
@@ -314,6 +392,7 @@ def li_n_s_hull(
                 e_hull_meV_per_atom=1000 * _e_above_hull(diagram, entry, allow_negative=True),
                 decomposition={entry_name(e): float(frac) for e, frac in decomposition.items()},
                 structure=best.structure.as_dict(),
+                disorder=disorder,
             )
         )
     reference_e_hull = {entry_name(e): 1000 * _e_above_hull(diagram, e) for e in ref_entries}
@@ -325,7 +404,46 @@ def li_n_s_hull(
         entries=[*ref_entries, *ss_entries],
         stable_phases=sorted({e.composition.reduced_formula for e in diagram.stable_entries}),
         reference_e_hull_meV_per_atom=reference_e_hull,
+        disordered_phases=phases_ce,
     )
+
+
+def _ce_rows(
+    xs: Sequence[float],
+    settings: HullSettings,
+    references: dict[str, PhaseEnergy],
+    cluster_expansion: ClusterExpansion | None,
+) -> tuple[list[tuple[float, tuple[int, int, int], Any, list[Any]]], list[DisorderedPhase]]:
+    """Rows of the CE ground states: E = tie line of this hull's end members + E_mix."""
+    if cluster_expansion is None:
+        raise ValueError('disorder="ce" needs cluster_expansion= (fit_cluster_expansion)')
+    if cluster_expansion.model != model_label(settings.model):
+        raise ValueError(
+            f"the cluster expansion was trained on {cluster_expansion.model}, "
+            f"the hull uses {model_label(settings.model)}"
+        )
+    li2s = references["Li2S"].energy_per_atom_eV
+    li3n = min(
+        references[n].energy_per_atom_eV for n in ("alpha-Li3N", "beta-Li3N") if n in references
+    )
+    rows, phases = [], []
+    for x in xs:
+        phase = disordered_phase(cluster_expansion, x, seed=settings.seed)
+        structure = to_structure(
+            generate_sqs(phase.x, settings.sqs_supercell, n_steps=2000).configuration,
+            antifluorite(phase.x).lattice.a,
+        )
+        energy = (
+            tie_line_energy_per_atom(phase.x, li2s, li3n) + phase.ground_state_meV_per_atom / 1000
+        )
+        lattice = structure.lattice
+        result = RelaxResult(
+            structure, energy * len(structure), energy, lattice.abc, lattice.angles,
+            structure.volume, False, 0, float("nan"), cluster_expansion.model, 0.0,
+        )  # fmt: skip
+        rows.append((phase.x, settings.sqs_supercell, result, [result]))
+        phases.append(phase)
+    return rows, phases
 
 
 def formula_unit_atoms(x: float) -> float:
@@ -349,6 +467,7 @@ def composition_of(x: float) -> Composition:
 
 
 __all__ = [
+    "DISORDER_MODELS",
     "FULL",
     "HULL_XS",
     "LI_N_S_PHASES",
@@ -361,5 +480,6 @@ __all__ = [
     "energy_above_tie_meV_per_atom",
     "formula_unit_atoms",
     "li_n_s_hull",
+    "sqs_energies",
     "tie_line_energy_per_atom",
 ]

@@ -18,6 +18,7 @@ from pymatgen.entries.computed_entries import ComputedStructureEntry
 from sselab.calculators import relax
 from sselab.roundtrip import RoundTrip
 from sselab.thermo.anodes import ANODE_SYSTEMS
+from sselab.thermo.disorder import ClusterExpansion
 from sselab.thermo.energies import to_entry
 from sselab.thermo.free_energy import (
     FiniteTemperatureHull,
@@ -138,6 +139,8 @@ def thermo_study(
     store: Any | None = None,
     xs: Sequence[float] | None = None,
     anodes: Sequence[str] = ANODES,
+    disorder: str = "ordered",
+    cluster_expansion: ClusterExpansion | None = None,
 ) -> ThermoStudy:
     """Run the whole thermodynamics stage with one MLIP.
 
@@ -150,6 +153,11 @@ def thermo_study(
         store: ResultStore; every relaxation and phonon run is cached there.
         xs: compositions (multiples of 1/8); default QUICK_XS or HULL_XS by ``quick``.
         anodes: anodes for the interface pseudo-binaries.
+        disorder: solid-solution model of the hull, "ordered", "sqs" or "ce" (see
+            ``li_n_s_hull``). Harmonic phonons at 300 K are computed for "ordered" only
+            (an SQS has ~100 atoms; the CE's 300 K free energy is configurational, in
+            ``hull.disordered_phases``).
+        cluster_expansion: fitted expansion, required by ``disorder="ce"``.
 
     Example:
         >>> study = thermo_study("chgnet", quick=True)  # doctest: +SKIP
@@ -160,8 +168,10 @@ def thermo_study(
     xs = (QUICK_XS if quick else HULL_XS) if xs is None else xs
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    hull = li_n_s_hull(xs, settings, "raw", store)
-    corrected = li_n_s_hull(xs, settings, "mp2020", store)
+    hull = li_n_s_hull(xs, settings, "raw", store, disorder=disorder,
+                       cluster_expansion=cluster_expansion)  # fmt: skip
+    corrected = li_n_s_hull(xs, settings, "mp2020", store, disorder=disorder,
+                            cluster_expansion=cluster_expansion)  # fmt: skip
     check = [
         abs(p.e_above_tie_meV_per_atom - q.e_above_tie_meV_per_atom)
         for p, q in zip(hull.points, corrected.points, strict=True)
@@ -170,8 +180,12 @@ def thermo_study(
 
     start = time.perf_counter()
     phonon_xs = [WINDOW_X] if quick else list(xs)
-    finite = finite_temperature_hulls(
-        hull, phonon_xs, settings, min_length_angstrom=5.0 if quick else 10.0, store=store
+    finite = (
+        finite_temperature_hulls(
+            hull, phonon_xs, settings, min_length_angstrom=5.0 if quick else 10.0, store=store
+        )
+        if disorder == "ordered"
+        else []
     )
     timings["phonons"] = time.perf_counter() - start
 
