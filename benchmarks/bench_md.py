@@ -7,8 +7,14 @@ ordering, unrelaxed: throughput does not depend on the relaxation) and, with
 ratios are measured in the same run:
 
 - ``ase``: ``run_md`` once per replica (ASE calculator: energy, forces and stress);
-- ``batched``: ``run_md_batch`` with all replicas in lock step (CHGNet forces of the
-  whole batch in one call, no stress).
+- ``batched``: ``run_md_batch`` with all replicas in lock step (CHGNet forces, no
+  stress, in calls of at most ``CPU_MAX_ATOMS_PER_CALL`` atoms on a CPU).
+
+Measured 2026-12-01 on 2 CPU cores shared with four other agents (load 13-16), 1 torch
+thread, ratio batched / ASE in the same run: 14 atoms x 1 replica 1.4-3.2, x 8 replicas
+1.3-1.4; 112 atoms x 1 replica 1.5, x 8 replicas 1.33 (0.6 before the atoms-per-call cap).
+CHGNet replica-ps/day through ASE: 355-770 (14 atoms), 92-105 (112 atoms); SevenNet
+7net-0 through ASE: 500-640 and 65.
 
 Throughput is atom-steps per second over all replicas; ``ratio`` is batched / ASE for
 the same number of replicas. ``replica_ps_per_day`` is the simulated time of all
