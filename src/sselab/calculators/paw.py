@@ -217,11 +217,23 @@ class PawCalculator(Calculator):
         if self.on_scf_step is None:
             return
         callback = self.on_scf_step
+        gpaw_calculator = self._gpaw
+        if not hasattr(gpaw_calculator, "hooks"):
+            # GPAW hands GLLB-SC to its old calculator, which reports through observers
+            # (called with no arguments every SCF iteration) instead of hooks
+            def observe() -> None:
+                callback(
+                    int(gpaw_calculator.scf.niter),
+                    float(gpaw_calculator.hamiltonian.e_total_extrapolated) * HARTREE_EV,
+                )
+
+            gpaw_calculator.attach(observe, 1)
+            return
 
         def report(ctx: Any) -> None:
             callback(int(ctx.niter), float(ctx.ham.e_total_extrapolated) * HARTREE_EV)
 
-        self._gpaw.hooks["scf_step"] = report
+        gpaw_calculator.hooks["scf_step"] = report
 
     def _start(self, atoms: Atoms) -> None:
         from gpaw import GPAW
