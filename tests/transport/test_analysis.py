@@ -217,3 +217,19 @@ def test_fraction_rule_says_why_caged_or_melted_runs_are_not_diffusive() -> None
     assert "melted" in analyze_replicas([melt]).diffusive_note
     short = analyze_replicas([random_walk((0.1, 0.1, 0.1), 10, 30, frame_interval_fs=10.0)])
     assert not short.diffusive and "ballistic" in short.diffusive_note
+
+
+def test_report_warns_that_single_seed_intervals_understate_the_scatter() -> None:
+    from sselab.report.transport import transport_section
+    from sselab.transport.analysis import analyze_replicas
+    from sselab.transport.study import study_from_results
+
+    temps = (600.0, 900.0, 1200.0)
+    d_true = [3e-3 * np.exp(-0.3 / (BOLTZMANN_EV_PER_K * t)) * 1e4 for t in temps]  # Å^2/ps
+    results = [
+        analyze_replicas([random_walk((d, d, d), 10, 300, temperature_K=t, seed=i)])
+        for i, (d, t) in enumerate(zip(d_true, temps, strict=True))
+    ]
+    section = transport_section(study_from_results(results))
+    assert "One velocity seed per temperature" in section.text
+    assert section.settings["D fit"].startswith("fraction rule")

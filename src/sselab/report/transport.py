@@ -123,6 +123,18 @@ def transport_table(study: TransportStudy) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
+def first_is_short_single(study: TransportStudy) -> bool:
+    """True when D came from the fraction rule with fewer than three replicas per T.
+
+    Example:
+        >>> first_is_short_single(study)  # doctest: +SKIP
+        True
+    """
+    return bool(study.results) and all(
+        r.error_method == "fraction" and r.n_replicas < 3 for r in study.results
+    )
+
+
 def fit_rule_text(study: TransportStudy) -> str:
     """How D was fitted, in words (the fraction rule or block averaging).
 
@@ -222,6 +234,14 @@ def transport_section(
                 "paper: EIS on a cold-pressed pellet (grain boundaries included)",
             ),
         ]
+    caveat = ""
+    if first_is_short_single(study):
+        caveat = (
+            "One velocity seed per temperature: in the 14-atom cell two seeds gave D(1000 K) "
+            "2.8 σ apart and Ea 0.56 ± 0.17 vs 0.02 ± 0.11 eV (docs/transport.md), so these "
+            "intervals understate the run-to-run scatter; pooling three or more seeds per "
+            "temperature (seeds_per_temperature) adds the replica spread to the error. "
+        )
     occupancy = occupancy_24e_comparison(study)
     if occupancy is not None:
         comparisons.append(occupancy)
@@ -235,7 +255,9 @@ def transport_section(
             "weighted by them (covariance scaled by the reduced chi² when above 1) and "
             "extrapolated to 300 K with a 95 % interval. Hop mechanisms: each Li assigned to "
             "its nearest 8c/24e/4b/32f site and to its tetrahedral (8c) or octahedral (oct) "
-            "cage; events classified by linked jumps (sselab.transport.mechanism). " + study.note
+            "cage; events classified by linked jumps (sselab.transport.mechanism). "
+            + caveat
+            + study.note
         ),
         figures=figures,
         table_header=header,
