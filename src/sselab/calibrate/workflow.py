@@ -115,12 +115,14 @@ def tie_comparisons(
     ends: dict[str, Label] = {}
     for label in labels:
         formula = label.configuration.structure.composition.reduced_formula
-        if formula in END_MEMBERS and (
-            formula not in ends or label.configuration.kind == "equilibrium"
+        if formula not in END_MEMBERS:
+            continue
+        current = ends.get(formula)
+        if current is None or (
+            current.configuration.kind != "equilibrium"
+            and label.configuration.kind == "equilibrium"
         ):
-            ends.setdefault(formula, label)
-            if label.configuration.kind == "equilibrium":
-                ends[formula] = label
+            ends[formula] = label
     if len(ends) < len(END_MEMBERS):
         return []
     cells = [
