@@ -15,6 +15,7 @@ from sselab.store import DEFAULT_STORE_PATH, ResultStore
 from sselab.structures import StructureFileError
 
 if TYPE_CHECKING:  # the thermo modules import pymatgen's phase-diagram stack: keep --help fast
+    from sselab.thermo.disorder import ClusterExpansion
     from sselab.thermo.hull import HullSettings
 
 
@@ -43,6 +44,17 @@ def hull_command(
     model: ModelOption = DEFAULT_MODEL,
     scheme: str = typer.Option("raw", help="Energy scheme: raw or mp2020."),
     full: bool = typer.Option(False, "--full", help="6 orderings, fmax 0.02 (slow)."),
+    disorder: str = typer.Option(
+        "ordered",
+        "--disorder",
+        help="Solid-solution model: ordered (lowest of K orderings), sqs (relaxed SQS) "
+        "or ce (cluster-expansion Monte Carlo ground state).",
+    ),
+    cluster_expansion: Path | None = typer.Option(
+        None,
+        "--cluster-expansion",
+        help="ClusterExpansion JSON for --disorder ce (from fit_cluster_expansion).",
+    ),
     store: StoreOption = DEFAULT_STORE_PATH,
     out: OutOption = Path("out"),
 ) -> None:
@@ -53,12 +65,27 @@ def hull_command(
 
     if system.replace(" ", "") not in ("Li-N-S", "Li-S-N", "N-S-Li"):
         fail(f"--system: only the Li-N-S system is built, got '{system}'")
+    expansion = None
+    if disorder == "ce":
+        if cluster_expansion is None:
+            fail("--disorder ce needs --cluster-expansion FILE (a fitted ClusterExpansion JSON)")
+        expansion = _read_cluster_expansion(cluster_expansion)
     try:
         with ResultStore(store) as results:
-            hull = li_n_s_hull(x, _settings(model, full), scheme, results)
+            hull = li_n_s_hull(
+                x,
+                _settings(model, full),
+                scheme,
+                results,
+                disorder=disorder,
+                cluster_expansion=expansion,
+            )
     except (ModelUnavailableError, ValueError) as exc:
         fail(str(exc))
-    typer.echo(f"stable phases ({hull.model}, {hull.scheme}): {', '.join(hull.stable_phases)}")
+    typer.echo(
+        f"stable phases ({hull.model}, {hull.scheme}, disorder={disorder}): "
+        f"{', '.join(hull.stable_phases)}"
+    )
     typer.echo(f"{'x':>6} {'cell':>12} {'E-tie':>8} {'E_hull':>8}  decomposition (meV/atom)")
     for p in hull.points:
         typer.echo(
@@ -66,6 +93,19 @@ def hull_command(
             f"{p.e_hull_meV_per_atom:8.1f}  {' + '.join(sorted(p.decomposition))}"
         )
     _write(out, "hull", hull.summary(), ternary_figure(hull, paper_e_hull_meV_per_atom()))
+
+
+def _read_cluster_expansion(path: Path) -> ClusterExpansion:
+    from sselab.thermo.disorder import ClusterExpansion
+
+    try:
+        return ClusterExpansion.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        fail(f"{path}: no such file")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        fail(f"{path}: not JSON ({exc})")
+    except (KeyError, TypeError, ValueError) as exc:
+        fail(f"{path}: not a ClusterExpansion JSON ({exc!r})")
 
 
 def _read_composition(file: Path, model: str, full: bool, store: ResultStore):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -119,12 +119,15 @@ def relax_training_set(
     max_steps: int = 150,
     store: Any | None = None,
     checkpoint: Path | None = None,
+    a_of_x: Callable[[float], float] | None = None,
 ) -> TrainingSet:
     """Relax configurations (atoms and volume, cubic shape kept) and the end members.
 
-    Starting lattice constant: ``antifluorite(x)``'s default (the Li2S value contracted
-    by 9 % per unit x). The cell shape is kept, as for the hull's ordered cells, so the
-    expansion describes the cubic solid solution. With ``checkpoint`` the set so far is
+    Starting lattice constant: ``a_of_x(x)``, default ``antifluorite(x)``'s (the Li2S
+    value contracted by 9 % per unit x). ``max_steps=0`` gives single points at the
+    start geometry (an unrelaxed expansion, for when relaxations cannot be afforded).
+    The cell shape is kept, as for the hull's ordered cells, so the expansion describes
+    the cubic solid solution. With ``checkpoint`` the set so far is
     written there (JSON) after every configuration, so a long run can be cut short.
 
     Example:
@@ -137,14 +140,16 @@ def relax_training_set(
     from sselab.thermo.hull import HullSettings, reference_energies
 
     start = time.perf_counter()
-    settings = HullSettings(model=model, fmax_eV_per_angstrom=fmax, max_steps=4 * max_steps)
+    settings = HullSettings(
+        model=model, fmax_eV_per_angstrom=fmax, max_steps=max(4 * max_steps, 100)
+    )
     references = reference_energies(["Li2S", "alpha-Li3N", "beta-Li3N"], settings, store)
     li2s = references["Li2S"].energy_per_atom_eV * 3
     li3n = min(references[n].energy_per_atom_eV for n in ("alpha-Li3N", "beta-Li3N")) * 4
     calculator = get_calculator(model)
     data = TrainingSet(model_label(model), li2s, li3n, [], fmax)
     for config in tqdm(configs, desc="relax CE training set", mininterval=5):
-        a = antifluorite(config.x).lattice.a
+        a = antifluorite(config.x).lattice.a if a_of_x is None else a_of_x(config.x)
         result = relax(
             to_structure(config, a),
             calculator,
