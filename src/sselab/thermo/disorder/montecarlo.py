@@ -260,23 +260,34 @@ def canonical_mc(
     )
 
 
-def heat_capacity_peak(run: MCRun) -> float | None:
+def heat_capacity_peak(run: MCRun, min_acceptance: float = 0.01) -> float | None:
     """Temperature of the heat-capacity maximum (parabola through the top three points).
 
-    None when the maximum is at the end of the temperature grid (no peak inside it).
+    The frozen low-temperature tail is left out: from the lowest temperature up, points
+    whose swap acceptance is below ``min_acceptance``, because a replica frozen in one
+    state between rare accepted swaps gives a large, meaningless energy variance
+    (measured: spikes at 77-92 K that outgrew the real ~900 K order-disorder peak of the
+    Li-N-S expansion). Only the contiguous tail goes, so an ordered point just below a
+    sharp transition stays. None when the maximum is at the end of the remaining grid
+    (no peak inside it).
 
     Example:
-        >>> run = MCRun([1.0, 2.0, 3.0], [0, 0, 0], [0, 0, 0], [0.1, 0.5, 0.1], [[], [], []],
-        ...             [0, 0, 0], [], [0, 0, 0], 1)
-        >>> round(heat_capacity_peak(run), 6)
+        >>> run = MCRun([1.0, 2.0, 3.0, 0.1], [0] * 4, [0] * 4, [0.1, 0.5, 0.1, 9.0],
+        ...             [[], [], [], []], [0] * 4, [], [0.2, 0.3, 0.4, 0.001], 1)
+        >>> round(heat_capacity_peak(run), 6)  # the frozen 0.1 spike is ignored
         2.0
     """
-    finite = [
-        (t, c) for t, c in zip(run.temperatures, run.heat_capacity, strict=True) if np.isfinite(t)
-    ]
-    finite.sort()
-    temps = np.array([t for t, _ in finite])
-    heat = np.array([c for _, c in finite])
+    finite = sorted(
+        (t, c, acc)
+        for t, c, acc in zip(run.temperatures, run.heat_capacity, run.acceptance, strict=True)
+        if np.isfinite(t)
+    )
+    while finite and finite[0][2] < min_acceptance:
+        finite.pop(0)
+    if len(finite) < 3:
+        return None
+    temps = np.array([t for t, _, _ in finite])
+    heat = np.array([c for _, c, _ in finite])
     k = int(np.argmax(heat))
     if k == 0 or k == len(heat) - 1:
         return None
