@@ -27,6 +27,7 @@ from sselab.thermo.disorder import (
     ClusterSpace,
     Configuration,
     DisorderedPhase,
+    DisorderStudy,
     ECIFigureData,
     MCRun,
     SQSResult,
@@ -121,6 +122,10 @@ ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
     ),
     "MCRun": (MCRun, mc_run),
     "DisorderedPhase": (DisorderedPhase, disordered),
+    "DisorderStudy": (
+        DisorderStudy,
+        lambda: DisorderStudy("m", "shipped", 40, 38, cluster_expansion(), [disordered()], 12.0),
+    ),
     "PhaseEnergy": (PhaseEnergy, phase_energy),
     "SolidSolutionPoint": (SolidSolutionPoint, solid_solution_point),
     "LiNSHull": (LiNSHull, hull),

@@ -53,7 +53,8 @@ def hull_command(
     cluster_expansion: Path | None = typer.Option(
         None,
         "--cluster-expansion",
-        help="ClusterExpansion JSON for --disorder ce (from fit_cluster_expansion).",
+        help="ClusterExpansion JSON for --disorder ce (from fit_cluster_expansion); "
+        "default: fitted to the training set shipped for the model.",
     ),
     store: StoreOption = DEFAULT_STORE_PATH,
     out: OutOption = Path("out"),
@@ -65,12 +66,8 @@ def hull_command(
 
     if system.replace(" ", "") not in ("Li-N-S", "Li-S-N", "N-S-Li"):
         fail(f"--system: only the Li-N-S system is built, got '{system}'")
-    expansion = None
-    if disorder == "ce":
-        if cluster_expansion is None:
-            fail("--disorder ce needs --cluster-expansion FILE (a fitted ClusterExpansion JSON)")
-        expansion = _read_cluster_expansion(cluster_expansion)
     try:
+        expansion = _cluster_expansion(disorder, cluster_expansion, model)
         with ResultStore(store) as results:
             hull = li_n_s_hull(
                 x,
@@ -93,6 +90,23 @@ def hull_command(
             f"{p.e_hull_meV_per_atom:8.1f}  {' + '.join(sorted(p.decomposition))}"
         )
     _write(out, "hull", hull.summary(), ternary_figure(hull, paper_e_hull_meV_per_atom()))
+
+
+def _cluster_expansion(disorder: str, path: Path | None, model: str) -> ClusterExpansion | None:
+    """The expansion for ``--disorder ce``: from FILE, else fitted to the model's shipped set."""
+    from sselab.thermo.disorder import fit_cluster_expansion, shipped_training_set
+
+    if disorder != "ce":
+        return None
+    if path is not None:
+        return _read_cluster_expansion(path)
+    shipped = shipped_training_set(model)
+    if shipped is None:
+        fail(
+            f"--disorder ce: no training set is shipped for {model}; fit one "
+            "(relax_training_set, fit_cluster_expansion) and pass --cluster-expansion FILE"
+        )
+    return fit_cluster_expansion(shipped)
 
 
 def _read_cluster_expansion(path: Path) -> ClusterExpansion:

@@ -34,6 +34,7 @@ from sselab.pipeline.tasks import Task, TaskContext
 from sselab.reference import paper_value
 from sselab.roundtrip import RoundTrip
 from sselab.store import ResultStore
+from sselab.thermo.disorder.study import DISORDER_XS, DisorderStudy, shipped_training_digest
 from sselab.thermo.hull import SolidSolutionPoint
 from sselab.thermo.study import ThermoStudy
 from sselab.transport.neb import NEBResult
@@ -66,6 +67,9 @@ class Profile(RoundTrip):
         dft_relax: the DFT stage relaxes the lowest MLIP cell at x = 0.25, 0.5, 0.75
             (and Li2S, α-Li3N) and adds GLLB-SC gaps; False: PBE single points at the
             MLIP geometries of Li2S, α-Li3N and x = 0.5 only.
+        disorder_mc_size: edge of the disorder stage's Monte Carlo cell (conventional
+            cells; 4: 512 lattice sites).
+        disorder_sweeps: measured MC sweeps per temperature of the disorder stage.
     """
 
     name: str
@@ -83,6 +87,8 @@ class Profile(RoundTrip):
     md_configurations: int = 1
     md_npt_ps: float = 0.0
     dft_relax: bool = False
+    disorder_mc_size: int = 4
+    disorder_sweeps: int = 300
 
 
 def _paper_xs() -> tuple[float, ...]:
@@ -127,6 +133,8 @@ PROFILES: dict[str, Callable[[], Profile]] = {
         md_configurations=4,
         md_npt_ps=10.0,
         dft_relax=True,
+        disorder_mc_size=6,
+        disorder_sweeps=1000,
     ),
 }
 
@@ -247,6 +255,26 @@ def model_spread_stage(
 
     settings = replace(QUICK if inputs["quick"] else FULL, model=inputs["model"])
     return li_n_s_hull([WINDOW_X], settings, "raw", context.store).point(WINDOW_X)
+
+
+def disorder_stage(
+    inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
+) -> DisorderStudy:
+    """Cluster expansion + Monte Carlo of the disordered phase (:func:`disorder_study`).
+
+    Example:
+        >>> study = disorder_stage({"model": "chgnet:0.3.0", "xs": [0.5], "mc_size": 3,
+        ...                         "n_sweeps": 5}, {}, context)  # doctest: +SKIP
+    """
+    from sselab.thermo.disorder.study import disorder_study
+
+    return disorder_study(
+        inputs["model"],
+        inputs["xs"],
+        mc_size=inputs["mc_size"],
+        n_sweeps=inputs["n_sweeps"],
+        store=context.store,
+    )
 
 
 DFT_RELAX_XS = (0.25, 0.5, 0.75)
@@ -504,7 +532,7 @@ def stage_tasks(
     Example:
         >>> tasks = stage_tasks(PROFILES["quick"](), "chgnet")
         >>> sorted(tasks)[:4], len(tasks)
-        (['bvse', 'dft', 'diffraction', 'lattice'], 9)
+        (['bvse', 'dft', 'diffraction', 'disorder'], 10)
         >>> tasks["diffraction"] is tasks["lattice"]
         True
     """
@@ -541,6 +569,20 @@ def stage_tasks(
             label="thermodynamics, second MLIP",
             returns=SolidSolutionPoint,
         )
+    tasks["disorder"] = Task(
+        "reproduce-disorder",
+        {
+            "model": label,
+            "xs": list(DISORDER_XS),
+            "mc_size": profile.disorder_mc_size,
+            "n_sweeps": profile.disorder_sweeps,
+            # the shipped file's content: a reshipped set is a new key
+            "training": shipped_training_digest(label) or "relaxed here",
+        },
+        disorder_stage,
+        label="disorder",
+        returns=DisorderStudy,
+    )
     tasks["dft"] = Task(
         "reproduce-dft",
         {"threads": 2, "relax": profile.dft_relax},
@@ -614,6 +656,7 @@ def stage_tasks(
 STAGES: tuple[str, ...] = (
     "lattice",
     "thermodynamics",
+    "disorder",
     "dft",
     "diffraction",
     "rietveld",
@@ -631,6 +674,7 @@ RESULT_FIELD: dict[str, str] = {
     "lattice": "lattice",
     "thermodynamics": "thermodynamics",
     "model spread": "model_spread",
+    "disorder": "disorder",
     "dft": "dft",
     "diffraction": "lattice",
     "rietveld": "rietveld",
@@ -655,6 +699,7 @@ class ReproduceResults(RoundTrip):
         lattice: a(x) (also the diffraction stage's input).
         thermodynamics: the thermodynamics study.
         model_spread: x = 0.5 hull point with the second MLIP.
+        disorder: cluster expansion and Monte Carlo of the disordered phase.
         dft: GPAW PBE check of the x = 0.5 hull point and the gaps (needs thermodynamics).
         rietveld: the Rietveld round trip (refinement of patterns simulated from the
             paper's refined cell).
@@ -676,6 +721,7 @@ class ReproduceResults(RoundTrip):
     lattice: LatticeScan | None = None
     thermodynamics: ThermoStudy | None = None
     model_spread: SolidSolutionPoint | None = None
+    disorder: DisorderStudy | None = None
     dft: DftHullCheck | None = None
     rietveld: RefinementResult | None = None
     bvse: BVSECases | None = None

@@ -214,15 +214,17 @@ def reproduce_claims(results: ReproduceResults) -> list[Claim]:
         >>> empty = ReproduceResults(PROFILES["quick"](), "chgnet:0.3.0", None, [])
         >>> claims = reproduce_claims(empty)
         >>> len(claims), {c.verdict for c in claims}  # nothing ran
-        (11, {'not computed'})
+        (12, {'not computed'})
     """
     from sselab.report.dft import dft_claim
+    from sselab.report.disorder import disorder_claim
 
     mlip_of_dft_cell = None
     if results.dft is not None and results.dft.points:
         mlip_of_dft_cell = results.dft.lowest(0.5).mlip_e_above_tie_meV_per_atom
     claims = [
         *_thermo_claims(results),
+        disorder_claim(results.disorder),
         dft_claim(results.dft, mlip_of_dft_cell),
         *_transport_claims(results),
         _neb_claim(results),
@@ -312,6 +314,11 @@ def _stage_section(results: ReproduceResults, stage: str) -> Section:
         return thermo_section(
             results.thermodynamics, results.model_spread, results.second_model or ""
         )
+    if stage == "disorder":
+        from sselab.report.disorder import disorder_section
+
+        assert results.disorder is not None
+        return disorder_section(results.disorder, results.thermodynamics)
     if stage == "dft":
         from sselab.report.dft import dft_section
 

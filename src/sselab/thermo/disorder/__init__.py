@@ -34,11 +34,13 @@ from sselab.thermo.disorder.montecarlo import (
 )
 from sselab.thermo.disorder.solid_solution import DisorderedPhase, disordered_phase
 from sselab.thermo.disorder.sqs import SQSResult, generate_sqs
+from sselab.thermo.disorder.study import DisorderStudy, disorder_study, shipped_training_set
 
 __all__ = [
     "ClusterExpansion",
     "ClusterSpace",
     "Configuration",
+    "DisorderStudy",
     "DisorderedPhase",
     "ECIFigureData",
     "MCRun",
@@ -48,6 +50,7 @@ __all__ = [
     "TrainingPoint",
     "TrainingSet",
     "canonical_mc",
+    "disorder_study",
     "disordered_phase",
     "eci_figure",
     "fit_cluster_expansion",
@@ -56,6 +59,7 @@ __all__ = [
     "heat_capacity_peak",
     "random_configuration",
     "relax_training_set",
+    "shipped_training_set",
     "square_ising",
     "to_structure",
     "training_configurations",

@@ -35,7 +35,7 @@ from sselab.thermo.disorder.lattice import Configuration, random_configuration, 
 
 logger = logging.getLogger(__name__)
 
-# Cells of 28-56 atoms: 2x1x1 (8 formula units, 24 + n_N atoms) and 2x2x1 (16, 48 + n_N).
+# Cells of 25-63 atoms: 2x1x1 (8 formula units, 24 + n_N atoms) and 2x2x1 (16, 48 + n_N).
 TRAINING_SUPERCELLS: tuple[tuple[int, int, int], ...] = ((2, 1, 1), (2, 2, 1))
 RIDGE_ALPHAS = (1e-6, 1e-5, 1e-4, 1e-3, 1e-2)
 
