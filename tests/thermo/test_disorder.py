@@ -13,6 +13,7 @@ from sselab.thermo.disorder.clusters import ClusterSpace
 from sselab.thermo.disorder.lattice import Configuration, random_configuration, to_structure
 from sselab.thermo.disorder.montecarlo import (
     canonical_mc,
+    energy_slope_peak,
     free_energy_by_integration,
     heat_capacity_peak,
     max_entropy,
@@ -96,6 +97,9 @@ def test_mc_recovers_onsager_critical_temperature() -> None:
     peak = heat_capacity_peak(run)
     assert peak is not None
     assert peak == pytest.approx(ONSAGER_TC, rel=0.05)
+    slope_peak = energy_slope_peak(run)  # d<E>/dT: the same transition from the means
+    assert slope_peak is not None
+    assert slope_peak == pytest.approx(ONSAGER_TC, rel=0.05)
     assert run.energy_mean == sorted(run.energy_mean)  # <E> rises with T
 
 

@@ -295,6 +295,47 @@ def heat_capacity_peak(run: MCRun, min_acceptance: float = 0.01) -> float | None
     return float(-b / (2 * a)) if a < 0 else float(temps[k])
 
 
+def energy_slope_peak(run: MCRun) -> float | None:
+    """Temperature of the steepest rise of <E>(T): C = d<E>/dT from the averages themselves.
+
+    A second estimate of the transition beside :func:`heat_capacity_peak`. It needs
+    only mean energies, so it is not fooled by slow drifts that inflate the energy
+    variance of glassy low-temperature replicas (measured on the Li-N-S expansion at
+    x = 0.25: the fluctuation C rose to 122 k_B per formula unit at 50 K while <E>
+    had almost stopped moving). Finite differences between neighbouring grid
+    temperatures (placed at their midpoints); the largest *interior* local maximum,
+    refined by a parabola through it and its neighbours, because a step at an end of
+    the grid is not a peak (at the cold end it is a replica that found a lower state
+    late). None when there is no interior maximum.
+
+    Example:
+        >>> run = MCRun([1.0, 2.0, 3.0, 4.0, 5.0], [0.0, 0.1, 1.0, 1.2, 1.3], [0] * 5,
+        ...             [0] * 5, [[]] * 5, [0] * 5, [], [0.5] * 5, 1)
+        >>> 2.0 < energy_slope_peak(run) < 3.0
+        True
+    """
+    pairs = sorted(
+        (t, e) for t, e in zip(run.temperatures, run.energy_mean, strict=True) if np.isfinite(t)
+    )
+    if len(pairs) < 4:
+        return None
+    temps = np.array([t for t, _ in pairs])
+    energies = np.array([e for _, e in pairs])
+    slopes = np.diff(energies) / np.diff(temps)
+    middles = (temps[1:] + temps[:-1]) / 2
+    interior = [
+        k
+        for k in range(1, len(slopes) - 1)
+        if slopes[k] >= slopes[k - 1] and slopes[k] >= slopes[k + 1]
+    ]
+    if not interior:
+        return None
+    k = max(interior, key=lambda i: slopes[i])
+    a, b, _ = np.polyfit(middles[k - 1 : k + 2], slopes[k - 1 : k + 2], 2)
+    peak = -b / (2 * a) if a < 0 else middles[k]
+    return float(np.clip(peak, middles[k - 1], middles[k + 1]))
+
+
 def max_entropy(swap_groups_spins: Sequence[np.ndarray]) -> float:
     """ln(number of decorations) at fixed composition, summed over swap groups (k_B).
 
@@ -341,6 +382,7 @@ __all__ = [
     "MCRun",
     "PairHamiltonian",
     "canonical_mc",
+    "energy_slope_peak",
     "free_energy_by_integration",
     "hamiltonian_from_pairs",
     "heat_capacity_peak",

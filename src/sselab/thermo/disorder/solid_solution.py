@@ -33,9 +33,9 @@ from sselab.thermo.disorder.lattice import random_configuration
 from sselab.thermo.disorder.montecarlo import (
     PairHamiltonian,
     canonical_mc,
+    energy_slope_peak,
     free_energy_by_integration,
     hamiltonian_from_pairs,
-    heat_capacity_peak,
     max_entropy,
 )
 from sselab.units import BOLTZMANN_EV_PER_K
@@ -83,7 +83,8 @@ class DisorderedPhase(RoundTrip):
         free_energy_meV_per_atom: F_mix / (3 + x) by thermodynamic integration.
         entropy_kB_per_fu: configurational S = (<E> - F) / T per formula unit.
         ground_state_meV_per_atom: lowest E_mix / (3 + x) found (the 0 K phase of the model).
-        order_disorder_K: heat-capacity maximum, None without a peak inside the grid.
+        order_disorder_K: steepest rise of <E>(T) (``energy_slope_peak``), None without a
+            peak inside the grid.
         n_sweeps: measured sweeps per temperature.
         model: model label of the expansion.
     """
@@ -149,7 +150,7 @@ def disordered_phase(
     real_x = n_nitrogen / n
     per_atom = 1000 / (n * (3 + real_x))  # eV per cell -> meV per atom
     energies = np.array(run.energy_mean[1:])
-    peak = heat_capacity_peak(run)
+    peak = energy_slope_peak(run)
     return DisorderedPhase(
         x=real_x,
         size=size,
