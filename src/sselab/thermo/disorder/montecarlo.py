@@ -260,6 +260,21 @@ def canonical_mc(
     )
 
 
+def _thawed(run: MCRun, min_acceptance: float) -> list[tuple[float, float, float]]:
+    """(T, C, <E>) at finite T, ascending, without the frozen tail (acceptance below
+    ``min_acceptance`` from the coldest temperature up)."""
+    rows = sorted(
+        (t, c, e, acc)
+        for t, c, e, acc in zip(
+            run.temperatures, run.heat_capacity, run.energy_mean, run.acceptance, strict=True
+        )
+        if np.isfinite(t)
+    )
+    while rows and rows[0][3] < min_acceptance:
+        rows.pop(0)
+    return [(t, c, e) for t, c, e, _ in rows]
+
+
 def heat_capacity_peak(run: MCRun, min_acceptance: float = 0.01) -> float | None:
     """Temperature of the heat-capacity maximum (parabola through the top three points).
 
@@ -277,13 +292,7 @@ def heat_capacity_peak(run: MCRun, min_acceptance: float = 0.01) -> float | None
         >>> round(heat_capacity_peak(run), 6)  # the frozen 0.1 spike is ignored
         2.0
     """
-    finite = sorted(
-        (t, c, acc)
-        for t, c, acc in zip(run.temperatures, run.heat_capacity, run.acceptance, strict=True)
-        if np.isfinite(t)
-    )
-    while finite and finite[0][2] < min_acceptance:
-        finite.pop(0)
+    finite = _thawed(run, min_acceptance)
     if len(finite) < 3:
         return None
     temps = np.array([t for t, _, _ in finite])
@@ -295,7 +304,7 @@ def heat_capacity_peak(run: MCRun, min_acceptance: float = 0.01) -> float | None
     return float(-b / (2 * a)) if a < 0 else float(temps[k])
 
 
-def energy_slope_peak(run: MCRun) -> float | None:
+def energy_slope_peak(run: MCRun, min_acceptance: float = 0.01) -> float | None:
     """Temperature of the steepest rise of <E>(T): C = d<E>/dT from the averages themselves.
 
     A second estimate of the transition beside :func:`heat_capacity_peak`. It needs
@@ -306,7 +315,8 @@ def energy_slope_peak(run: MCRun) -> float | None:
     temperatures (placed at their midpoints); the largest *interior* local maximum,
     refined by a parabola through it and its neighbours, because a step at an end of
     the grid is not a peak (at the cold end it is a replica that found a lower state
-    late). None when there is no interior maximum.
+    late). The frozen tail is left out as in :func:`heat_capacity_peak`. None when
+    there is no interior maximum.
 
     Example:
         >>> run = MCRun([1.0, 2.0, 3.0, 4.0, 5.0], [0.0, 0.1, 1.0, 1.2, 1.3], [0] * 5,
@@ -314,13 +324,11 @@ def energy_slope_peak(run: MCRun) -> float | None:
         >>> 2.0 < energy_slope_peak(run) < 3.0
         True
     """
-    pairs = sorted(
-        (t, e) for t, e in zip(run.temperatures, run.energy_mean, strict=True) if np.isfinite(t)
-    )
-    if len(pairs) < 4:
+    rows = _thawed(run, min_acceptance)
+    if len(rows) < 4:
         return None
-    temps = np.array([t for t, _ in pairs])
-    energies = np.array([e for _, e in pairs])
+    temps = np.array([t for t, _, _ in rows])
+    energies = np.array([e for _, _, e in rows])
     slopes = np.diff(energies) / np.diff(temps)
     middles = (temps[1:] + temps[:-1]) / 2
     interior = [
