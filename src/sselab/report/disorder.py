@@ -41,8 +41,12 @@ def disorder_figure(study: DisorderStudy) -> Figure:
     energy_ax.set_ylabel("above the Li2S–Li3N tie (meV/atom)")
     energy_ax.legend(fontsize=7)
     heat_ax.set_xscale("log")
+    # log C: the energy variance of glassy low-T replicas (not equilibrated) rises to tens
+    # of k_B and would flatten the transition on a linear axis
+    heat_ax.set_yscale("log")
+    heat_ax.set_title("dotted: order-disorder T (steepest rise of ⟨E⟩)", fontsize=8)
     heat_ax.set_xlabel("T (K)")
-    heat_ax.set_ylabel("C_conf (k_B per formula unit)")
+    heat_ax.set_ylabel("C_conf, fluctuations (k_B/f.u.)")
     heat_ax.legend(fontsize=7)
     ce = study.cluster_expansion
     ecis = 1000 * np.array(ce.ecis_eV[2:])
