@@ -21,6 +21,7 @@ from sselab.transport.bvse import (
     bvse_landscape,
     find_sites,
     minimum_energy_path,
+    occupied_site_energy,
     percolation_barriers,
     percolation_thresholds,
     write_chgcar,
@@ -124,6 +125,41 @@ def test_li2s_sites_are_the_4b_void_and_the_8c_site(li2s_results):
     # As BVlain reports: the empty octahedral void lies 0.12 eV below the Li site.
     assert eight_c[0]["energy_eV"] == pytest.approx(0.12, abs=0.01)
     assert four_b[0]["energy_eV"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_occupied_site_is_the_8c_site_not_the_empty_4b_void(li2s_results):
+    """The barriers start at the global minimum (the empty 4b void in Li2S); the occupied
+    site energy is where the structure's own Li sit: 8c, 0.12 eV higher (as find_sites)."""
+    result = li2s_results[A_ICSD]
+    assert result.occupied_site_eV == pytest.approx(0.12, abs=0.01)
+    assert occupied_site_energy(result.landscape) == result.occupied_site_eV
+    assert BVSEResult.from_dict(result.as_dict()).occupied_site_eV == result.occupied_site_eV
+
+
+def test_occupied_site_descends_into_its_minimum():
+    """A Li position off the BVSE minimum (a Fourier-peak position, a rounded coordinate) is
+    read at the minimum it belongs to, not at its own, higher, grid energy."""
+    cell = antifluorite(0.0, a=A_ICSD)
+    shifted = cell.copy()
+    li = next(i for i, site in enumerate(cell) if site.specie.symbol == "Li")
+    shifted.translate_sites([li], [0.04, 0.03, -0.05])  # ~0.4 Å off 8c
+    on_site = percolation_barriers(cell, resolution_angstrom=0.3)
+    off_site = percolation_barriers(shifted, resolution_angstrom=0.3)
+    # the landscape ignores Li, so it is the same grid; only the start point moved
+    np.testing.assert_allclose(on_site.landscape.energy_eV, off_site.landscape.energy_eV)
+    raw = off_site.landscape.energy_at([shifted[li].frac_coords])[0]
+    assert raw - off_site.landscape.energy_eV.min() > on_site.occupied_site_eV + 0.05
+    assert off_site.occupied_site_eV == pytest.approx(on_site.occupied_site_eV, abs=1e-9)
+
+
+def test_occupied_site_is_zero_where_li_sits_at_the_global_minimum():
+    rock_salt = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(5.13), ["Li+", "Cl-"], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+    result = percolation_barriers(rock_salt, resolution_angstrom=0.3)
+    assert result.occupied_site_eV == pytest.approx(0.0, abs=1e-9)
+    no_li = Structure(Lattice.cubic(5.0), ["Na+", "Cl-"], [[0, 0, 0], [0.5, 0.5, 0.5]])
+    assert percolation_barriers(no_li, resolution_angstrom=0.4).occupied_site_eV is None
 
 
 @pytest.mark.parametrize("name", ["Li2S", "Li5NS-layered", "Li6MgS4"])

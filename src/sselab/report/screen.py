@@ -265,14 +265,16 @@ def validation_table(result: ValidationResult) -> str:
     """
     lines = [
         f"{'compound':30s} {'sigma_RT (S/cm)':>15s} {'1D (eV)':>8s} {'3D (eV)':>8s} "
-        f"{'Li disorder':>11s}  oxidation states"
+        f"{'Li site (eV)':>12s} {'Li disorder':>11s}  oxidation states"
     ]
     for row in result.rows:
         one = "-" if row.barrier_1d_eV is None else f"{row.barrier_1d_eV.value:.3f}"
         three = "-" if row.barrier_3d_eV is None else f"{row.barrier_3d_eV.value:.3f}"
+        # highest occupied Li site above the global minimum the barriers start from
+        site = "-" if row.occupied_site_eV is None else f"{row.occupied_site_eV:.3f}"
         lines.append(
             f"{row.name:30s} {row.sigma_RT_S_per_cm:15.2g} {one:>8s} {three:>8s} "
-            f"{row.li_disorder or 0:11.2f}  {row.refused or row.oxidation_states}"
+            f"{site:>12s} {row.li_disorder or 0:11.2f}  {row.refused or row.oxidation_states}"
         )
     lines.append(
         f"\nSpearman rho with log10 sigma_RT, bootstrap 95 % interval ({result.n_bootstrap} "

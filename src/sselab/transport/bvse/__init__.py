@@ -30,6 +30,7 @@ from sselab.transport.bvse.paths import PathProfile, minimum_energy_path
 from sselab.transport.bvse.percolation import (
     BVSEResult,
     find_sites,
+    occupied_site_energy,
     percolation_barriers,
     percolation_energies,
     percolation_thresholds,
@@ -52,6 +53,7 @@ __all__ = [
     "landscape_figure",
     "landscape_memory_bytes",
     "minimum_energy_path",
+    "occupied_site_energy",
     "percolation_barriers",
     "percolation_energies",
     "percolation_thresholds",

@@ -23,8 +23,8 @@ from sselab.roundtrip import RoundTrip
 from sselab.transport.bvse.model import DEFAULT_CUTOFF_ANGSTROM, Landscape, bvse_landscape
 
 # Stored BVSE results are BVSEResult.as_dict() of this layout; bump when it changes so
-# that an old store row is recomputed instead of misread.
-RESULT_LAYOUT = 2
+# that an old store row is recomputed instead of misread (3: occupied_site_eV added).
+RESULT_LAYOUT = 3
 
 
 def _wrap_rank(mask: np.ndarray) -> int:
@@ -121,6 +121,10 @@ class BVSEResult(RoundTrip):
             minimum at which a connected region wraps in 1, 2, 3 directions, with its
             grid error (error_kind "resolution", see :func:`percolation_energies`).
         sites: grid minima (:func:`find_sites`).
+        occupied_site_eV: the highest grid minimum that a mobile-ion site of the
+            structure itself descends into, eV above the global minimum
+            (:func:`occupied_site_energy`); None when the structure lists no site of the
+            mobile ion. The percolation barriers stay measured from the global minimum.
         landscape: the grid itself; not part of :meth:`as_dict` (tens of MB at 0.1 Å),
             so a store lookup or ``from_dict`` gives None.
 
@@ -144,6 +148,7 @@ class BVSEResult(RoundTrip):
     barrier_2d_eV: Estimate
     barrier_3d_eV: Estimate
     sites: list[dict[str, Any]] = field(default_factory=list)
+    occupied_site_eV: float | None = None
     landscape: Landscape | None = field(default=None, repr=False, compare=False)
 
 
@@ -214,6 +219,72 @@ def find_sites(
         }
         for i in kept
     ]
+
+
+def _downhill(energy: np.ndarray) -> np.ndarray:
+    """Flat index of the lowest of each grid point and its 26 periodic neighbours."""
+    best = energy.copy()
+    shift = np.zeros((*energy.shape, 3), dtype=np.int64)
+    for offset in np.ndindex(3, 3, 3):
+        step = np.array(offset) - 1
+        if not step.any():
+            continue
+        # rolled[i] = energy[i + step]: the neighbour one step along ``step``
+        rolled = np.roll(energy, tuple(-step), axis=(0, 1, 2))
+        lower = rolled < best
+        best[lower] = rolled[lower]
+        shift[lower] = step
+    index = np.indices(energy.shape).transpose(1, 2, 3, 0) + shift
+    index %= np.array(energy.shape)
+    return np.ravel_multi_index(tuple(np.moveaxis(index, -1, 0)), energy.shape).ravel()
+
+
+def occupied_site_energy(landscape: Landscape) -> float | None:
+    """Highest grid minimum occupied by the structure's own mobile ions (eV above the global one).
+
+    Every site of ``landscape.structure`` holding the mobile element (any occupancy) is
+    moved to its nearest grid point and then steepest-descent along the 26-neighbour grid
+    into a local minimum, so a refined position slightly off the BVSE minimum (or a
+    Fourier-peak position too close to an anion) is read at the minimum it belongs to.
+    The percolation barriers are measured from the global minimum, which can be an empty
+    interstice or a fully occupied site that takes no part in conduction (the 4d Li of
+    LGPS); this is the energy of the least-bound site the mobile ions actually occupy,
+    i.e. where carriers start in the picture of He, Zhu & Mo, Nat. Commun. 8 (2017) 15893
+    (ions on high-energy sites migrate with a lower barrier).
+
+    Returns:
+        eV above ``landscape.energy_eV.min()`` (on the grid, as the percolation
+        thresholds), or None when the structure has no site of the mobile element.
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> scape = bvse_landscape(antifluorite(0.0, a=5.719), resolution_angstrom=0.3)
+        >>> round(occupied_site_energy(scape), 2)  # 8c Li above the empty 4b void
+        0.12
+    """
+    structure = landscape.structure
+    frac = np.array(
+        [
+            site.frac_coords
+            for site in structure
+            if any(sp.symbol == landscape.mobile for sp in site.species)
+        ]
+    )
+    if not len(frac):
+        return None
+    energy = landscape.energy_eV
+    shape = np.array(energy.shape)
+    start = np.mod(np.rint(np.mod(frac, 1.0) * shape).astype(np.int64), shape)
+    walkers = np.ravel_multi_index(tuple(start.T), energy.shape)
+    downhill = _downhill(energy)
+    # Each step strictly lowers the energy, so this ends within the grid size.
+    while True:
+        moved = downhill[walkers]
+        if np.array_equal(moved, walkers):
+            break
+        walkers = moved
+    flat = energy.ravel()
+    return float(flat[walkers].max() - flat.min())
 
 
 def percolation_barriers(
@@ -295,5 +366,6 @@ def percolation_barriers(
         barrier_2d_eV=two_d,
         barrier_3d_eV=three_d,
         sites=find_sites(landscape),
+        occupied_site_eV=occupied_site_energy(landscape),
         landscape=landscape,
     )
