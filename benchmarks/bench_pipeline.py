@@ -7,12 +7,18 @@ have independent work from the start. Each configuration starts from an empty st
 and includes the workers' start-up (process spawn, torch/CHGNet import and load),
 which is what a user waits for. A rerun on the filled store times the cache path.
 Numbers depend on the machine's load: compare them only within one run.
+
+``core_sharing`` asks why a worker pool does not speed up ``reproduce --quick`` on two
+cores: CHGNet energy + forces + stress on one 27-atom cell (the lattice stage's x = 3/8
+cell), per call, in one process with two torch threads, with one, and in two
+single-threaded processes side by side (what two Dask workers do).
 """
 
 from __future__ import annotations
 
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +60,49 @@ def _timed(workers: int | None, folder: Path) -> dict[str, Any]:
     }
 
 
+def _seconds_per_call(threads: int, n_calls: int = 30) -> float:
+    """CHGNet E + F + stress on the 27-atom x = 3/8 ordering with ``threads`` torch threads."""
+    import numpy as np
+    import torch
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from sselab.calculators import get_calculator
+    from sselab.structures import antifluorite
+    from sselab.structures.orderings import enumerate_orderings
+
+    torch.set_num_threads(threads)
+    cell = enumerate_orderings(antifluorite(0.375), (2, 1, 1), 1)[0]
+    atoms = AseAtomsAdaptor.get_atoms(cell)
+    atoms.calc = get_calculator("chgnet")
+    atoms.get_forces()  # model load and first-call set-up are not timed
+    rng = np.random.default_rng(0)
+    start = time.perf_counter()
+    for _ in range(n_calls):
+        atoms.positions += rng.normal(0.0, 0.01, atoms.positions.shape)
+        atoms.get_forces()
+        atoms.get_stress()
+    return (time.perf_counter() - start) / n_calls
+
+
+def core_sharing() -> dict[str, float]:
+    """Seconds per MLIP call: 2 threads, 1 thread, two 1-thread processes at once."""
+    two_threads = _seconds_per_call(2)
+    one_thread = _seconds_per_call(1)
+    with ProcessPoolExecutor(2) as pool:
+        side_by_side = list(pool.map(_seconds_per_call, [1, 1]))
+    pair = sum(side_by_side) / 2
+    return {
+        "s_per_call_2_threads": round(two_threads, 3),
+        "s_per_call_1_thread": round(one_thread, 3),
+        "s_per_call_1_thread_two_processes": round(pair, 3),
+        # calls per second of two processes over one process with both cores
+        "pool_throughput_ratio": round(2 * two_threads / pair, 2),
+    }
+
+
 def main() -> dict[str, Any]:
-    """Wall times (s) in-process, 1 worker, 2 workers, and a cached rerun."""
-    out: dict[str, Any] = {}
+    """Wall times (s) in-process, 1 worker, 2 workers, and a cached rerun; core sharing."""
+    out: dict[str, Any] = {"core_sharing": core_sharing()}
     with tempfile.TemporaryDirectory() as tmp:
         for label, workers in (("in_process", None), ("workers_1", 1), ("workers_2", 2)):
             folder = Path(tmp) / label

@@ -149,12 +149,18 @@ class ResultStore:
         ({'y': 4}, 1)
     """
 
-    def __init__(self, path: str | Path = DEFAULT_STORE_PATH) -> None:
+    def __init__(self, path: str | Path = DEFAULT_STORE_PATH, wal: bool = True) -> None:
+        """Open (or create) the store at ``path`` (":memory:" for a throwaway one).
+
+        ``wal=False`` keeps SQLite's rollback journal: write-ahead logging needs shared
+        memory between the processes of one host and is unsafe on a network
+        filesystem, where a Dask task's scratch store may live.
+        """
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-        if self.path != ":memory:":
+        if self.path != ":memory:" and wal:
             self._connection.execute("PRAGMA journal_mode=WAL")
         self._connection.executescript(_SCHEMA)
         self.hits = 0

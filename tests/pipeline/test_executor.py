@@ -124,3 +124,44 @@ def test_typed_results_reach_dependants_fresh_and_from_the_store(tmp_path: Path)
     assert fresh.payloads[job.key] == again.payloads[job.key] == Estimate.normal(0.5, 0.2, "eV")
     assert len(again.cached) == 2 and not again.computed
     assert stored is not None and stored.payload["error"] == pytest.approx(0.2)  # JSON in the store
+
+
+def two_steps(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> dict:
+    """Two cached inner steps; the second fails while ``fail`` names a file that exists."""
+    first = context.store.cached("step", {"n": 1}, lambda: {"pid": __import__("os").getpid()})
+    if Path(inputs["fail"]).exists():
+        raise RuntimeError("killed after the first step")
+    return {"first_pid": first["pid"], "hits": context.store.hits}
+
+
+def test_a_killed_dask_task_resumes_its_inner_steps_from_its_scratch_store(
+    tmp_path: Path,
+) -> None:
+    flag = tmp_path / "fail-now"
+    flag.touch()
+    job = Task("two-steps", {"fail": str(flag)}, two_steps)
+    with dask_client(workers=1) as client, ResultStore(tmp_path / "s.sqlite") as store:
+        first = run_tasks([job], store, client, tmp_path / "work", progress=False)
+        assert "killed after the first step" in first.failed[job.key]
+        flag.unlink()
+        again = run_tasks([job], store, client, tmp_path / "work", progress=False)
+    assert again.payloads[job.key]["hits"] == 1  # the first step came from the scratch store
+    assert store.path not in {str(p) for p in (tmp_path / "work").rglob("*.sqlite")}
+    assert len(list((tmp_path / "work").rglob("inner.sqlite"))) == 1
+
+
+def timed(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> float:
+    import time
+
+    time.sleep(0.2)
+    return time.time()
+
+
+def test_on_one_worker_the_task_others_wait_for_runs_first(tmp_path: Path) -> None:
+    alone = [Task("leaf", {"k": k}, timed) for k in range(3)]
+    gate = Task("gate", {}, timed)
+    after = Task("after", {}, timed, {"gate": gate})
+    with dask_client(workers=1) as client, ResultStore(tmp_path / "s.sqlite") as store:
+        summary = run_tasks([*alone, after], store, client, tmp_path, progress=False)
+    finished = sorted((summary.payloads[t.key], t.kind) for t in (*alone, gate, after))
+    assert finished[0][1] == "gate"

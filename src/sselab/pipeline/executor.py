@@ -6,14 +6,18 @@ Design:
   the result as JSON; the driver writes one transaction per finished task (result row
   and executions-log row together) and rebuilds the typed result (``Task.returns``)
   for the dependants. In-process runs also hand the store to the stage (its inner
-  relaxations are cached); Dask workers get none. One writer means no SQLite lock contention between
-  worker processes and no need for a filesystem shared with remote workers; payloads
-  are small (summaries and structures, never trajectories).
+  relaxations are cached). On Dask a task caches its inner steps in a private scratch
+  store in its own work folder (``inner.sqlite``), so a rerun of a killed task resumes
+  them; no two processes ever write the same SQLite file. Payloads are small
+  (summaries and structures, never trajectories).
 * **Resumable.** A task whose key is in the store is never submitted. A killed driver
   loses only the tasks in flight; the rerun computes exactly those and their
   dependents.
 * **Failures are contained.** A task that raises is reported in
   :attr:`RunSummary.failed`; its dependents are skipped, everything else runs.
+* **Critical path first.** On Dask, a task with a longer chain of dependants below it
+  gets a higher priority (the quick profile's thermodynamics gates its DFT check), so
+  the dependants are not left to run alone at the end.
 * **Placement.** A task's ``resources`` (``{"GPU": 1}`` for MD) are passed to Dask when
   some worker declares them (``dask worker --resources GPU=1``), so each GPU runs one
   MD at a time; without such workers they are ignored.
@@ -30,7 +34,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,9 @@ from sselab.roundtrip import RoundTrip, encode
 from sselab.store import ResultStore, _json_default
 
 logger = logging.getLogger(__name__)
+
+# a Dask task's own cache of its inner steps, in its work folder
+SCRATCH_STORE_NAME = "inner.sqlite"
 
 
 class TaskError(RuntimeError):
@@ -131,6 +138,29 @@ def execute(
     start = time.perf_counter()
     payload = json.loads(json.dumps(encode(fn(inputs, deps, context)), default=_json_default))
     return payload, time.perf_counter() - start, f"{socket.gethostname()}:{os.getpid()}"
+
+
+def execute_with_scratch_store(
+    fn: TaskFunction, inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
+) -> tuple[Any, float, str]:
+    """:func:`execute` on a Dask worker: inner steps cached in ``work_dir/inner.sqlite``.
+
+    The scratch store is the task's own (its work folder is keyed by the task), so a
+    killed task rerun on any worker finds its finished relaxations there, and no other
+    process writes that file.
+
+    Example:
+        >>> import tempfile
+        >>> step = lambda i, d, c: c.store.cached("step", {"x": i["x"]}, lambda: {"y": 2})
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> execute_with_scratch_store(step, {"x": 1}, {}, TaskContext(folder))[0]
+        {'y': 2}
+        >>> (folder / "inner.sqlite").exists()
+        True
+    """
+    # rollback journal: the work folder may be on a cluster's network filesystem
+    with ResultStore(context.work_dir / SCRATCH_STORE_NAME, wal=False) as scratch:
+        return execute(fn, inputs, deps, replace(context, store=scratch))
 
 
 def typed(task: Task, payload: Any) -> Any:
@@ -256,10 +286,38 @@ def _run_serial(todo: Sequence[Task], summary: RunSummary, record: Any, context:
         record(task, outcome)
 
 
+def chain_below(tasks: Sequence[Task]) -> dict[str, int]:
+    """Length of the longest chain of dependants below each task (0: nothing waits on it).
+
+    Example:
+        >>> def one(i, d, c): return 1
+        >>> a = Task("a", {}, one); b = Task("b", {}, one, {"a": a})
+        >>> c = Task("c", {}, one, {"b": b})
+        >>> [chain_below([a, b, c])[t.key] for t in (a, b, c)]
+        [2, 1, 0]
+    """
+    children: dict[str, list[Task]] = defaultdict(list)
+    for task in tasks:
+        for dep in task.deps.values():
+            children[dep.key].append(task)
+    depth: dict[str, int] = {}
+
+    def below(task: Task) -> int:
+        if task.key not in depth:
+            depth[task.key] = max((1 + below(c) for c in children[task.key]), default=0)
+        return depth[task.key]
+
+    for task in tasks:
+        below(task)
+    return depth
+
+
 def _run_dask(
     todo: Sequence[Task], summary: RunSummary, record: Any, context: Any, client: Any
 ) -> None:
     from distributed import as_completed
+
+    priority = chain_below(todo)
 
     offered = _resources_offered(client)
     waiting = {t.key: t for t in todo}
@@ -278,13 +336,14 @@ def _run_dask(
         deps = {name: summary.payloads[d.key] for name, d in task.deps.items()}
         resources = dict(task.resources) if set(task.resources) <= offered else None
         future = client.submit(
-            execute,
+            execute_with_scratch_store,
             task.fn,
             dict(task.inputs),
             deps,
             context(task),
             key=f"{task.kind}-{task.key[:12]}-{uuid.uuid4().hex[:6]}",
             pure=False,
+            priority=priority[task.key],
             resources=resources or None,
         )
         task_of[future.key] = task
@@ -298,7 +357,8 @@ def _run_dask(
                 summary.skipped.append(child.key)
                 skip_descendants(child.key)
 
-    for task in list(waiting.values()):
+    # submitted in priority order too: a free worker takes the first task that arrives
+    for task in sorted(waiting.values(), key=lambda t: -priority[t.key]):
         if ready(task):
             submit(task)
     for future in futures:

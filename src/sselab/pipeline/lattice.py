@@ -68,8 +68,12 @@ def lattice_point(
     anions: tuple[str, str] = ("S", "N"),
     cation: str = "Li",
     store: Any | None = None,
+    max_steps: int = 300,
 ) -> LatticePoint:
     """Relax K orderings of M(2+x)A'(x)A(1-x) and report a(x) in Å.
+
+    ``max_steps`` is the optimiser's step limit; at the hull's limit (300 quick, 800
+    full) the cells both stages relax are one store entry, computed once.
 
     Example:
         >>> p = lattice_point(0.5, n_orderings=1, max_anions=4, fmax=0.05)
@@ -85,6 +89,7 @@ def lattice_point(
         calculator=model,
         seed=seed,
         fmax=fmax,
+        max_steps=max_steps,
         store=store,
         # the measured a(x) is that of the cubic solid solution: a small ordered cell
         # must not shear into a layered compound (see sselab.calculators.relax)
@@ -115,6 +120,7 @@ def lattice_vs_x(
     fmax: float = 0.02,
     seed: int = 0,
     store: Any | None = None,
+    max_steps: int = 300,
 ) -> list[LatticePoint]:
     """a(x) for each x (see :func:`lattice_point`), with a progress bar.
 
@@ -127,7 +133,9 @@ def lattice_vs_x(
         if not 0 <= x < 1:
             raise ValueError(f"x = {x} is outside [0, 1)")
     return [
-        lattice_point(x, model, n_orderings, max_anions, fmax, seed, store=store)
+        lattice_point(
+            x, model, n_orderings, max_anions, fmax, seed, store=store, max_steps=max_steps
+        )
         for x in tqdm(xs, desc="a(x)", unit="x")
     ]
 

@@ -35,6 +35,8 @@ from sselab.reference import paper_value
 from sselab.roundtrip import RoundTrip
 from sselab.store import ResultStore
 from sselab.thermo.disorder.study import DISORDER_XS, DisorderStudy, shipped_training_digest
+from sselab.thermo.hull import FULL as HULL_FULL
+from sselab.thermo.hull import QUICK as HULL_QUICK
 from sselab.thermo.hull import SolidSolutionPoint
 from sselab.thermo.study import ThermoStudy
 from sselab.transport.neb import NEBResult
@@ -225,7 +227,8 @@ def lattice_stage(
 
     Example:
         >>> scan = lattice_stage({"xs": [0.5], "model": "chgnet", "n_orderings": 1,
-        ...                       "max_anions": 4, "fmax": 0.1}, {}, context)  # doctest: +SKIP
+        ...                       "max_anions": 4, "fmax": 0.1, "max_steps": 300}, {},
+        ...                      context)  # doctest: +SKIP
     """
     return LatticeScan(
         lattice_vs_x(
@@ -235,6 +238,7 @@ def lattice_stage(
             max_anions=inputs["max_anions"],
             fmax=inputs["fmax"],
             store=context.store,
+            max_steps=inputs["max_steps"],
         )
     )
 
@@ -246,15 +250,25 @@ def thermo_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskCont
     return thermo_study(inputs["model"], quick=inputs["quick"], store=context.store)
 
 
+# the tie line's end members and the elements a pymatgen phase diagram needs
+SPREAD_PHASES: tuple[str, ...] = ("Li", "Li2S", "alpha-Li3N", "beta-Li3N", "alpha-S8", "alpha-N2")
+
+
 def model_spread_stage(
     inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
 ) -> SolidSolutionPoint:
-    """E above the tie line at x = 0.5 with a second MLIP (same cells and settings)."""
+    """E above the tie line at x = 0.5 with a second MLIP (same cells and settings).
+
+    Only the phases the tie line and a phase diagram need are relaxed
+    (:data:`SPREAD_PHASES`): LiN3 and Li2S2 cannot change the energy above the
+    Li2S–Li3N tie, and FIRE spends its 300-step limit on LiN3 without converging.
+    """
     from sselab.thermo.hull import FULL, QUICK, li_n_s_hull
     from sselab.thermo.study import WINDOW_X
 
     settings = replace(QUICK if inputs["quick"] else FULL, model=inputs["model"])
-    return li_n_s_hull([WINDOW_X], settings, "raw", context.store).point(WINDOW_X)
+    hull = li_n_s_hull([WINDOW_X], settings, "raw", context.store, phases=inputs["phases"])
+    return hull.point(WINDOW_X)
 
 
 def disorder_stage(
@@ -546,6 +560,9 @@ def stage_tasks(
             "n_orderings": profile.n_orderings,
             "max_anions": profile.max_anions,
             "fmax": profile.fmax_eV_per_angstrom,
+            # the hull's step limit: the 14-atom cells at x = 0.25/0.5/0.75 that both
+            # stages relax in the quick profile are then computed once (store hits)
+            "max_steps": (HULL_QUICK if quick else HULL_FULL).max_steps,
         },
         lattice_stage,
         label="lattice",
@@ -564,7 +581,11 @@ def stage_tasks(
     if profile.second_model is not None and model_label(profile.second_model) != label:
         tasks["model spread"] = Task(
             "reproduce-model_spread",
-            {"model": model_label(profile.second_model), "quick": profile.thermo_quick},
+            {
+                "model": model_label(profile.second_model),
+                "quick": profile.thermo_quick,
+                "phases": list(SPREAD_PHASES),
+            },
             model_spread_stage,
             label="thermodynamics, second MLIP",
             returns=SolidSolutionPoint,
@@ -585,7 +606,9 @@ def stage_tasks(
     )
     tasks["dft"] = Task(
         "reproduce-dft",
-        {"threads": 2, "relax": profile.dft_relax},
+        # one BLAS thread: a 14-atom SCF took 96 s with one and 169 s with two
+        # (benchmarks/dft, idle 2-core machine): threading so small a cell loses
+        {"threads": 1, "relax": profile.dft_relax},
         dft_stage,
         deps={"thermodynamics": tasks["thermodynamics"]},
         label="dft",

@@ -48,9 +48,9 @@ class TaskContext:
         work_dir: scratch folder of this task (MD trajectories and checkpoints), stable
             across reruns so an interrupted MD resumes from its checkpoint.
         device: torch device for MLIPs ("auto", "cpu", "cuda").
-        store: the driver's ResultStore when the task runs in the driver's process
-            (in-process execution), so inner steps (relaxations, phonons) are cached
-            too; None on Dask workers, which never write the store.
+        store: where inner steps (relaxations, phonons) are cached: the driver's
+            ResultStore in-process; on a Dask worker the task's own scratch store in
+            ``work_dir`` (``execute_with_scratch_store``), never the results store.
     """
 
     work_dir: Path
