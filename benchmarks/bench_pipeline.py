@@ -67,8 +67,7 @@ def _seconds_per_call(threads: int, n_calls: int = 30) -> float:
     from pymatgen.io.ase import AseAtomsAdaptor
 
     from sselab.calculators import get_calculator
-    from sselab.structures import antifluorite
-    from sselab.structures.orderings import enumerate_orderings
+    from sselab.structures import antifluorite, enumerate_orderings
 
     torch.set_num_threads(threads)
     cell = enumerate_orderings(antifluorite(0.375), (2, 1, 1), 1)[0]

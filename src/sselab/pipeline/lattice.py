@@ -68,12 +68,12 @@ def lattice_point(
     anions: tuple[str, str] = ("S", "N"),
     cation: str = "Li",
     store: Any | None = None,
-    max_steps: int = 300,
+    max_steps: int = 500,
 ) -> LatticePoint:
     """Relax K orderings of M(2+x)A'(x)A(1-x) and report a(x) in Å.
 
-    ``max_steps`` is the optimiser's step limit; at the hull's limit (300 quick, 800
-    full) the cells both stages relax are one store entry, computed once.
+    ``max_steps`` is the optimiser's step limit; ``reproduce`` passes the hull's (300
+    quick, 800 full) so that the cells both stages relax are one store entry.
 
     Example:
         >>> p = lattice_point(0.5, n_orderings=1, max_anions=4, fmax=0.05)
@@ -120,7 +120,7 @@ def lattice_vs_x(
     fmax: float = 0.02,
     seed: int = 0,
     store: Any | None = None,
-    max_steps: int = 300,
+    max_steps: int = 500,
 ) -> list[LatticePoint]:
     """a(x) for each x (see :func:`lattice_point`), with a progress bar.
 

@@ -263,10 +263,10 @@ def model_spread_stage(
     (:data:`SPREAD_PHASES`): LiN3 and Li2S2 cannot change the energy above the
     Li2S–Li3N tie, and FIRE spends its 300-step limit on LiN3 without converging.
     """
-    from sselab.thermo.hull import FULL, QUICK, li_n_s_hull
+    from sselab.thermo.hull import li_n_s_hull
     from sselab.thermo.study import WINDOW_X
 
-    settings = replace(QUICK if inputs["quick"] else FULL, model=inputs["model"])
+    settings = replace(HULL_QUICK if inputs["quick"] else HULL_FULL, model=inputs["model"])
     hull = li_n_s_hull([WINDOW_X], settings, "raw", context.store, phases=inputs["phases"])
     return hull.point(WINDOW_X)
 

@@ -441,7 +441,8 @@ class ValidationRow(RoundTrip):
     @property
     def barrier_3d_from_occupied_eV(self) -> float | None:
         """3D barrier above the highest occupied Li site, eV (0 when that site lies above
-        the 3D percolation level; None without a barrier).
+        the 3D percolation level; from the global minimum when the structure lists no Li
+        site; None without a barrier).
 
         Example:
             >>> row = ValidationRow("x", "Li", 1e-3, barrier_3d_eV=Estimate.exact(0.56, "eV"),
