@@ -178,8 +178,8 @@ def test_where_the_li_sit_against_where_the_barriers_start(coarse: ValidationRes
 def test_spearman_table_at_the_screen_resolution() -> None:
     """The ranking claim of the screen, stated with its interval (printed).
 
-    Measured (0.2 Å, 2000 resamples, after the issue #17 audit): rho(3D barrier) = -0.14
-    [-0.53, +0.27], rho(1D barrier) = -0.20 [-0.56, +0.21]: the right sign, but no
+    Measured (0.2 Å, 2000 resamples, after the issue #17 audits): rho(3D barrier) = -0.14
+    [-0.54, +0.27], rho(1D barrier) = -0.19 [-0.57, +0.23]: the right sign, but no
     interval excludes 0 (docs/screening.md).
     """
     result = validate(resolution_angstrom=0.2, n_bootstrap=2000, progress=False)
