@@ -36,7 +36,7 @@ from sselab.transport.bvse import (
 from sselab.transport.density import ProbabilityDensity, probability_density
 from sselab.transport.md import MDRun
 from sselab.transport.mechanism import MechanismResult, hop_mechanisms
-from sselab.transport.neb import NEBResult, NEBSettings
+from sselab.transport.neb import BarrierDistribution, EventBarrier, NEBResult, NEBSettings
 from sselab.transport.npt import NPTResult
 from sselab.transport.study import (
     ConductivityVsX,
@@ -108,6 +108,22 @@ def hop() -> HopEndpoints:
     return hop_endpoints(antifluorite(0.0), "vac-8c-8c", supercell=(1, 1, 1))
 
 
+def knock_off_hop() -> HopEndpoints:
+    return hop_endpoints(antifluorite(0.5), "interstitialcy", supercell=(1, 1, 1))
+
+
+def barrier_distribution_result() -> BarrierDistribution:
+    events = [
+        EventBarrier("N1S3", 3, 40, Estimate.normal(0.31, 0.01, "eV", error_kind="resolution"),
+                     -0.02, True, 80),
+        EventBarrier("N2S2", 5, 41, None, None, False, 0, "relaxed into the same minimum"),
+    ]  # fmt: skip
+    return BarrierDistribution(
+        "interstitialcy", "Li5NS", 112, "chgnet:0.3.0", NEBSettings(n_images=3),
+        {"N1S3": 37, "N2S2": 36}, events,
+    )  # fmt: skip
+
+
 def landscape() -> Landscape:
     return bvse_landscape(antifluorite(0.0, a=5.719), resolution_angstrom=0.6)
 
@@ -159,6 +175,9 @@ ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
     "ConductivityVsX": (ConductivityVsX, volcano),
     "NEBSettings": (NEBSettings, NEBSettings),
     "NEBResult": (NEBResult, neb_result),
+    "HopEndpoints (interstitialcy)": (HopEndpoints, knock_off_hop),
+    "BarrierDistribution": (BarrierDistribution, barrier_distribution_result),
+    "EventBarrier": (EventBarrier, lambda: barrier_distribution_result().events[0]),
     "HopEndpoints": (HopEndpoints, hop),
     "Landscape": (Landscape, landscape),
     "BVSEResult": (BVSEResult, bvse_result),

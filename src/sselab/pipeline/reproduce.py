@@ -39,7 +39,7 @@ from sselab.thermo.hull import FULL as HULL_FULL
 from sselab.thermo.hull import QUICK as HULL_QUICK
 from sselab.thermo.hull import SolidSolutionPoint
 from sselab.thermo.study import ThermoStudy
-from sselab.transport.neb import NEBResult
+from sselab.transport.neb import BarrierDistribution, NEBResult
 from sselab.transport.study import TransportMaps, TransportStudy
 
 logger = logging.getLogger(__name__)
@@ -198,9 +198,16 @@ class NEBCase(RoundTrip):
 
 @dataclass
 class NEBCases(RoundTrip):
-    """Result of the NEB stage."""
+    """Result of the NEB stage.
+
+    Attributes:
+        cases: the single hops.
+        knock_off: interstitialcy barriers over the 8c environments of the ordered
+            2x2x2 Li2.5N0.5S0.5 cell (full profile; None in the quick one).
+    """
 
     cases: list[NEBCase]
+    knock_off: BarrierDistribution | None = None
 
 
 @dataclass
@@ -361,11 +368,14 @@ def bvse_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContex
 
 def neb_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext) -> NEBCases:
     """CI-NEB barriers: quick, the Li2S vacancy hop in the conventional cell; full, the
-    Li2S vacancy hop in 2x2x2 and the 8c -> 24e hop in ordered 2x2x2 Li2.5N0.5S0.5."""
+    Li2S vacancy hop in 2x2x2, the 8c -> 24e hop in ordered 2x2x2 Li2.5N0.5S0.5 and the
+    knock-off barrier of each 8c environment of that cell."""
     from sselab.structures import antifluorite, lowest_energy_ordering
-    from sselab.transport.neb import NEBSettings, hop_barrier
+    from sselab.transport.neb import NEBSettings, barrier_distribution, hop_barrier
 
     model, store = inputs["model"], context.store
+    settings = NEBSettings(n_images=inputs["n_images"], fmax=inputs["fmax"])
+    knock_off = None
     if inputs["quick"]:
         cases = [("Li2S", "vac-8c-8c", antifluorite(0.0), (1, 1, 1))]
     else:
@@ -379,6 +389,17 @@ def neb_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
             ("Li2S", "vac-8c-8c", li2s, (2, 2, 2)),
             ("Li2.5N0.5S0.5", "8c-24e", ordered.structure, (1, 1, 1)),
         ]
+        # the mechanism the MD shows: one knock-off per 8c environment of the same cell
+        knock_off = barrier_distribution(
+            ordered.structure,
+            model,
+            settings,
+            supercell=(1, 1, 1),
+            checkpoint_dir=context.work_dir,
+            store=store,
+            device=context.device,
+            progress=False,
+        )
     return NEBCases(
         [
             NEBCase(
@@ -388,7 +409,7 @@ def neb_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
                     structure,
                     hop,
                     model,
-                    NEBSettings(n_images=inputs["n_images"], fmax=inputs["fmax"]),
+                    settings,
                     supercell=repeat,
                     store=store,
                     out_dir=context.work_dir,
@@ -397,7 +418,8 @@ def neb_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
                 ),
             )
             for system, hop, structure, repeat in cases
-        ]
+        ],
+        knock_off,
     )
 
 
@@ -642,7 +664,8 @@ def stage_tasks(
     size = {"n_images": 3, "fmax": 0.1} if quick else {"n_images": 5, "fmax": 0.05}
     tasks["neb"] = Task(
         "reproduce-neb",
-        {"model": label, "quick": quick, **size},
+        # knock_off: the full profile's knock-off distribution (a new key for old results)
+        {"model": label, "quick": quick, "knock_off": not quick, **size},
         neb_stage,
         label="neb",
         returns=NEBCases,

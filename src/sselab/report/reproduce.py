@@ -339,7 +339,7 @@ def _transport_family_section(results: ReproduceResults, stage: str) -> Section:
         return bvse_section(results.bvse)
     if stage == "neb":
         assert results.neb is not None
-        return neb_section(results.neb.cases, results.profile.name)
+        return neb_section(results.neb.cases, results.profile.name, results.neb.knock_off)
     if stage == "transport":
         assert results.transport is not None
         return transport_section(results.transport.study, results.transport.maps)

@@ -26,6 +26,7 @@ from sselab.units import T_27C_K, T_300K
 
 if TYPE_CHECKING:
     from sselab.pipeline.reproduce import BVSECases, NEBCase
+    from sselab.transport.neb import BarrierDistribution
 
 PAPER_NEB_LABEL = "paper CI-NEB, Li2.5N0.5S0.5 (DFT)"
 # paper_values.toml key of the BVSE barrier of each of the paper's cells
@@ -279,18 +280,22 @@ def transport_section(
     )
 
 
-def neb_section(cases: Sequence[NEBCase], profile: str = "quick") -> Section:
+def neb_section(
+    cases: Sequence[NEBCase], profile: str = "quick", knock_off: BarrierDistribution | None = None
+) -> Section:
     """Section "CI-NEB barriers" with "paper vs sselab" rows, from the NEB stage's results.
 
     The paper's 0.38 eV is a DFT CI-NEB on Li2.5N0.5S0.5 (path not stated), so only that
-    system's rows carry it; Li2S rows are ours alone.
+    system's rows carry it; Li2S rows are ours alone. ``knock_off`` (full profile) adds
+    one row per computed knock-off event and the lowest barrier with its spread over the
+    8c environments (a population, not an error).
 
     Example (covered by tests/transport/test_neb.py):
         >>> section = neb_section(neb_stage_result.cases)  # doctest: +SKIP
         >>> section.comparisons[0].quantity  # doctest: +SKIP
         'CI-NEB barrier, Li2S vac-8c-8c hop (eV)'
     """
-    from sselab.transport.neb import profile_figure
+    from sselab.transport.neb import distribution_figure, profile_figure
 
     paper = paper_neb_barrier_eV()
     comparisons, figures, rows = [], [], []
@@ -316,6 +321,31 @@ def neb_section(cases: Sequence[NEBCase], profile: str = "quick") -> Section:
                 result.converged,
             ]
         )
+    if knock_off is not None:
+        for event in knock_off.events:
+            barrier = event.barrier_eV
+            rows.append(
+                [
+                    knock_off.formula,
+                    f"interstitialcy via {event.environment} 8c",
+                    knock_off.n_atoms,
+                    "no band: " + event.note if barrier is None else round(barrier.value, 3),
+                    event.converged,
+                ]
+            )
+        lowest, mean = knock_off.spread(), knock_off.weighted_mean_eV()
+        if lowest is not None and mean is not None:
+            comparisons.append(
+                _comparison(
+                    "CI-NEB knock-off barrier, lowest over 8c environments (eV)",
+                    lowest,
+                    paper,
+                    f"{knock_off.model}, {knock_off.n_atoms} atoms; the error is the spread "
+                    f"over {len(knock_off.barriers())} events, not an error of the value; "
+                    f"mean weighted by how often each environment occurs {mean:.3f} eV",
+                )
+            )
+        figures.append(distribution_figure(knock_off, paper, PAPER_NEB_LABEL))
     models = sorted({case.result.model for case in cases})
     return Section(
         title="Migration barriers: CI-NEB with an MLIP",

@@ -41,7 +41,7 @@ IDEAL_8C_8C_DISTANCE_A = 0.5  # nearest 8c neighbours, in units of a
 IDEAL_8C_4B_DISTANCE_A = math.sqrt(3) / 4  # |SITE_4B - SITE_8C|
 
 # Hops with CI-NEB endpoints (see hop_endpoints).
-NEB_HOPS = ("8c-24e", "24e-8c", "vac-8c-8c")
+NEB_HOPS = ("8c-24e", "24e-8c", "vac-8c-8c", "interstitialcy")
 # Named paths for a string method on a landscape: start, intermediate, end waypoints.
 PATH_WAYPOINTS: dict[str, tuple[tuple[float, float, float], ...]] = {
     "8c-4b-8c": (SITE_8C, SITE_4B, (0.75, 0.75, 0.75)),
@@ -151,6 +151,10 @@ class HopEndpoints(RoundTrip):
         end_frac: fractional coordinates where it ends.
         hop_distance_angstrom: straight-line hop length (minimum image), Å.
         anion_lattice_angstrom: cubic constant of the anion fcc sublattice, (4V/N_anion)^(1/3), Å.
+        pushed_index: for ``interstitialcy``, the 8c ion that the moving interstitial
+            knocks on into an empty octahedral void; None for single-ion hops.
+        environment: anions around the tetrahedral (8c) site the hop passes, as a
+            formula ("N2S2"); empty for hops that pass no occupied 8c site.
     """
 
     initial: Structure
@@ -161,6 +165,112 @@ class HopEndpoints(RoundTrip):
     end_frac: tuple[float, float, float]
     hop_distance_angstrom: float
     anion_lattice_angstrom: float
+    pushed_index: int | None = None
+    environment: str = ""
+
+
+@dataclass(frozen=True)
+class InterstitialcyHop:
+    """One knock-off event in an ordered cell: interstitial -> 8c, 8c ion -> empty void.
+
+    Attributes:
+        interstitial_index: the octahedral (24e/4b) ion that moves into the 8c site.
+        pushed_index: the 8c ion it knocks on.
+        destination_frac: centre of the empty octahedral void the pushed ion moves to.
+        environment: anions of the 8c tetrahedron between them, as a formula ("N2S2").
+    """
+
+    interstitial_index: int
+    pushed_index: int
+    destination_frac: tuple[float, float, float]
+    environment: str
+
+
+def tetrahedron_environment(structure: Structure, index: int, mobile: str = "Li") -> str:
+    """Anions around a tetrahedral ion as a formula, elements sorted: "N2S2", "S4".
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> cell = antifluorite(0.0)
+        >>> tetrahedron_environment(cell, tetrahedral_ions(cell)[0])
+        'S4'
+    """
+    anion_set = set(anion_indices(structure, mobile).tolist())
+    a = pseudo_cubic_a(structure, mobile)
+    neighbours = structure.get_neighbors(structure[index], _TETRAHEDRAL_SHELL_A * a)
+    counts: dict[str, int] = {}
+    for neighbour in neighbours:
+        if neighbour.index in anion_set:
+            symbol = neighbour.specie.symbol
+            counts[symbol] = counts.get(symbol, 0) + 1
+    return "".join(f"{el}{counts[el]}" for el in sorted(counts))
+
+
+def interstitialcy_hops(structure: Structure, mobile: str = "Li") -> list[InterstitialcyHop]:
+    """Every knock-off (interstitialcy) event of an ordered antifluorite-type cell.
+
+    An interstitial is a ``mobile`` ion within 0.4 a of an octahedral void centre (on
+    24e or 4b). It can push any 8c ion adjacent to its void (ideally sqrt(3)/4 a from
+    the void centre) into an empty void adjacent to that 8c site, other than its own;
+    the four voids around an 8c site form a tetrahedron, so the knock-off turns by
+    109.5 degrees (there is no collinear one in the antifluorite structure). Sites come
+    from geometry, with a tolerance of 0.1 a on the ideal distance.
+
+    Args:
+        structure: ordered antifluorite-type cell holding interstitials (x > 0).
+        mobile: mobile cation.
+
+    Returns:
+        Events sorted by (interstitial, pushed ion, destination); empty when the cell
+        has no interstitial or no empty void.
+
+    Example:
+        >>> from sselab.structures import antifluorite, enumerate_orderings
+        >>> cell = enumerate_orderings(antifluorite(0.5), (1, 1, 1), n=1)[0]
+        >>> hops = interstitialcy_hops(cell)
+        >>> len(hops) > 0, hops[0].environment in ("N1S3", "N2S2", "N3S1", "N4", "S4")
+        (True, True)
+    """
+    a = pseudo_cubic_a(structure, mobile)
+    voids, empty = octahedral_voids(structure, mobile)
+    tetra = tetrahedral_ions(structure, mobile)
+    others = [i for i, s in enumerate(structure) if s.specie.symbol == mobile and i not in tetra]
+    if not others or not tetra or not empty.any():
+        return []
+    lattice = structure.lattice
+    tolerance = 0.1 * a
+    ideal = IDEAL_8C_4B_DISTANCE_A * a
+    tetra_frac = structure.frac_coords[tetra]
+    # 8c ion -> adjacent voids (all four in an ideal cell)
+    void_to_tetra = np.abs(lattice.get_all_distances(voids, tetra_frac) - ideal) < tolerance
+    own_void = lattice.get_all_distances(structure.frac_coords[others], voids)
+    environments: dict[int, str] = {}
+    hops = []
+    for row, interstitial in enumerate(others):
+        home = int(np.argmin(own_void[row]))
+        if own_void[row, home] > _VOID_OCCUPIED_A * a:
+            continue  # a non-tetrahedral ion outside every void (e.g. a broken cell)
+        for column in np.flatnonzero(void_to_tetra[home]):
+            pushed = tetra[int(column)]
+            for target in np.flatnonzero(void_to_tetra[:, column] & empty):
+                if target == home:
+                    continue
+                if pushed not in environments:
+                    environments[pushed] = tetrahedron_environment(structure, pushed, mobile)
+                destination = voids[int(target)]
+                hops.append(
+                    InterstitialcyHop(
+                        interstitial_index=int(interstitial),
+                        pushed_index=int(pushed),
+                        destination_frac=(
+                            float(destination[0]),
+                            float(destination[1]),
+                            float(destination[2]),
+                        ),
+                        environment=environments[pushed],
+                    )
+                )
+    return hops
 
 
 def hop_endpoints(
@@ -185,15 +295,20 @@ def hop_endpoints(
     * ``vac-8c-8c``: one 8c ion is removed and a neighbouring 8c ion (a/2 away) hops into
       the vacancy. The vacancy is neutral: MLIPs carry no net charge, so removing a Li
       atom (not a Li+ ion with a compensating background) is the standard MLIP
-      practice; the extra electron sits on the anion framework as the model sees fit.
+      practice; the extra electron sits on the anion framework as the model sees fit;
+    * ``interstitialcy``: knock-off, the mechanism the quick MD shows
+      (:func:`sselab.transport.mechanism.hop_mechanisms`): an interstitial (24e/4b) ion
+      moves into an adjacent 8c site while that site's ion moves on into an empty
+      octahedral void (:func:`interstitialcy_hops`; needs x > 0).
 
     Args:
         structure: antifluorite-type structure (ordered or disordered).
         hop: one of ``NEB_HOPS``.
         mobile: mobile cation.
         supercell: repetitions of the input cell along a, b, c.
-        index: the 8c ion that hops (8c-24e, 24e-8c) or is removed to make the vacancy
-            (vac-8c-8c), as an index in the supercell; default the first candidate.
+        index: the 8c ion that hops (8c-24e, 24e-8c), is removed to make the vacancy
+            (vac-8c-8c) or is knocked on (interstitialcy), as an index in the
+            supercell; default the first candidate.
         seed: seed of the ordering sampler for disordered input.
 
     Returns:
@@ -226,6 +341,8 @@ def hop_endpoints(
             f"{tetra[:8]}{' ...' if len(tetra) > 8 else ''}"
         )
     lattice = cell.lattice
+    if hop == "interstitialcy":
+        return _interstitialcy_endpoints(cell, mobile, index, a)
     candidates = [index] if index is not None else tetra
     if hop == "vac-8c-8c":
         vacancy = candidates[0]
@@ -254,6 +371,7 @@ def hop_endpoints(
         moving = candidates[int(row)]
         destination = free[int(col)]
         initial = cell.copy()
+    environment = "" if hop == "vac-8c-8c" else tetrahedron_environment(cell, moving, mobile)
     start = initial.frac_coords[moving].copy()
     final = initial.copy()
     final.replace(moving, initial[moving].species, coords=destination)
@@ -270,6 +388,55 @@ def hop_endpoints(
         end_frac=(float(destination[0]), float(destination[1]), float(destination[2])),
         hop_distance_angstrom=distance,
         anion_lattice_angstrom=a,
+        environment=environment,
+    )
+
+
+def _interstitialcy_endpoints(
+    cell: Structure, mobile: str, index: int | None, a: float
+) -> HopEndpoints:
+    hops = interstitialcy_hops(cell, mobile)
+    if index is not None:
+        hops = [h for h in hops if h.pushed_index == index]
+    if not hops:
+        raise ValueError(
+            f"{cell.composition.reduced_formula}: no interstitialcy hop"
+            + (f" pushing 8c ion {index}" if index is not None else "")
+            + " (needs an interstitial next to an 8c ion next to an empty octahedral void)"
+        )
+    return interstitialcy_endpoints(cell, hops[0], a)
+
+
+def interstitialcy_endpoints(
+    cell: Structure, event: InterstitialcyHop, a: float | None = None, mobile: str = "Li"
+) -> HopEndpoints:
+    """Unrelaxed endpoints of one knock-off event of :func:`interstitialcy_hops`.
+
+    Example:
+        >>> from sselab.structures import antifluorite, enumerate_orderings
+        >>> cell = enumerate_orderings(antifluorite(0.5), (1, 1, 1), n=1)[0]
+        >>> ends = interstitialcy_endpoints(cell, interstitialcy_hops(cell)[0])
+        >>> ends.hop, ends.pushed_index is not None
+        ('interstitialcy', True)
+    """
+    a = pseudo_cubic_a(cell, mobile) if a is None else a
+    moving, pushed = event.interstitial_index, event.pushed_index
+    start = cell.frac_coords[moving].copy()
+    site_8c = cell.frac_coords[pushed].copy()
+    final = cell.copy()
+    final.replace(moving, cell[moving].species, coords=site_8c)
+    final.replace(pushed, cell[pushed].species, coords=np.asarray(event.destination_frac))
+    return HopEndpoints(
+        initial=cell.copy(),
+        final=final,
+        hop="interstitialcy",
+        moving_index=int(moving),
+        start_frac=(float(start[0]), float(start[1]), float(start[2])),
+        end_frac=(float(site_8c[0]), float(site_8c[1]), float(site_8c[2])),
+        hop_distance_angstrom=float(cell.lattice.get_all_distances(start, site_8c)[0, 0]),
+        anion_lattice_angstrom=a,
+        pushed_index=int(pushed),
+        environment=event.environment,
     )
 
 
