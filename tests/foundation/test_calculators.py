@@ -37,6 +37,47 @@ def test_chgnet_loads_offline_and_is_cached() -> None:
     assert -2.5 < atoms.get_potential_energy() / len(atoms) < -1.5  # Li cohesive scale (MP-like)
 
 
+def test_chgnet_computes_the_stress_only_where_it_is_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import numpy as np
+    from chgnet.model.dynamics import CHGNetCalculator
+
+    calc = get_calculator("chgnet", device="cpu")
+    assert "CHGNet" not in capsys.readouterr().out  # no banner on stdout
+    reference = CHGNetCalculator(model=calc.model, use_device="cpu")  # always "efsm"
+    atoms = bulk("Li", "bcc", a=3.44, cubic=True)
+    atoms.rattle(0.05, seed=1)
+    tasks: list[str] = []
+    predict = calc.model.predict_graph
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        tasks.append(kwargs["task"])
+        return predict(*args, **kwargs)
+
+    try:
+        calc.model.predict_graph = spy
+        atoms.calc = calc
+        forces = atoms.get_forces()
+        twin = atoms.copy()
+        twin.calc = reference
+        # forces-only and full calls agree bit for bit (store keys stay valid)
+        assert np.array_equal(forces, twin.get_forces())
+        assert atoms.get_potential_energy() == twin.get_potential_energy()
+        assert np.array_equal(atoms.get_stress(), twin.get_stress())
+        del tasks[:]
+        for _ in range(2):  # a cell relaxation or NPT step reads both: one call each
+            atoms.positions[0, 0] += 0.01
+            atoms.get_forces()
+            atoms.get_stress()
+        for _ in range(2):  # an NEB or NVT step reads forces only
+            atoms.positions[0, 0] += 0.01
+            atoms.get_forces()
+    finally:
+        del calc.model.predict_graph
+    assert tasks == ["efsm", "efsm", "efsm", "ef"]
+
+
 def test_li2s_relaxes_to_experimental_lattice(store) -> None:
     start = antifluorite(0.0, a=5.5)  # start compressed so the cell must move
     result = relax(start, "chgnet", fmax=0.02, store=store)
