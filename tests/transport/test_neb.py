@@ -127,6 +127,24 @@ def test_resumed_neb_equals_uninterrupted(tmp_path: Path, optimizer: str, crash_
     assert resumed.barrier_eV == reference.barrier_eV
 
 
+def test_relaxed_endpoint_survives_a_kill(tmp_path: Path) -> None:
+    """Killed while relaxing the final state: the rerun reads the relaxed initial state."""
+    initial, final = au_on_al100()
+    reference = run_neb(initial, final, EMT(), SETTINGS, progress=False)
+    # each endpoint takes 22 EMT calls, the whole run 482: die inside the final state
+    with pytest.raises(KeyboardInterrupt):
+        run_neb(initial, final, CrashingEMT(30), SETTINGS, checkpoint_dir=tmp_path,
+                progress=False)  # fmt: skip
+    assert [p.name.split(".")[-2] for p in tmp_path.glob("neb-*.npz")] == ["initial"]
+    counting = CrashingEMT(10**6)
+    resumed = run_neb(initial, final, counting, SETTINGS, checkpoint_dir=tmp_path,
+                      progress=False)  # fmt: skip
+    assert 10**6 - counting.remaining == 482 - 22  # the initial state is not relaxed again
+    for a, b in zip(resumed.images, reference.images, strict=True):
+        np.testing.assert_array_equal(a.positions, b.positions)
+    assert resumed.barrier_eV == reference.barrier_eV
+
+
 def test_finished_neb_is_a_store_lookup(store: Any) -> None:
     initial, final = au_on_al100()
     first = run_neb(initial, final, EMT(), SETTINGS, store=store, progress=False)

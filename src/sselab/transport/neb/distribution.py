@@ -35,6 +35,10 @@ from sselab.transport.neb.engine import EndpointError, NEBSettings, run_neb
 
 logger = logging.getLogger(__name__)
 
+# Cells above this size get a warning: a 2x2x2 conventional cell (112 atoms at x = 0.5)
+# repeated again by the default supercell becomes 896 atoms, which nobody means.
+LARGE_CELL_ATOMS = 300
+
 
 @dataclass
 class EventBarrier(RoundTrip):
@@ -192,6 +196,13 @@ def barrier_distribution(
     settings = settings or NEBSettings()
     repeat = (int(supercell[0]), int(supercell[1]), int(supercell[2]))
     structure = enumerate_orderings(structure, supercell=repeat, n=1, seed=seed)[0]
+    if len(structure) > LARGE_CELL_ATOMS:
+        logger.warning(
+            "%d atoms after the %s repetition: each band takes hours on a CPU; a cell that "
+            "is already a supercell (e.g. a relaxed 2x2x2) needs supercell=(1, 1, 1)",
+            len(structure),
+            "x".join(map(str, repeat)),
+        )
     hops = interstitialcy_hops(structure, mobile)
     if not hops:
         raise ValueError(
@@ -209,7 +220,8 @@ def barrier_distribution(
     from sselab.transport.md import to_atoms
 
     events = []
-    for event in tqdm(chosen, desc="knock-off barriers", unit="band", disable=not progress):
+    description = f"knock-off barriers, {len(structure)} atoms"
+    for event in tqdm(chosen, desc=description, unit="band", disable=not progress):
         ends = interstitialcy_endpoints(structure, event, mobile=mobile)
         try:
             result = run_neb(

@@ -4,8 +4,9 @@
 atoms, same order, same cell): both endpoints relaxed at fixed cell, IDPP
 interpolation, climbing image (``ase.mep.NEB``, improved tangent), FIRE or BFGS to
 ``fmax``, all set by one :class:`NEBSettings`. It checkpoints the band and the
-optimiser state atomically every ``checkpoint_interval_steps`` steps; a rerun with the
-same inputs resumes from the checkpoint (bit-identical to an uninterrupted run), and
+optimiser state atomically every ``checkpoint_interval_steps`` steps (and each relaxed
+endpoint as soon as it is relaxed); a rerun with the same inputs resumes from the
+checkpoint (bit-identical to an uninterrupted run), and
 with a ``ResultStore`` a finished NEB is a lookup. :func:`hop_barrier` runs it on the
 endpoints of a hop in an antifluorite-type cell
 (:func:`sselab.transport.antifluorite_sites.hop_endpoints`).
@@ -278,6 +279,42 @@ def _relax_endpoint(
     return relaxed
 
 
+def _relaxed_endpoint(
+    atoms: Atoms,
+    calculator: Calculator,
+    settings: NEBSettings,
+    name: str,
+    progress: bool,
+    path: Path | None,
+    key: str,
+) -> Atoms:
+    """A relaxed endpoint, saved to ``path`` once relaxed and read back on a rerun.
+
+    A 112-atom endpoint takes minutes with an MLIP on a CPU: a run killed while the
+    second endpoint or the band was still at its first interval keeps the first one.
+    """
+    if path is not None and path.exists():
+        saved = np.load(path)
+        if str(saved["key"]) != key:
+            raise ResumeError(f"{path}: relaxed endpoint belongs to other inputs")
+        relaxed = atoms.copy()
+        relaxed.positions = saved["positions"]
+        _freeze(relaxed, float(saved["energy"]), saved["forces"])
+        return relaxed
+    relaxed = _relax_endpoint(atoms, calculator, settings, name, progress)
+    if path is not None:
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(
+            tmp,
+            key=key,
+            positions=relaxed.positions,
+            energy=relaxed.get_potential_energy(),
+            forces=relaxed.get_forces(apply_constraint=False),
+        )
+        os.replace(tmp, path)
+    return relaxed
+
+
 def _save_checkpoint(path: Path, key: str, neb: NEB, optimizer: Any, name: str) -> None:
     state: dict[str, Any] = {}
     for attr in _OPTIMIZER_STATE[name]:
@@ -457,8 +494,18 @@ def _run_neb_uncached(
         for atoms, i in ((first, 0), (last, 1)):
             _freeze(atoms, checkpoint["endpoint_energies"][i], checkpoint["endpoint_forces"][i])
     elif settings.relax_endpoints:
-        first = _relax_endpoint(initial, calc, settings, "initial", progress)
-        last = _relax_endpoint(final, calc, settings, "final", progress)
+        first, last = (
+            _relaxed_endpoint(
+                atoms,
+                calc,
+                settings,
+                name,
+                progress,
+                None if checkpoint_path is None else checkpoint_path.with_suffix(f".{name}.npz"),
+                key,
+            )
+            for atoms, name in ((initial, "initial"), (final, "final"))
+        )
     else:
         first, last = initial.copy(), final.copy()
         for atoms in (first, last):
