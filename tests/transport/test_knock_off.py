@@ -143,3 +143,18 @@ def test_cli_knock_off_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert (out / "neb_distribution.png").stat().st_size > 0
     wrong = runner.invoke(app, ["neb", str(cif), "--per-environment", "1"])
     assert wrong.exit_code != 0 and "--hop interstitialcy" in wrong.output
+
+
+def test_report_section_sets_the_lowest_knock_off_beside_the_paper(
+    cell_222: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sselab.report.transport import neb_section
+
+    monkeypatch.setattr(distribution_module, "run_neb", _fake_neb(failing="N4"))
+    result = barrier_distribution(cell_222, object(), supercell=(1, 1, 1), progress=False)
+    section = neb_section([], "full", result)
+    (row,) = [c for c in section.comparisons if "knock-off" in c.quantity]
+    assert row.sselab_value == pytest.approx(0.2) and row.paper_value == pytest.approx(0.38)
+    assert "not an error" in row.note
+    assert len(section.table_rows) == 5 and "no band" in str(section.table_rows[-1][3])
+    assert len(section.figures) == 1
