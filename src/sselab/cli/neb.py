@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -13,7 +14,7 @@ from sselab.cli.options import DeviceOption, ModelOption, OutOption, StoreOption
 from sselab.store import DEFAULT_STORE_PATH, ResultStore
 from sselab.structures import StructureFileError
 from sselab.transport.antifluorite_sites import NEB_HOPS
-from sselab.transport.neb import EndpointError, ResumeError
+from sselab.transport.neb import BarrierDistribution, EndpointError, NEBResult, ResumeError
 
 
 def neb_command(
@@ -45,36 +46,29 @@ def neb_command(
 ) -> None:
     """CI-NEB migration barrier of a Li hop; writes neb_HOP.json, .png and _images.extxyz."""
     from sselab.calculators import get_calculator
-    from sselab.report.transport import PAPER_NEB_LABEL, paper_neb_barrier_eV
     from sselab.structures import read_structure
-    from sselab.transport.neb import NEBSettings, hop_barrier, profile_figure, write_images
+    from sselab.transport.neb import NEBSettings, barrier_distribution, hop_barrier
 
     if hop not in NEB_HOPS:
         fail(f"--hop '{hop}' unknown; choose from {', '.join(NEB_HOPS)}")
     if per_environment < 0 or (per_environment and hop != "interstitialcy"):
         fail("--per-environment needs --hop interstitialcy and a count >= 0")
-    if per_environment:
-        _distribution(file, mobile, images, fmax, supercell, model, max_steps, seed,
-                      per_environment, device, store, out)  # fmt: skip
-        return
     try:
         settings = NEBSettings(n_images=images, fmax=fmax, max_steps=max_steps)
         structure = read_structure(file)
         calculator = get_calculator(model, device=device)
         with ResultStore(store) as results:
-            result = hop_barrier(
-                structure,
-                hop,
-                calculator,
-                settings,
-                mobile=mobile,
-                supercell=supercell,
-                index=index,
-                seed=seed,
-                out_dir=out,
-                store=results,
-                device=device,
-            )
+            if per_environment:
+                distribution = barrier_distribution(
+                    structure, calculator, settings, per_environment=per_environment,
+                    mobile=mobile, supercell=supercell, seed=seed, checkpoint_dir=out,
+                    store=results, device=device,
+                )  # fmt: skip
+            else:
+                result = hop_barrier(
+                    structure, hop, calculator, settings, mobile=mobile, supercell=supercell,
+                    index=index, seed=seed, out_dir=out, store=results, device=device,
+                )  # fmt: skip
     except (
         StructureFileError,
         ModelUnavailableError,
@@ -83,15 +77,21 @@ def neb_command(
         ValueError,
     ) as exc:
         fail(str(exc))
-    paper = paper_neb_barrier_eV()
-    stem = out / f"neb_{hop}"
     out.mkdir(parents=True, exist_ok=True)
-    summary = {
-        **result.summary(),
-        "structure_file": str(file),
-        "supercell": list(supercell),
-        "paper_cineb_barrier_eV": paper,
-    }
+    provenance = {"structure_file": str(file), "supercell": list(supercell)}
+    if per_environment:
+        _write_distribution(distribution, out / "neb_distribution", provenance)
+    else:
+        _write_hop(result, structure.composition.reduced_formula, out / f"neb_{hop}", provenance)
+
+
+def _write_hop(result: NEBResult, formula: str, stem: Path, provenance: dict[str, Any]) -> None:
+    """neb_HOP.json, .png and _images.extxyz of one band, and a summary on the terminal."""
+    from sselab.report.transport import PAPER_NEB_LABEL, paper_neb_barrier_eV
+    from sselab.transport.neb import profile_figure, write_images
+
+    paper = paper_neb_barrier_eV()
+    summary = {**result.summary(), **provenance, "paper_cineb_barrier_eV": paper}
     Path(f"{stem}.json").write_text(json.dumps(summary, indent=2))
     profile_figure(result, reference_eV=paper, reference_label=PAPER_NEB_LABEL).savefig(
         f"{stem}.png", dpi=120, bbox_inches="tight"
@@ -99,7 +99,7 @@ def neb_command(
     write_images(result, f"{stem}_images.extxyz")
     barrier = result.barrier_eV
     error = f" ± {barrier.error:.2g}" if barrier.known else ""
-    typer.echo(f"{hop} in {structure.composition.reduced_formula} with {result.model}")
+    typer.echo(f"{result.hop} in {formula} with {result.model}")
     typer.echo(f"barrier      {barrier.value:.3f}{error} eV (paper CI-NEB {paper:.2f} eV)")
     typer.echo(f"reverse      {result.reverse_barrier_eV.value:.3f} eV")
     typer.echo(f"reaction dE  {result.reaction_energy_eV:.3f} eV")
@@ -107,54 +107,15 @@ def neb_command(
     typer.echo(f"wrote {stem}.json, {stem}.png and {stem}_images.extxyz")
 
 
-def _distribution(
-    file: Path,
-    mobile: str,
-    images: int,
-    fmax: float,
-    supercell: tuple[int, int, int],
-    model: str,
-    max_steps: int,
-    seed: int,
-    per_environment: int,
-    device: str,
-    store: Path,
-    out: Path,
+def _write_distribution(
+    distribution: BarrierDistribution, stem: Path, provenance: dict[str, Any]
 ) -> None:
-    """Knock-off barriers over the 8c environments; writes neb_distribution.json/.png."""
-    from sselab.calculators import get_calculator
+    """neb_distribution.json and .png of the knock-off barriers, and a terminal table."""
     from sselab.report.transport import PAPER_NEB_LABEL, paper_neb_barrier_eV
-    from sselab.structures import read_structure
-    from sselab.transport.neb import NEBSettings, barrier_distribution, distribution_figure
+    from sselab.transport.neb import distribution_figure
 
-    try:
-        settings = NEBSettings(n_images=images, fmax=fmax, max_steps=max_steps)
-        structure = read_structure(file)
-        calculator = get_calculator(model, device=device)
-        with ResultStore(store) as results:
-            distribution = barrier_distribution(
-                structure,
-                calculator,
-                settings,
-                per_environment=per_environment,
-                mobile=mobile,
-                supercell=supercell,
-                seed=seed,
-                checkpoint_dir=out,
-                store=results,
-                device=device,
-            )
-    except (StructureFileError, ModelUnavailableError, ResumeError, ValueError) as exc:
-        fail(str(exc))
     paper = paper_neb_barrier_eV()
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / "neb_distribution"
-    summary = {
-        **distribution.as_dict(),
-        "structure_file": str(file),
-        "supercell": list(supercell),
-        "paper_cineb_barrier_eV": paper,
-    }
+    summary = {**distribution.as_dict(), **provenance, "paper_cineb_barrier_eV": paper}
     Path(f"{stem}.json").write_text(json.dumps(summary, indent=2))
     distribution_figure(distribution, paper, PAPER_NEB_LABEL).savefig(
         f"{stem}.png", dpi=120, bbox_inches="tight"
