@@ -664,8 +664,9 @@ def stage_tasks(
     size = {"n_images": 3, "fmax": 0.1} if quick else {"n_images": 5, "fmax": 0.05}
     tasks["neb"] = Task(
         "reproduce-neb",
-        # knock_off: the full profile's knock-off distribution (a new key for old results)
-        {"model": label, "quick": quick, "knock_off": not quick, **size},
+        # result_layout 2: NEBCases gained the knock-off distribution, so results stored
+        # under layout 1 (which lack it) are recomputed, not read back without it
+        {"model": label, "quick": quick, "result_layout": 2, **size},
         neb_stage,
         label="neb",
         returns=NEBCases,
