@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from ase.calculators.emt import EMT
+from pymatgen.core import Lattice, Structure
 
 from sselab.calibrate.configurations import (
     SPLITS,
+    BaseCell,
     family_splits,
     generate_configurations,
     li_n_s_base_cells,
+    relaxed_base_cells,
     split_by_family,
     strained,
     variants,
@@ -35,7 +39,7 @@ def test_no_family_is_in_two_splits(bases, budget: int) -> None:
 
 def test_budget_is_round_robin_and_capped(bases) -> None:
     cells = generate_configurations(bases, 100)
-    assert len(cells) == sum(b.max_variants for b in bases) == 30
+    assert len(cells) == sum(b.max_variants for b in bases) == 36
     first_round = generate_configurations(bases, len(bases))
     assert [c.kind for c in first_round] == ["equilibrium"] * len(bases)
     assert len({c.name for c in cells}) == len(cells)
@@ -75,3 +79,32 @@ def test_unknown_family_is_refused(bases) -> None:
     cells = generate_configurations(bases, 2)
     with pytest.raises(ValueError, match="has no split"):
         split_by_family(cells, {})
+
+
+def _fcc_cu(a_angstrom: float, split: str, max_variants: int) -> BaseCell:
+    """A Cu family EMT can relax and run MD on (EMT has no Li, N or S)."""
+    positions = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]
+    structure = Structure(Lattice.cubic(a_angstrom), ["Cu"] * 4, positions)
+    return BaseCell("Cu", structure, split, max_variants=max_variants)  # type: ignore[arg-type]
+
+
+def test_md_frames_come_after_the_volume_strains_and_are_seeded() -> None:
+    cu = _fcc_cu(3.61, "train", max_variants=9)
+    first = generate_configurations([cu], 100, seed=4, md_calculator=EMT())
+    second = generate_configurations([cu], 100, seed=4, md_calculator=EMT())
+    assert [c.name for c in first] == [
+        "Cu/equilibrium0", "Cu/volume0", "Cu/volume1", "Cu/md0", "Cu/rattle0", "Cu/shear0",
+        "Cu/md1", "Cu/rattle1", "Cu/shear1",
+    ]  # fmt: skip
+    for a, b in zip(first, second, strict=True):
+        assert np.array_equal(a.structure.cart_coords, b.structure.cart_coords)
+    moved = first[3].structure.cart_coords - cu.structure.cart_coords
+    assert 0.01 < float(np.linalg.norm(moved, axis=1).max()) < 1.5  # thermal, not melted
+
+
+def test_relaxed_base_cells_keep_family_split_and_shape() -> None:
+    [relaxed] = relaxed_base_cells([_fcc_cu(3.5, "test", max_variants=3)], EMT())
+    assert (relaxed.family, relaxed.split, relaxed.max_variants) == ("Cu", "test", 3)
+    lattice = relaxed.structure.lattice
+    assert lattice.a == pytest.approx(3.59, abs=0.01)  # EMT's own Cu lattice constant
+    assert lattice.angles == pytest.approx((90.0, 90.0, 90.0))

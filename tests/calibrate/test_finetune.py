@@ -124,6 +124,20 @@ def test_chgnet_fine_tuning_repeats_bit_for_bit(gpaw_labels, tmp_path: Path) -> 
         assert torch.equal(value, files[1][key]), key
 
 
+def test_sevennet_weights_saved_without_training_reproduce_the_base_model(
+    gpaw_labels, tmp_path: Path
+) -> None:
+    """Zero epochs, no refit: the saved checkpoint must be the base model. SevenNet-0's
+    checkpoint is older than sevenn's layout; saving the converted weights under the old
+    version made the loader convert them twice (energies off by up to 136 meV/atom)."""
+    settings = FineTuneSettings(epochs=0, device="cpu", refit_references=False)
+    result = finetune_sevennet(gpaw_labels[:3], [], [], tmp_path / "same.pth", settings)
+    before = parity(get_calculator(result.base_model, "cpu"), gpaw_labels[:3])
+    after = parity(get_calculator(result.model, "cpu"), gpaw_labels[:3])
+    assert np.allclose(after.energy_model_eV_per_atom, before.energy_model_eV_per_atom, atol=1e-6)
+    assert np.allclose(after.stress_model_GPa, before.stress_model_GPa, atol=1e-4)
+
+
 @pytest.mark.slow
 def test_sevennet_fine_tuning_lowers_the_loss_and_loads(gpaw_labels, tmp_path: Path) -> None:
     train = gpaw_labels[:4]

@@ -442,6 +442,11 @@ def finetune_sevennet(
     wall_s = time.perf_counter() - start
     saved = checkpoint.get_checkpoint_dict()
     saved["config"] = {key: _plain(value) for key, value in saved["config"].items()}
+    # build_model() converted the old checkpoint's state dict to this sevenn's layout
+    # (convolution weights re-sorted); keeping the old version string would make the
+    # loader convert it a second time and scramble the model (measured: energies moved
+    # by up to 136 meV/atom with zero epochs of training).
+    saved["config"]["version"] = version("sevenn")
     saved.update(
         model_state_dict={k: v.detach().cpu() for k, v in trainer.model.state_dict().items()},
         optimizer_state_dict=None,

@@ -27,11 +27,13 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from sselab.calculators.paw import PawSettings
 from sselab.calculators.registry import get_calculator
+from sselab.calculators.resolve import calculator_label
 from sselab.calibrate.configurations import (
     SYSTEMS,
     Split,
     family_splits,
     generate_configurations,
+    relaxed_base_cells,
 )
 from sselab.calibrate.figures import parity_figure
 from sselab.calibrate.finetune import (
@@ -87,6 +89,8 @@ class CalibrationResult(RoundTrip):
         models: one fine-tuning result per model.
         tie: energies above the tie line of the mixed cells, DFT and every model.
         labels_path: the extxyz file of the labels.
+        sampling_model: registry label of the MLIP that relaxed the base cells and ran
+            the MD snapshots; None: ideal-site cells, no MD frames.
     """
 
     system: str
@@ -98,6 +102,7 @@ class CalibrationResult(RoundTrip):
     models: list[FineTuneResult]
     tie: list[TieComparison]
     labels_path: Path
+    sampling_model: str | None = None
 
 
 def tie_comparisons(
@@ -173,6 +178,7 @@ def calibrate(
     extra_labels: Sequence[Label] = (),
     extra_split: Split = "test",
     progress: bool = True,
+    sampling_model: str | None = "chgnet",
 ) -> CalibrationResult:
     """Label ``budget`` configurations of ``system`` with GPAW, fine-tune ``models``, compare.
 
@@ -189,6 +195,12 @@ def calibrate(
             DFT relaxation's trajectory, :func:`~sselab.calibrate.labels.trajectory_labels`);
             their families join ``extra_split``.
         progress: progress bars.
+        sampling_model: MLIP that relaxes the base cells before they are distorted and
+            runs one short MD per family and temperature
+            (:func:`~sselab.calibrate.configurations.generate_configurations`); on the
+            CPU whatever ``settings.device`` says, so the frames, and with them the
+            cached labels, do not depend on the machine. None labels ideal-site cells
+            and no MD frames.
 
     Example:
         >>> # GPAW and training, an hour on 2 CPU cores: tests/calibrate (slow) and
@@ -203,7 +215,13 @@ def calibrate(
     out.mkdir(parents=True, exist_ok=True)
     bases = SYSTEMS[system]()
     splits: dict[str, Split] = family_splits(bases)
-    configurations = generate_configurations(bases, budget, seed=settings.seed)
+    sampler = None
+    if sampling_model is not None:
+        sampler = get_calculator(sampling_model, "cpu")
+        bases = relaxed_base_cells(bases, sampler, store=store)
+    configurations = generate_configurations(
+        bases, budget, seed=settings.seed, md_calculator=sampler
+    )
     start = time.perf_counter()
     labels = label_configurations(configurations, dft_settings, store, checkpoint_dir, progress)
     label_wall_s = time.perf_counter() - start
@@ -239,6 +257,7 @@ def calibrate(
         models=results,
         tie=tie_comparisons(labels, splits, calculators),
         labels_path=labels_path,
+        sampling_model=calculator_label(sampler) if sampler is not None else None,
     )
     (out / "calibration.json").write_text(json.dumps(calibration.as_dict(), indent=1))
     if results:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from sselab.calculators import ModelUnavailableError
 from sselab.cli.errors import fail
 from sselab.cli.options import DeviceOption, OutOption, ProgressOption, StoreOption
 from sselab.store import DEFAULT_STORE_PATH
@@ -33,6 +34,12 @@ def calibrate_command(
     epochs: int = typer.Option(10, "--epochs", help="Fine-tuning epochs."),
     seed: int = typer.Option(0, "--seed", help="Seed of configurations and training."),
     test_trajectory: TrajectoryOption = None,
+    sampling_model: str = typer.Option(
+        "chgnet",
+        "--sampling-model",
+        help="MLIP that relaxes the base cells and runs their MD snapshots before DFT "
+        "labelling; 'none' labels ideal-site cells without MD frames.",
+    ),
     device: DeviceOption = "auto",
     store: StoreOption = DEFAULT_STORE_PATH,
     checkpoint_dir: Path = typer.Option(
@@ -70,18 +77,22 @@ def calibrate_command(
             fail(f"--test-trajectory {path}: no frame has energy, forces and stress")
         extra.extend(frames)
     settings = FineTuneSettings(epochs=epochs, seed=seed, device=device)
-    with ResultStore(store) as results:
-        calibration = calibrate(
-            out,
-            system,
-            budget,
-            chosen,
-            settings,
-            store=results,
-            checkpoint_dir=checkpoint_dir,
-            extra_labels=extra,
-            progress=progress,
-        )
+    try:
+        with ResultStore(store) as results:
+            calibration = calibrate(
+                out,
+                system,
+                budget,
+                chosen,
+                settings,
+                store=results,
+                checkpoint_dir=checkpoint_dir,
+                extra_labels=extra,
+                progress=progress,
+                sampling_model=None if sampling_model.lower() == "none" else sampling_model,
+            )
+    except ModelUnavailableError as exc:
+        fail(str(exc))
     for result in calibration.models:
         typer.echo(f"{result.base_model} -> {result.label}")
         for when, metrics in (("before", result.test_before), ("after", result.test_after)):
