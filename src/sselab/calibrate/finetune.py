@@ -179,6 +179,31 @@ def _metrics(points: Parity | None) -> ErrorMetrics | None:
     return error_metrics(points) if points is not None else None
 
 
+def _start(base_name: str, settings: FineTuneSettings) -> tuple[str, Any, float]:
+    """Device, base-model calculator and start time of a run; seeds everything."""
+    device = resolve_device(settings.device)
+    before = get_calculator(base_name, device=device)
+    start = time.perf_counter()
+    seed_everything(settings.seed)
+    return device, before, start
+
+
+def _reference_shifts(
+    settings: FineTuneSettings, before: Any, train: Sequence[Label]
+) -> dict[str, float]:
+    """Per-element shifts (eV) that put the base model on the labels' energy scale; {} if off."""
+    if not settings.refit_references:
+        return {}
+    return fit_element_shifts(train, _energies(before, train))
+
+
+def _freeze(model: Any, prefixes: tuple[str, ...]) -> None:
+    """Stop training the parameters whose names start with one of ``prefixes``."""
+    for name, parameter in model.named_parameters():
+        if name.startswith(prefixes):
+            parameter.requires_grad = False
+
+
 def _chgnet_dataset(labels: Sequence[Label], graph_converter: Any) -> Any:
     from chgnet.data.dataset import StructureData
 
@@ -233,31 +258,26 @@ def finetune_chgnet(
     from chgnet.trainer import Trainer
 
     base_name = f"chgnet:{base}"
-    device = resolve_device(settings.device)
-    before = get_calculator(base_name, device=device)
-    start = time.perf_counter()
-    seed_everything(settings.seed)
+    device, before, start = _start(base_name, settings)
     model = CHGNet.load(model_name=base, use_device="cpu", verbose=False)
-    shifts: dict[str, float] = {}
-    if settings.refit_references:
-        shifts = fit_element_shifts(train, _energies(before, train))
-        with torch.no_grad():
-            weight: Any = model.composition_model.fc.weight  # type: ignore[union-attr]
-            for element, shift in shifts.items():
-                weight[0, Element(element).Z - 1] += shift
-    frozen = (
-        "atom_embedding",
-        "bond_embedding",
-        "angle_embedding",
-        "bond_basis_expansion",
-        "angle_basis_expansion",
-        "bond_conv_layers",
-        "angle_layers",
-        *(f"atom_conv_layers.{i}." for i in range(3)),
+    shifts = _reference_shifts(settings, before, train)
+    with torch.no_grad():
+        weight: Any = model.composition_model.fc.weight  # type: ignore[union-attr]
+        for element, shift in shifts.items():
+            weight[0, Element(element).Z - 1] += shift
+    _freeze(
+        model,
+        (
+            "atom_embedding",
+            "bond_embedding",
+            "angle_embedding",
+            "bond_basis_expansion",
+            "angle_basis_expansion",
+            "bond_conv_layers",
+            "angle_layers",
+            *(f"atom_conv_layers.{i}." for i in range(3)),
+        ),
     )
-    for name, parameter in model.named_parameters():
-        if name.startswith(frozen):
-            parameter.requires_grad = False
     train_loader = _loader(
         _chgnet_dataset(train, model.graph_converter),
         settings.batch_size,
@@ -396,27 +416,19 @@ def finetune_sevennet(
     from torch_geometric.loader import DataLoader
 
     base_name = f"sevennet:{base}"
-    device = resolve_device(settings.device)
-    before = get_calculator(base_name, device=device)
-    start = time.perf_counter()
-    seed_everything(settings.seed)
+    device, before, start = _start(base_name, settings)
     checkpoint = load_checkpoint(base)
     config = dict(checkpoint.config)
     config[keys.FORCE_WEIGHT] = settings.force_weight
     config[keys.STRESS_WEIGHT] = 0.01 if settings.stress_weight is None else settings.stress_weight
     config[keys.IS_TRAIN_STRESS] = True
     model = checkpoint.build_model()
-    shifts: dict[str, float] = {}
-    if settings.refit_references:
-        shifts = fit_element_shifts(train, _energies(before, train))
-        rescale: Any = model._modules["rescale_atomic_energy"]
-        with torch.no_grad():
-            for element, shift in shifts.items():
-                rescale.shift[config[keys.TYPE_MAP][Element(element).Z]] += shift
-    frozen = ("edge_embedding", "onehot_to_feature_x", "0_", "1_", "2_")
-    for name, parameter in model.named_parameters():
-        if name.startswith(frozen):
-            parameter.requires_grad = False
+    shifts = _reference_shifts(settings, before, train)
+    rescale: Any = model._modules["rescale_atomic_energy"]
+    with torch.no_grad():
+        for element, shift in shifts.items():
+            rescale.shift[config[keys.TYPE_MAP][Element(element).Z]] += shift
+    _freeze(model, ("edge_embedding", "onehot_to_feature_x", "0_", "1_", "2_"))
     generator = torch.Generator().manual_seed(settings.seed)
     loader = DataLoader(
         _sevennet_graphs(train, config[keys.CUTOFF]),
