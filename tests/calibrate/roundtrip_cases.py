@@ -12,7 +12,7 @@ from sselab.calibrate.configurations import Configuration
 from sselab.calibrate.finetune import FineTuneResult, FineTuneSettings
 from sselab.calibrate.labels import Label
 from sselab.calibrate.metrics import ErrorMetrics, Parity
-from sselab.calibrate.workflow import CalibrationResult, TieComparison
+from sselab.calibrate.workflow import CalibrationResult, LearningRateTrial, TieComparison
 from sselab.structures.references import li2s
 
 
@@ -56,6 +56,12 @@ def finetune_result() -> FineTuneResult:
     )
 
 
+def trial() -> LearningRateTrial:
+    return LearningRateTrial(
+        "sevennet", 1e-3, metrics(), 5.6, Path("out/scan/sevennet-lr0.001.pth")
+    )
+
+
 def tie() -> TieComparison:
     return TieComparison("Li5SN-o1/equilibrium0", "test", "Li5SN", 51.0, {"chgnet:0.3.0": -11.0})
 
@@ -68,6 +74,7 @@ ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
     "FineTuneSettings": (FineTuneSettings, lambda: FineTuneSettings(learning_rate=3e-4)),
     "FineTuneResult": (FineTuneResult, finetune_result),
     "TieComparison": (TieComparison, tie),
+    "LearningRateTrial": (LearningRateTrial, trial),
     "CalibrationResult": (
         CalibrationResult,
         lambda: CalibrationResult(
@@ -80,6 +87,8 @@ ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
             [finetune_result()],
             [tie()],
             Path("out/calibrate/labels.extxyz"),
+            "chgnet:0.3.0",
+            [trial()],
         ),
     ),
 }

@@ -17,6 +17,7 @@ from sselab.cli import app
         (["--budget", "0"], "--budget 0"),
         (["--models", "mace"], "--models mace: fine-tuning exists for chgnet, sevennet"),
         (["--test-trajectory", "missing.traj"], "--test-trajectory missing.traj: no such file"),
+        (["--learning-rate", "5"], "--learning-rate 5.0: must lie in (0, 1)"),
     ],
 )
 def test_bad_input_is_one_line(args: list[str], message: str, tmp_path: Path) -> None:
@@ -32,3 +33,14 @@ def test_a_file_that_is_not_a_trajectory_is_named(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["calibrate", "--test-trajectory", str(bad)])
     assert result.exit_code == 1
     assert f"--test-trajectory {bad}: not a readable ASE trajectory" in result.output
+
+
+def test_an_unknown_sampling_model_is_named_before_any_dft(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["calibrate", "--sampling-model", "nosuchmodel", "--store", str(tmp_path / "s.db"),
+         "--out", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "nosuchmodel" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "labels.extxyz").exists()

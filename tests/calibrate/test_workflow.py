@@ -50,3 +50,48 @@ def test_tie_comparison_recovers_a_planted_mixing_energy_round_trip() -> None:
 def test_no_end_member_no_comparison() -> None:
     cells = {c.family: c for c in generate_configurations(bases(), budget=6)}
     assert tie_comparisons([_label(cells["Li5SN-o0"], 0.0)], {}, {"a": Additive()}) == []
+
+
+def test_learning_rate_scan_keeps_the_best_on_validation_not_on_test(monkeypatch, tmp_path):
+    """A stand-in trainer whose validation error is lowest at 1e-3 and test error at 4e-3:
+    the scan must pick 1e-3 and copy that file to the weights path."""
+    from dataclasses import replace
+
+    from tests.calibrate.roundtrip_cases import finetune_result
+
+    from sselab.calibrate import workflow
+    from sselab.calibrate.finetune import FineTuneSettings
+    from sselab.calibrate.metrics import ErrorMetrics
+
+    validation_meV = {2e-4: 30.0, 1e-3: 6.0, 4e-3: 12.0}
+    test_meV = {2e-4: 30.0, 1e-3: 9.0, 4e-3: 1.0}
+
+    def fake(train, validation, test, out, settings):
+        rate = settings.learning_rate
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(f"weights at {rate}")
+        return replace(
+            finetune_result(),
+            model=f"chgnet:{out}",
+            validation_after=ErrorMetrics(2, validation_meV.get(rate, 99.0), 50.0, 0.1, 0.0),
+            test_after=ErrorMetrics(2, test_meV.get(rate, 99.0), 50.0, 0.1, 0.0),
+        )
+
+    monkeypatch.setitem(workflow.FINETUNERS, "chgnet", (fake, "pt"))
+    monkeypatch.setattr(workflow, "model_label", lambda name: f"{name}@sha256:x")
+    parts = {"train": ["t"], "validation": ["v"], "test": ["x"]}
+    weights = tmp_path / "chgnet-finetuned.pt"
+    result, trials = workflow.finetune_with_scan(
+        "chgnet", parts, weights, FineTuneSettings(), learning_rates=(2e-4, 1e-3, 4e-3)
+    )
+    assert [t.learning_rate for t in trials] == [2e-4, 1e-3, 4e-3]
+    assert [t.score for t in trials] == pytest.approx([11.0, 3.0, 5.0])  # E/3 + F/50
+    assert weights.read_text() == "weights at 0.001"
+    assert result.model == f"chgnet:{weights}" and result.label.endswith("@sha256:x")
+    assert result.test_after.energy_meV_per_atom == 9.0  # the chosen trial's own test error
+
+    no_validation = {**parts, "validation": []}
+    single, none = workflow.finetune_with_scan(
+        "chgnet", no_validation, weights, FineTuneSettings(), learning_rates=(2e-4, 4e-3)
+    )
+    assert none == [] and single.settings.learning_rate is None  # no scan without validation

@@ -121,3 +121,25 @@ def error_metrics(points: Parity) -> ErrorMetrics:
         else None,
         energy_offset_meV_per_atom=float(1000 * energy_error.mean()),
     )
+
+
+# The acceptance targets of #19 on held-out frames; they are also the units in which a
+# learning-rate scan weighs energy against force errors.
+ENERGY_TARGET_MEV_PER_ATOM = 3.0
+FORCE_TARGET_MEV_PER_ANGSTROM = 50.0
+
+
+def target_score(metrics: ErrorMetrics) -> float:
+    """Energy MAE / 3 meV/atom + force MAE / 50 meV/Å: 2.0 means both targets just met.
+
+    One number to rank fine-tuning settings on the validation family; stress is left
+    out because the targets do not name it (it still enters training).
+
+    Example:
+        >>> target_score(ErrorMetrics(2, 6.0, 50.0, 0.1, 0.0))
+        3.0
+    """
+    return (
+        metrics.energy_meV_per_atom / ENERGY_TARGET_MEV_PER_ATOM
+        + metrics.force_meV_per_angstrom / FORCE_TARGET_MEV_PER_ANGSTROM
+    )

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from pymatgen.core import Composition
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from sselab.calculators.paw import PawSettings
-from sselab.calculators.registry import get_calculator
+from sselab.calculators.registry import get_calculator, model_label
 from sselab.calculators.resolve import calculator_label
 from sselab.calibrate.configurations import (
     SYSTEMS,
@@ -43,6 +44,7 @@ from sselab.calibrate.finetune import (
     finetune_sevennet,
 )
 from sselab.calibrate.labels import Label, label_configurations, write_labels
+from sselab.calibrate.metrics import ErrorMetrics, target_score
 from sselab.dft import QUICK_DFT, energy_above_tie_meV_per_atom
 from sselab.roundtrip import RoundTrip
 from sselab.store import ResultStore
@@ -76,6 +78,26 @@ class TieComparison(RoundTrip):
 
 
 @dataclass
+class LearningRateTrial(RoundTrip):
+    """One fine-tuning of a learning-rate scan, scored on the validation family.
+
+    Attributes:
+        model: ``"chgnet"`` or ``"sevennet"``.
+        learning_rate: Adam step size.
+        validation: errors on the validation frames after fine-tuning.
+        score: :func:`~sselab.calibrate.metrics.target_score` of ``validation`` (lower is
+            better; 2.0 = both #19 targets just met).
+        weights: the trial's weights file.
+    """
+
+    model: str
+    learning_rate: float
+    validation: ErrorMetrics
+    score: float
+    weights: Path
+
+
+@dataclass
 class CalibrationResult(RoundTrip):
     """Outcome of :func:`calibrate`.
 
@@ -91,6 +113,7 @@ class CalibrationResult(RoundTrip):
         labels_path: the extxyz file of the labels.
         sampling_model: registry label of the MLIP that relaxed the base cells and ran
             the MD snapshots; None: ideal-site cells, no MD frames.
+        learning_rate_trials: every trial of the learning-rate scans (empty: no scan).
     """
 
     system: str
@@ -103,6 +126,7 @@ class CalibrationResult(RoundTrip):
     tie: list[TieComparison]
     labels_path: Path
     sampling_model: str | None = None
+    learning_rate_trials: list[LearningRateTrial] = field(default_factory=list)
 
 
 def tie_comparisons(
@@ -166,6 +190,55 @@ def tie_comparisons(
     return comparisons
 
 
+def finetune_with_scan(
+    model: str,
+    parts: Mapping[str, Sequence[Label]],
+    weights: Path,
+    settings: FineTuneSettings,
+    learning_rates: Sequence[float] = (),
+) -> tuple[FineTuneResult, list[LearningRateTrial]]:
+    """Fine-tune ``model``; with several ``learning_rates``, keep the best on validation.
+
+    Each rate trains from the same base weights and seed into ``weights``'s folder
+    (``scan/``); the trial with the lowest validation
+    :func:`~sselab.calibrate.metrics.target_score` is copied to ``weights``. The
+    test family plays no part in the choice. With no validation frames, or fewer
+    than two rates, there is no scan: one run at ``settings.learning_rate`` (or the
+    single rate given).
+
+    Example:
+        >>> # minutes per trial on a CPU; calibrate() calls it, docs/calibrate.md shows a scan
+        >>> finetune_with_scan("sevennet", parts, Path("7net.pth"), FineTuneSettings(),
+        ...                    learning_rates=(2e-4, 1e-3, 4e-3))  # doctest: +SKIP
+    """
+    finetune, suffix = FINETUNERS[model]
+    train, validation, test = parts["train"], parts["validation"], parts["test"]
+    if len(learning_rates) == 1:
+        settings = replace(settings, learning_rate=learning_rates[0])
+    if len(learning_rates) < 2 or not validation:
+        return finetune(train, validation, test, weights, settings), []
+    trials: list[tuple[LearningRateTrial, FineTuneResult]] = []
+    for rate in learning_rates:
+        trial_weights = weights.parent / "scan" / f"{model}-lr{rate:g}.{suffix}"
+        logger.info("fine-tuning %s at learning rate %g", model, rate)
+        result = finetune(
+            train, validation, test, trial_weights, replace(settings, learning_rate=rate)
+        )
+        assert result.validation_after is not None  # validation frames exist
+        trial = LearningRateTrial(
+            model,
+            rate,
+            result.validation_after,
+            target_score(result.validation_after),
+            trial_weights,
+        )
+        trials.append((trial, result))
+    best_trial, best = min(trials, key=lambda pair: pair[0].score)
+    shutil.copyfile(best_trial.weights, weights)
+    name = f"{model}:{weights}"
+    return replace(best, model=name, label=model_label(name)), [trial for trial, _ in trials]
+
+
 def calibrate(
     out: Path,
     system: str = "Li-N-S",
@@ -179,6 +252,7 @@ def calibrate(
     extra_split: Split = "test",
     progress: bool = True,
     sampling_model: str | None = "chgnet",
+    learning_rates: Sequence[float] = (),
 ) -> CalibrationResult:
     """Label ``budget`` configurations of ``system`` with GPAW, fine-tune ``models``, compare.
 
@@ -201,6 +275,8 @@ def calibrate(
             CPU whatever ``settings.device`` says, so the frames, and with them the
             cached labels, do not depend on the machine. None labels ideal-site cells
             and no MD frames.
+        learning_rates: one rate, or several to scan on the validation family
+            (:func:`finetune_with_scan`); empty: each model's default.
 
     Example:
         >>> # GPAW and training, an hour on 2 CPU cores: tests/calibrate (slow) and
@@ -236,13 +312,13 @@ def calibrate(
         raise ValueError(f"budget {budget} labels no training family; raise it")
 
     results = []
+    trials: list[LearningRateTrial] = []
     for model in models:
-        finetune, suffix = FINETUNERS[model]
         logger.info("fine-tuning %s on %d frames", model, len(parts["train"]))
-        weights = out / f"{model}-finetuned.{suffix}"
-        results.append(
-            finetune(parts["train"], parts["validation"], parts["test"], weights, settings)
-        )
+        weights = out / f"{model}-finetuned.{FINETUNERS[model][1]}"
+        result, scan = finetune_with_scan(model, parts, weights, settings, learning_rates)
+        results.append(result)
+        trials.extend(scan)
     calculators = {}
     for result in results:
         calculators[result.base_model] = get_calculator(result.base_model, settings.device)
@@ -258,6 +334,7 @@ def calibrate(
         tie=tie_comparisons(labels, splits, calculators),
         labels_path=labels_path,
         sampling_model=calculator_label(sampler) if sampler is not None else None,
+        learning_rate_trials=trials,
     )
     (out / "calibration.json").write_text(json.dumps(calibration.as_dict(), indent=1))
     if results:

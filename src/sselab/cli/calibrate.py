@@ -17,6 +17,14 @@ ModelsOption = Annotated[
     list[str] | None,
     typer.Option("--models", help="Models to fine-tune (repeat): chgnet, sevennet."),
 ]
+LearningRateOption = Annotated[
+    list[float] | None,
+    typer.Option(
+        "--learning-rate",
+        help="Adam step size (repeat to scan: every model is fine-tuned at each and the "
+        "best on the validation family is kept). Default: each model's own.",
+    ),
+]
 TrajectoryOption = Annotated[
     list[Path] | None,
     typer.Option(
@@ -33,6 +41,7 @@ def calibrate_command(
     models: ModelsOption = None,
     epochs: int = typer.Option(10, "--epochs", help="Fine-tuning epochs."),
     seed: int = typer.Option(0, "--seed", help="Seed of configurations and training."),
+    learning_rate: LearningRateOption = None,
     test_trajectory: TrajectoryOption = None,
     sampling_model: str = typer.Option(
         "chgnet",
@@ -62,6 +71,9 @@ def calibrate_command(
         fail(f"--system {system}: known systems are {', '.join(SYSTEMS)}")
     if budget < 1 or epochs < 0:
         fail(f"--budget {budget} / --epochs {epochs}: budget must be >= 1 and epochs >= 0")
+    for rate in learning_rate or []:
+        if not 0 < rate < 1:
+            fail(f"--learning-rate {rate}: must lie in (0, 1), e.g. 1e-3")
     for model in chosen:
         if model not in FINETUNERS:
             fail(f"--models {model}: fine-tuning exists for {', '.join(FINETUNERS)}")
@@ -90,9 +102,16 @@ def calibrate_command(
                 extra_labels=extra,
                 progress=progress,
                 sampling_model=None if sampling_model.lower() == "none" else sampling_model,
+                learning_rates=learning_rate or (),
             )
     except ModelUnavailableError as exc:
         fail(str(exc))
+    for trial in calibration.learning_rate_trials:
+        typer.echo(
+            f"{trial.model} lr {trial.learning_rate:g}: validation E "
+            f"{trial.validation.energy_meV_per_atom:.1f} meV/atom, F "
+            f"{trial.validation.force_meV_per_angstrom:.0f} meV/Å (score {trial.score:.2f})"
+        )
     for result in calibration.models:
         typer.echo(f"{result.base_model} -> {result.label}")
         for when, metrics in (("before", result.test_before), ("after", result.test_after)):
