@@ -75,6 +75,20 @@ def tetrahedral_ions(structure: Structure, mobile: str = "Li") -> list[int]:
     ]
 
 
+def non_tetrahedral_ions(structure: Structure, mobile: str = "Li") -> list[int]:
+    """Indices of ``mobile`` ions off the tetrahedral (8c) sites: the interstitials.
+
+    Example:
+        >>> from sselab.structures import antifluorite, enumerate_orderings
+        >>> non_tetrahedral_ions(antifluorite(0.0))
+        []
+        >>> len(non_tetrahedral_ions(enumerate_orderings(antifluorite(0.5), (1, 1, 1), n=1)[0]))
+        2
+    """
+    tetra = set(tetrahedral_ions(structure, mobile))
+    return [i for i, s in enumerate(structure) if s.specie.symbol == mobile and i not in tetra]
+
+
 def octahedral_voids(structure: Structure, mobile: str = "Li") -> tuple[np.ndarray, np.ndarray]:
     """Octahedral voids of the anion fcc sublattice (4b; the 24e Li sit in them).
 
@@ -130,8 +144,7 @@ def octahedral_voids(structure: Structure, mobile: str = "Li") -> tuple[np.ndarr
             f"(antifluorite-type): no clear set of {n_voids} octahedral voids"
         )
     void_frac = np.array([np.mean(m, axis=0) % 1.0 for m in members[:n_voids]])
-    tetra = set(tetrahedral_ions(structure, mobile))
-    others = [i for i, s in enumerate(structure) if s.specie.symbol == mobile and i not in tetra]
+    others = non_tetrahedral_ions(structure, mobile)
     if not others:
         return void_frac, np.ones(len(void_frac), dtype=bool)
     nearest = structure.lattice.get_all_distances(void_frac, structure.frac_coords[others])
@@ -234,7 +247,7 @@ def interstitialcy_hops(structure: Structure, mobile: str = "Li") -> list[Inters
     a = pseudo_cubic_a(structure, mobile)
     voids, empty = octahedral_voids(structure, mobile)
     tetra = tetrahedral_ions(structure, mobile)
-    others = [i for i, s in enumerate(structure) if s.specie.symbol == mobile and i not in tetra]
+    others = non_tetrahedral_ions(structure, mobile)
     if not others or not tetra or not empty.any():
         return []
     lattice = structure.lattice
