@@ -58,8 +58,9 @@ class FineTuneSettings(RoundTrip):
     Attributes:
         epochs: passes over the training frames.
         learning_rate: Adam step size; None takes the model's fine-tuning default
-            (CHGNet 1e-3; SevenNet 2e-4, because its preset's 4e-3 is meant for 100
-            epochs and in a few epochs moves the model away from its pretraining).
+            (CHGNet 1e-3; SevenNet 4e-3, its ``fine_tune.yaml`` preset). The
+            ``calibrate`` workflow scans :data:`sselab.calibrate.workflow.LEARNING_RATE_SCAN`
+            instead, judged on the validation family.
         batch_size: frames per optimiser step.
         energy_weight: weight of the energy-per-atom loss. 10, not the trainers' 1:
             with 1, energy is the smallest term of the loss and a few epochs trade
@@ -74,7 +75,7 @@ class FineTuneSettings(RoundTrip):
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
     """
 
-    epochs: int = 10
+    epochs: int = 30
     learning_rate: float | None = None
     batch_size: int = 4
     energy_weight: float = 10.0
@@ -443,7 +444,7 @@ def finetune_sevennet(
         model,
         losses,
         torch.optim.Adam,
-        {"lr": settings.learning_rate or 2e-4},
+        {"lr": settings.learning_rate or 4e-3},
         torch.optim.lr_scheduler.ExponentialLR,
         {"gamma": 0.99},
         device=device,

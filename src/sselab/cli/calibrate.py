@@ -22,7 +22,7 @@ LearningRateOption = Annotated[
     typer.Option(
         "--learning-rate",
         help="Adam step size (repeat to scan: every model is fine-tuned at each and the "
-        "best on the validation family is kept). Default: each model's own.",
+        "best on the validation family is kept). Default: scan 1e-3, 4e-3, 1e-2.",
     ),
 ]
 TrajectoryOption = Annotated[
@@ -39,7 +39,7 @@ def calibrate_command(
     system: str = typer.Option("Li-N-S", "--system", help="Chemical system."),
     budget: int = typer.Option(30, "--budget", help="Configurations to label with GPAW."),
     models: ModelsOption = None,
-    epochs: int = typer.Option(10, "--epochs", help="Fine-tuning epochs."),
+    epochs: int = typer.Option(30, "--epochs", help="Fine-tuning epochs."),
     seed: int = typer.Option(0, "--seed", help="Seed of configurations and training."),
     learning_rate: LearningRateOption = None,
     test_trajectory: TrajectoryOption = None,
@@ -61,7 +61,7 @@ def calibrate_command(
     from sselab.calibrate.configurations import SYSTEMS
     from sselab.calibrate.finetune import FineTuneSettings
     from sselab.calibrate.labels import trajectory_labels
-    from sselab.calibrate.workflow import FINETUNERS, calibrate
+    from sselab.calibrate.workflow import FINETUNERS, LEARNING_RATE_SCAN, calibrate
     from sselab.dft import QUICK_DFT
     from sselab.dft.jobs import code_version
     from sselab.store import ResultStore
@@ -102,7 +102,7 @@ def calibrate_command(
                 extra_labels=extra,
                 progress=progress,
                 sampling_model=None if sampling_model.lower() == "none" else sampling_model,
-                learning_rates=learning_rate or (),
+                learning_rates=learning_rate or LEARNING_RATE_SCAN,
             )
     except ModelUnavailableError as exc:
         fail(str(exc))
