@@ -246,7 +246,7 @@ def finetune_with_scan(
 def calibrate(
     out: Path,
     system: str = "Li-N-S",
-    budget: int = 30,
+    budget: int = 36,
     models: Sequence[str] = ("chgnet", "sevennet"),
     settings: FineTuneSettings = FineTuneSettings(),
     dft_settings: PawSettings = QUICK_DFT,

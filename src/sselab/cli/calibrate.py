@@ -37,7 +37,9 @@ TrajectoryOption = Annotated[
 
 def calibrate_command(
     system: str = typer.Option("Li-N-S", "--system", help="Chemical system."),
-    budget: int = typer.Option(30, "--budget", help="Configurations to label with GPAW."),
+    budget: int = typer.Option(
+        36, "--budget", help="Configurations to label with GPAW (36: all of Li-N-S; 44 with +14)."
+    ),
     models: ModelsOption = None,
     epochs: int = typer.Option(30, "--epochs", help="Fine-tuning epochs."),
     seed: int = typer.Option(0, "--seed", help="Seed of configurations and training."),
