@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from sselab.calculators import get_calculator, model_label
+from sselab.calculators import ModelUnavailableError, get_calculator, model_label
 from sselab.calculators.paw import PawCalculator, PawSettings
+from sselab.calculators.registry import parse_model
 from sselab.structures.references import li2s
 
 
@@ -20,6 +21,18 @@ def test_local_weights_label_changes_with_the_file(tmp_path: Path) -> None:
     assert model_label(f"mace:{weights}") == first  # same file, same key
     weights.write_bytes(b"replaced weights, other training run")
     assert model_label(f"mace:{weights}") != first  # stale store rows are not reused
+
+
+def test_a_weights_label_names_its_file_only_while_the_content_matches(tmp_path: Path) -> None:
+    # pipeline tasks carry labels, and stages load their calculators from them
+    weights = tmp_path / "model.pt"
+    weights.write_bytes(b"fine-tuned weights")
+    label = model_label(f"chgnet:{weights}")
+    assert parse_model(label) == ("chgnet", str(weights))
+    assert model_label(label) == label
+    weights.write_bytes(b"another training run")
+    with pytest.raises(ModelUnavailableError, match="changed since it was labelled"):
+        parse_model(label)
 
 
 def test_gpaw_is_registered_with_its_settings_in_the_label() -> None:

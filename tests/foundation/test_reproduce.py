@@ -8,12 +8,17 @@ import math
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from sselab.calculators import model_label
+from sselab.calibrate.finetune import FineTuneResult, FineTuneSettings
+from sselab.calibrate.workflow import CalibrationResult
 from sselab.estimate import Estimate
 from sselab.pipeline.reproduce import Profile, ReproduceResults, reproduce
+from sselab.pipeline.tasks import TaskContext
 from sselab.report.claims import verdict
 from sselab.report.reproduce import reproduce_claims, write_reproduce_report
 from sselab.store import ResultStore
@@ -197,3 +202,73 @@ def test_report_renders_in_headless_chromium_without_errors(
         assert ":CONSOLE" not in run.stderr, run.stderr[-2000:]
     assert dom.stdout.count("<img") >= 3
     assert "<h2>Provenance</h2>" in dom.stdout
+
+
+def _fake_calibrate_stage(inputs: dict, deps: dict, context: TaskContext) -> CalibrationResult:
+    """Stands in for GPAW + training: writes one weights file per model family."""
+    context.work_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for family in inputs["models"]:
+        path = context.work_dir / f"{family}-finetuned.pt"
+        path.write_bytes(family.encode())
+        name = f"{family}:{path}"
+        results.append(
+            FineTuneResult(
+                base_model=model_label(family),
+                model=name,
+                label=model_label(name),
+                settings=FineTuneSettings(),
+                element_shifts_eV={},
+                n_train=3,
+                train_before=None,
+                train_after=None,
+                test_before=None,
+                test_after=None,
+                validation_after=None,
+                test_parity_before=None,
+                test_parity_after=None,
+                wall_s=0.0,
+                device="cpu",
+                code="fake",
+            )
+        )
+    return CalibrationResult(
+        "Li-N-S", 3, "PBE", {}, {}, 0.0, results, [], context.work_dir / "labels.extxyz"
+    )
+
+
+def test_calibrate_stage_hands_its_weights_to_every_later_stage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = replace(
+        TINY, name="full", second_model="sevennet", calibrate_system="Li-N-S", calibrate_budget=3
+    )
+    monkeypatch.setitem(reproduce_module.PROFILES, "full", lambda: full)
+    monkeypatch.setattr(reproduce_module, "calibrate_stage", _fake_calibrate_stage)
+    results = reproduce("full", tmp_path, stages=["calibrate"])
+    assert results.failed == {} and results.skipped == {}
+    assert results.model.startswith("chgnet:") and "chgnet-finetuned.pt@sha256:" in results.model
+    assert results.profile.second_model is not None
+    assert "sevennet-finetuned.pt" in results.profile.second_model
+    # the later stages' tasks are keyed by the fine-tuned label
+    assert results.calibration is not None
+    fine_tuned = results.calibration.models[0].model
+    tasks = reproduce_module.stage_tasks(results.profile, fine_tuned)
+    assert tasks["lattice"].inputs["model"] == results.model
+    again = ReproduceResults.from_dict(json.loads(json.dumps(results.as_dict(), default=str)))
+    assert again.calibration is not None and again.calibration.models[0].label == results.model
+    page = write_reproduce_report(results, tmp_path / "report.html").read_text()
+    assert "calibrate: MLIPs fine-tuned on GPAW PBE labels" in page
+    # weights gone but the calibration stored: a clear failure and the foundation models
+    Path(fine_tuned.partition(":")[2]).unlink()
+    rerun = reproduce("full", tmp_path, stages=["calibrate"])
+    assert "chgnet-finetuned.pt are missing or changed" in rerun.failed["calibrate"]
+    assert rerun.model == "chgnet:0.3.0" and rerun.run["computed"] == {}
+
+
+def test_quick_profile_skips_calibration_and_says_why(tiny_profile: None, tmp_path: Path) -> None:
+    results = reproduce("quick", tmp_path, stages=["calibrate"])
+    assert results.failed == {} and results.calibration is None
+    assert results.skipped["calibrate"].startswith("skipped in the quick profile")
+    page = write_reproduce_report(results, tmp_path / "report.html").read_text()
+    assert "calibrate: skipped" in page and "sselab calibrate" in page

@@ -246,7 +246,10 @@ def _is_local_file(spec: ModelSpec, variant: str) -> bool:
 def parse_model(model: str) -> tuple[str, str]:
     """Split ``'name[:variant-or-weights-path]'`` into (name, variant).
 
-    The variant defaults to the backend's first bundled weights.
+    The variant defaults to the backend's first bundled weights. A label of a local
+    weights file (``'chgnet:/w/x.pt@sha256:0123456789abcdef'``, what :func:`model_label`
+    returns and what pipeline tasks carry) names the same file, provided its content
+    still has that hash: a changed file must not be used under the old label's results.
 
     Example:
         >>> parse_model("chgnet")
@@ -255,6 +258,7 @@ def parse_model(model: str) -> tuple[str, str]:
         ('sevennet', '7net-l3i5')
     """
     name, _, variant = model.partition(":")
+    variant, _, digest = variant.partition("@sha256:")
     name = name.strip().lower()
     if name not in REGISTRY:
         raise ModelUnavailableError(
@@ -272,6 +276,12 @@ def parse_model(model: str) -> tuple[str, str]:
         raise ModelUnavailableError(
             f"model '{name}' has bundled weights {', '.join(spec.variants)}; "
             f"'{variant}' is neither of them nor a local file"
+        )
+    if digest and _is_local_file(spec, variant) and weights_digest(variant) != digest:
+        raise ModelUnavailableError(
+            f"weights file {variant} changed since it was labelled (sha256 {digest}, now "
+            f"{weights_digest(variant)}): results keyed by the old label were not computed "
+            "with it"
         )
     return name, variant
 

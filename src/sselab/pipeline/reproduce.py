@@ -24,6 +24,8 @@ from pymatgen.core import Structure
 
 from sselab.calculators import model_label
 from sselab.calculators.paw import PawSettings
+from sselab.calibrate.finetune import FineTuneSettings
+from sselab.calibrate.workflow import FINETUNERS, CalibrationResult, calibrate
 from sselab.dft.hull import DftHullCheck
 from sselab.diffraction.refine import RefinementResult
 from sselab.estimate import Estimate
@@ -72,6 +74,11 @@ class Profile(RoundTrip):
         disorder_mc_size: edge of the disorder stage's Monte Carlo cell (conventional
             cells; 4: 512 lattice sites).
         disorder_sweeps: measured MC sweeps per temperature of the disorder stage.
+        calibrate_system: chemical system the ``calibrate`` stage labels with GPAW and
+            fine-tunes the MLIPs on, whose fine-tuned weights every later stage then uses
+            (:mod:`sselab.calibrate`); None: no calibration, the stages use the
+            foundation models.
+        calibrate_budget: GPAW-labelled configurations of the calibrate stage.
     """
 
     name: str
@@ -91,6 +98,8 @@ class Profile(RoundTrip):
     dft_relax: bool = False
     disorder_mc_size: int = 4
     disorder_sweeps: int = 300
+    calibrate_system: str | None = None
+    calibrate_budget: int = 0
 
 
 def _paper_xs() -> tuple[float, ...]:
@@ -137,8 +146,20 @@ PROFILES: dict[str, Callable[[], Profile]] = {
         dft_relax=True,
         disorder_mc_size=6,
         disorder_sweeps=1000,
+        # 44 GPAW single points (7-14 atoms), then three fine-tunings per model: about
+        # 50 min on 2 CPU cores (docs/calibrate.md); the 14-atom cells are the hull's size
+        calibrate_system="Li-N-S+14",
+        calibrate_budget=44,
     ),
 }
+
+# why the quick profile runs its stages with the foundation models (shown in the report)
+CALIBRATE_SKIPPED_QUICK = (
+    "skipped in the quick profile: labelling 36-44 cells with GPAW and fine-tuning two "
+    "MLIPs takes about 50 min on 2 CPU cores, more than the whole quick run; the stages "
+    "below use the foundation models. Run `sselab calibrate` and pass its weights with "
+    "--model chgnet:PATH, or use --full, whose calibrate stage does both."
+)
 
 # The paper's BVSE cells: (label, x, lattice-constant key of sselab.reference, hop).
 # These are the paper's *settings* (its refined cells); the comparison with its
@@ -556,6 +577,108 @@ def measured_stage(
 # --------------------------------------------------------------------------- tasks
 
 
+def calibrate_stage(
+    inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext
+) -> CalibrationResult:
+    """GPAW labels and fine-tuned MLIPs (:func:`sselab.calibrate.workflow.calibrate`).
+
+    Labels, weights, ``calibration.json`` and ``parity.png`` go to the task's work
+    folder, stable across reruns: the later stages' results are keyed by the weights'
+    sha256, so the files must outlive the run.
+
+    Example:
+        >>> inputs = {"system": "Li-N-S", "budget": 36, "models": ["chgnet"], "epochs": 30,
+        ...           "seed": 0, "sampling_model": "chgnet"}
+        >>> calibrate_stage(inputs, {}, context).models[0].label  # doctest: +SKIP
+        'chgnet:sselab-work/reproduce-calibrate-.../chgnet-finetuned.pt@sha256:...'
+    """
+    return calibrate(
+        context.work_dir,
+        inputs["system"],
+        inputs["budget"],
+        inputs["models"],
+        FineTuneSettings(epochs=inputs["epochs"], seed=inputs["seed"], device=context.device),
+        store=context.store,
+        checkpoint_dir=context.work_dir / "gpw",
+        progress=False,
+        sampling_model=inputs["sampling_model"],
+    )
+
+
+def _family(model: str) -> str:
+    return model_label(model).partition(":")[0]
+
+
+def calibrate_skip_reason(profile: Profile, model: str) -> str | None:
+    """Why the profile's calibrate stage does not run for ``model`` (None: it runs).
+
+    Example:
+        >>> calibrate_skip_reason(PROFILES["quick"](), "chgnet").startswith("skipped in the quick")
+        True
+        >>> calibrate_skip_reason(PROFILES["full"](), "chgnet") is None
+        True
+    """
+    if profile.calibrate_system is None or profile.calibrate_budget < 1:
+        return CALIBRATE_SKIPPED_QUICK if profile.name == "quick" else "no calibration set"
+    if "@sha256:" in model_label(model):
+        return f"skipped: --model {model} is a local weights file, used as given"
+    if _family(model) not in FINETUNERS:
+        return (
+            f"skipped: sselab fine-tunes {' and '.join(FINETUNERS)}, not {_family(model)}; "
+            "the stages use it as given"
+        )
+    return None
+
+
+def calibrate_task(profile: Profile, model: str) -> Task:
+    """The calibrate stage: fine-tunes ``model``'s family and the profile's second MLIP.
+
+    Example:
+        >>> calibrate_task(PROFILES["full"](), "chgnet").inputs["models"]
+        ['chgnet', 'sevennet']
+    """
+    assert profile.calibrate_system is not None
+    second = [] if profile.second_model is None else [_family(profile.second_model)]
+    families = [f for f in dict.fromkeys([_family(model), *second]) if f in FINETUNERS]
+    return Task(
+        "reproduce-calibrate",
+        {
+            "system": profile.calibrate_system,
+            "budget": profile.calibrate_budget,
+            "models": families,
+            "epochs": FineTuneSettings().epochs,
+            "seed": 0,
+            "sampling_model": model_label("chgnet"),
+        },
+        calibrate_stage,
+        label="calibrate",
+        returns=CalibrationResult,
+    )
+
+
+def calibrated_models(calibration: CalibrationResult) -> dict[str, str]:
+    """Model family -> registry name of its fine-tuned weights in ``calibration``.
+
+    Raises:
+        FileNotFoundError: a weights file of the (stored) calibration is missing or no
+            longer the file its label was computed from.
+
+    Example:
+        >>> empty = CalibrationResult("Li-N-S", 0, "", {}, {}, 0.0, [], [], Path("x"))
+        >>> calibrated_models(empty)
+        {}
+    """
+    for result in calibration.models:
+        path = Path(result.model.partition(":")[2])
+        if not path.is_file() or model_label(result.model) != result.label:
+            raise FileNotFoundError(
+                f"calibrate: weights {path} are missing or changed since the stored "
+                f"calibration ({result.label}); restore the file, or use a new --store "
+                "to recompute it"
+            )
+    return {_family(result.base_model): result.model for result in calibration.models}
+
+
 def stage_tasks(
     profile: Profile, model: str, measured: str | Path | None = None
 ) -> dict[str, Task]:
@@ -701,6 +824,8 @@ def stage_tasks(
 
 
 STAGES: tuple[str, ...] = (
+    # first: with a calibration set (full profile) every later stage uses its weights
+    "calibrate",
     "lattice",
     "thermodynamics",
     "disorder",
@@ -718,6 +843,7 @@ _COMPANIONS: dict[str, tuple[str, ...]] = {"thermodynamics": ("model spread",)}
 
 # the ReproduceResults field holding each stage's result
 RESULT_FIELD: dict[str, str] = {
+    "calibrate": "calibration",
     "lattice": "lattice",
     "thermodynamics": "thermodynamics",
     "model spread": "model_spread",
@@ -743,6 +869,8 @@ class ReproduceResults(RoundTrip):
         model: model label.
         second_model: label of the second MLIP (None without one).
         stages: stages selected, in the order of :data:`STAGES`.
+        calibration: the calibrate stage's DFT labels and fine-tuned MLIPs, whose
+            weights ``model`` and ``second_model`` then name.
         lattice: a(x) (also the diffraction stage's input).
         thermodynamics: the thermodynamics study.
         model_spread: x = 0.5 hull point with the second MLIP.
@@ -756,6 +884,7 @@ class ReproduceResults(RoundTrip):
         measured: the lab's own data of the ``--measured`` folder, analysed (per-section
             errors inside it).
         failed: stage -> error message.
+        skipped: stage -> why it did not run (e.g. calibrate in the quick profile).
         timings_s: stage -> compute time (s) of its task (as stored; 0 if it failed).
         run: executor summary (counts per task kind, workers, wall time).
         store: path of the results store.
@@ -765,6 +894,7 @@ class ReproduceResults(RoundTrip):
     model: str
     second_model: str | None
     stages: list[str]
+    calibration: CalibrationResult | None = None
     lattice: LatticeScan | None = None
     thermodynamics: ThermoStudy | None = None
     model_spread: SolidSolutionPoint | None = None
@@ -776,6 +906,7 @@ class ReproduceResults(RoundTrip):
     transport: TransportResult | None = None
     measured: MeasuredResults | None = None
     failed: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
     store: str = ""
@@ -842,19 +973,50 @@ def reproduce(
     settings = PROFILES[profile]()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    all_tasks = stage_tasks(settings, model, measured)
     wanted = [s for s in STAGES if s in selected]
-    names = [n for s in wanted for n in (s, *_COMPANIONS.get(s, ())) if n in all_tasks]
-    second = "model spread" in names
-    results = ReproduceResults(
-        profile=settings,
-        model=model_label(model),
-        second_model=model_label(settings.second_model)
-        if second and settings.second_model
-        else None,
-        stages=wanted,
-    )
     with ResultStore(store_path or out / "sselab.sqlite") as store:
+        calibration, calibrate_wall_s = None, 0.0
+        failed: dict[str, str] = {}
+        skipped: dict[str, str] = {}
+        if "calibrate" in wanted:
+            reason = calibrate_skip_reason(settings, model)
+            if reason is not None:
+                skipped["calibrate"] = reason
+            else:
+                task = calibrate_task(settings, model)
+                summary = run_tasks([task], store, client, out, device, progress)
+                calibration = summary.payloads.get(task.key)
+                stored = store.get(task.key)
+                calibrate_wall_s = float(stored.wall_s or 0.0) if stored else 0.0
+                try:
+                    if calibration is None:
+                        raise RuntimeError(_failure(task, summary))
+                    fine_tuned = calibrated_models(calibration)
+                    model = fine_tuned.get(_family(model), model)
+                    if settings.second_model is not None:
+                        second = settings.second_model
+                        settings = replace(
+                            settings, second_model=fine_tuned.get(_family(second), second)
+                        )
+                except (RuntimeError, FileNotFoundError) as exc:
+                    calibration = None
+                    failed["calibrate"] = f"{exc}; the later stages use the foundation models"
+        all_tasks = stage_tasks(settings, model, measured)
+        names = [n for s in wanted for n in (s, *_COMPANIONS.get(s, ())) if n in all_tasks]
+        spread = "model spread" in names
+        results = ReproduceResults(
+            profile=settings,
+            model=model_label(model),
+            second_model=model_label(settings.second_model)
+            if spread and settings.second_model
+            else None,
+            stages=wanted,
+            calibration=calibration,
+            failed=failed,
+            skipped=skipped,
+        )
+        if "calibrate" in wanted:
+            results.timings_s["calibrate"] = calibrate_wall_s
         summary = run_tasks([all_tasks[n] for n in names], store, client, out, device, progress)
         for name in names:
             task = all_tasks[name]

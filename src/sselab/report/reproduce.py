@@ -306,6 +306,11 @@ def _stage_section(results: ReproduceResults, stage: str) -> Section:
     from sselab.report.lattice import lattice_section
     from sselab.report.thermo import thermo_section
 
+    if stage == "calibrate":
+        from sselab.report.calibrate import calibration_section
+
+        assert results.calibration is not None
+        return calibration_section(results.calibration)
     if stage == "lattice":
         assert results.lattice is not None
         return lattice_section(results.lattice)
@@ -361,6 +366,9 @@ def reproduce_sections(results: ReproduceResults) -> list[Section]:
     sections = []
     for stage in (s for s in STAGES if s in results.stages):
         error = results.failed.get(stage)
+        if stage in results.skipped:
+            sections.append(Section(title=f"{stage}: skipped", text=results.skipped[stage]))
+            continue
         if error is None and stage == "measured":
             assert results.measured is not None
             sections.extend(measured_sections(results.measured))  # each guards its figures
