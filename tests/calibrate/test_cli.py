@@ -18,6 +18,7 @@ from sselab.cli import app
         (["--models", "mace"], "--models mace: fine-tuning exists for chgnet, sevennet"),
         (["--test-trajectory", "missing.traj"], "--test-trajectory missing.traj: no such file"),
         (["--learning-rate", "5"], "--learning-rate 5.0: must lie in (0, 1)"),
+        (["--workers", "0"], "--workers 0: run at least one labelling process"),
     ],
 )
 def test_bad_input_is_one_line(args: list[str], message: str, tmp_path: Path) -> None:

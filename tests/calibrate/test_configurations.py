@@ -5,14 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ase.calculators.emt import EMT
+from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Lattice, Structure
 
 from sselab.calibrate.configurations import (
     SPLITS,
+    SYSTEM_BUDGETS,
+    SYSTEMS,
     BaseCell,
     family_splits,
     generate_configurations,
     li_n_s_base_cells,
+    li_n_s_with_hull_compositions,
     relaxed_base_cells,
     split_by_family,
     strained,
@@ -108,3 +112,33 @@ def test_relaxed_base_cells_keep_family_split_and_shape() -> None:
     lattice = relaxed.structure.lattice
     assert lattice.a == pytest.approx(3.59, abs=0.01)  # EMT's own Cu lattice constant
     assert lattice.angles == pytest.approx((90.0, 90.0, 90.0))
+
+
+@pytest.mark.parametrize("system", sorted(SYSTEMS))
+def test_each_system_labels_its_whole_set_at_its_default_budget(system: str) -> None:
+    system_bases = SYSTEMS[system]()
+    cells = generate_configurations(system_bases, 1000)
+    assert len(cells) == SYSTEM_BUDGETS[system] == sum(b.max_variants for b in system_bases)
+    splits = family_splits(system_bases)
+    train = {
+        b.structure.composition.reduced_formula for b in system_bases if splits[b.family] == "train"
+    }
+    # every held-out ordering is at a composition some training family has
+    for base in system_bases:
+        if splits[base.family] == "test":
+            assert base.structure.composition.reduced_formula in train
+
+
+def test_hull_set_covers_the_hull_compositions_in_conventional_cells() -> None:
+    by_family = {b.family: b for b in li_n_s_with_hull_compositions()}
+    for family, x, n_atoms in (
+        ("Li9S3N-c0", 0.25, 13),
+        ("Li5SN-c0", 0.5, 14),
+        ("Li11SN3-c0", 0.75, 15),
+    ):
+        composition = by_family[family].structure.composition
+        assert len(by_family[family].structure) == n_atoms
+        assert composition["N"] / (composition["N"] + composition["S"]) == pytest.approx(x)
+    # the held-out x = 1/4 ordering is another arrangement, not a copy of the trained one
+    trained, held_out = by_family["Li9S3N-c0"].structure, by_family["Li9S3N-c1"].structure
+    assert not StructureMatcher().fit(trained, held_out)

@@ -20,6 +20,7 @@ from sselab.calibrate.labels import (
     write_labels,
 )
 from sselab.dft import QUICK_DFT
+from sselab.store import ResultStore
 
 
 def test_extxyz_round_trip_keeps_labels_and_provenance(gpaw_labels, tmp_path: Path) -> None:
@@ -69,3 +70,26 @@ def test_gpaw_labels_one_cell_and_repeats_from_the_store(store, tmp_path: Path) 
     assert first[0].energy_eV == again[0].energy_eV
     assert list(store.execution_counts("dft-single").values()) == [1]
     assert -1.95 < first[0].energy_per_atom_eV < -1.8  # the run of #19 gave -1.883 eV/atom
+
+
+@pytest.mark.slow
+def test_two_labelling_processes_give_the_serial_labels_in_order(tmp_path: Path) -> None:
+    cells = [c for c in generate_configurations(li_n_s_base_cells(), 12) if c.family == "Li"]
+    assert [c.kind for c in cells] == ["equilibrium", "volume"]
+    with ResultStore(tmp_path / "parallel.sqlite") as store:
+        parallel = label_configurations(cells, QUICK_DFT, store, tmp_path, False, workers=2)
+        assert sorted(store.execution_counts("dft-single").values()) == [1, 1]
+    serial = label_configurations(cells, QUICK_DFT, None, None, False)
+    assert [p.configuration.name for p in parallel] == [c.name for c in cells]
+    for one, other in zip(parallel, serial, strict=True):
+        assert one.energy_eV == pytest.approx(other.energy_eV, abs=1e-6)
+    # compressed by 3 %, the energy rises
+    assert parallel[1].energy_eV > parallel[0].energy_eV
+
+
+def test_parallel_labels_refuse_an_in_memory_store() -> None:
+    cells = generate_configurations(li_n_s_base_cells(), 2)
+    with ResultStore(":memory:") as store, pytest.raises(ValueError, match="store on disk"):
+        label_configurations(cells, QUICK_DFT, store, None, False, workers=2)
+    with pytest.raises(ValueError, match="workers = 0"):
+        label_configurations(cells, QUICK_DFT, None, None, False, workers=0)

@@ -134,10 +134,37 @@ def li_n_s_with_hull_cells() -> list[BaseCell]:
     ]
 
 
+def li_n_s_with_hull_compositions() -> list[BaseCell]:
+    """:func:`li_n_s_with_hull_cells` plus x = 1/4 and 3/4 orderings of the conventional cell.
+
+    The hull, lattice and disorder stages relax conventional cells at x = 1/4, 1/2 and
+    3/4 (13, 14 and 15 atoms); with this set every one of those compositions has a
+    trained ordering (the lowest-Ewald one: cell, ±3 % volume, 600 K MD) and a held-out
+    one (the next: cell and −3 % volume), so E above the tie line is tested against DFT
+    at each x on an ordering the models never saw.
+
+    Example:
+        >>> [(b.family, len(b.structure), b.split) for b in li_n_s_with_hull_compositions()[-4:]]
+        ... # doctest: +NORMALIZE_WHITESPACE
+        [('Li9S3N-c0', 13, 'train'), ('Li9S3N-c1', 13, 'test'),
+         ('Li11SN3-c0', 15, 'train'), ('Li11SN3-c1', 15, 'test')]
+    """
+    cells = []
+    for x in (0.25, 0.75):
+        orderings = enumerate_orderings(antifluorite(x), (1, 1, 1), n=2)
+        formula = orderings[0].composition.reduced_formula
+        cells.append(BaseCell(f"{formula}-c0", _plain(orderings[0]), "train", max_variants=4))
+        cells.append(BaseCell(f"{formula}-c1", _plain(orderings[1]), "test", max_variants=2))
+    return [*li_n_s_with_hull_cells(), *cells]
+
+
 SYSTEMS: dict[str, Callable[[], list[BaseCell]]] = {
     "Li-N-S": li_n_s_base_cells,
     "Li-N-S+14": li_n_s_with_hull_cells,
+    "Li-N-S+hull": li_n_s_with_hull_compositions,
 }
+# Configurations each system labels in full (the CLI's default budget for it).
+SYSTEM_BUDGETS = {"Li-N-S": 36, "Li-N-S+14": 44, "Li-N-S+hull": 56}
 
 
 def strained(structure: Structure, strain: np.ndarray) -> Structure:
@@ -311,7 +338,7 @@ def generate_configurations(
     base_cells: Sequence[BaseCell],
     budget: int,
     seed: int = 0,
-    max_atoms: int = 14,
+    max_atoms: int = 15,
     md_calculator: Any | None = None,
     md_temperatures_K: Sequence[float] = MD_TEMPERATURES_K,
 ) -> list[Configuration]:

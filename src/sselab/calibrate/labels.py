@@ -15,7 +15,9 @@ split, DFT settings label and code version.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +31,7 @@ from tqdm import tqdm
 
 from sselab.calculators.paw import PawSettings
 from sselab.calibrate.configurations import Configuration, Split
-from sselab.dft import QUICK_DFT, dft_single_point
+from sselab.dft import QUICK_DFT, DftSinglePoint, dft_single_point
 from sselab.roundtrip import RoundTrip
 from sselab.store import ResultStore
 
@@ -86,14 +88,49 @@ class Label(RoundTrip):
         return atoms
 
 
+def _label_of(configuration: Configuration, point: DftSinglePoint) -> Label:
+    return Label(
+        configuration,
+        point.energy_eV,
+        point.forces_eV_per_angstrom,
+        point.stress_eV_per_angstrom3,
+        point.settings.label(),
+        point.code,
+    )
+
+
+def _single_point_in_worker(
+    structure: Structure, settings: PawSettings, store_path: str | None, checkpoint_dir: Path | None
+) -> DftSinglePoint:
+    """One label in a worker process, which opens the shared store itself.
+
+    SQLite in WAL mode takes concurrent writers on one host (``sselab.store``), so each
+    finished label is cached as soon as it is computed and a killed run resumes.
+    """
+    if store_path is None:
+        return dft_single_point(structure, settings, None, checkpoint_dir)
+    with ResultStore(store_path) as store:
+        return dft_single_point(structure, settings, store, checkpoint_dir)
+
+
 def label_configurations(
     configurations: Sequence[Configuration],
     settings: PawSettings = QUICK_DFT,
     store: ResultStore | None = None,
     checkpoint_dir: Path | None = None,
     progress: bool = True,
+    workers: int = 1,
 ) -> list[Label]:
     """GPAW single points of every configuration (store lookups where already computed).
+
+    ``workers`` > 1 runs that many GPAW processes side by side, each with
+    ``settings.threads`` BLAS threads (one job per core: a 14-atom SCF runs 1.8x
+    faster on one thread than on two, docs/dft.md). Labels come back in the order of
+    ``configurations`` whatever the order they finish in.
+
+    Raises:
+        ValueError: ``workers`` < 1, or ``workers`` > 1 with an in-memory store (the
+            worker processes could not share it).
 
     Example:
         >>> from sselab.calibrate.configurations import generate_configurations, li_n_s_base_cells
@@ -102,20 +139,35 @@ def label_configurations(
         >>> label_configurations(cells)[0].settings_label  # doctest: +SKIP
         'PBE-pw900-k2.5-fd0.01'
     """
-    labels = []
-    for configuration in tqdm(configurations, desc="DFT labels", disable=not progress):
-        point = dft_single_point(configuration.structure, settings, store, checkpoint_dir)
-        labels.append(
-            Label(
-                configuration,
-                point.energy_eV,
-                point.forces_eV_per_angstrom,
-                point.stress_eV_per_angstrom3,
-                point.settings.label(),
-                point.code,
-            )
-        )
-    return labels
+    if workers < 1:
+        raise ValueError(f"workers = {workers}: run at least one labelling process")
+    if workers == 1 or len(configurations) < 2:
+        return [
+            _label_of(c, dft_single_point(c.structure, settings, store, checkpoint_dir))
+            for c in tqdm(configurations, desc="DFT labels", disable=not progress)
+        ]
+    if store is not None and store.path == ":memory:":
+        raise ValueError("workers > 1 need a store on disk (an in-memory one is not shared)")
+    # spawn, not fork: the parent has usually loaded torch (the sampling MLIP), whose
+    # thread pools do not survive a fork.
+    context = multiprocessing.get_context("spawn")
+    points: dict[int, DftSinglePoint] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {
+            pool.submit(
+                _single_point_in_worker,
+                configuration.structure,
+                settings,
+                store.path if store is not None else None,
+                checkpoint_dir,
+            ): index
+            for index, configuration in enumerate(configurations)
+        }
+        for future in tqdm(
+            as_completed(futures), total=len(futures), desc="DFT labels", disable=not progress
+        ):
+            points[futures[future]] = future.result()
+    return [_label_of(c, points[index]) for index, c in enumerate(configurations)]
 
 
 def trajectory_labels(path: Path, family: str, settings_label: str, code: str) -> list[Label]:

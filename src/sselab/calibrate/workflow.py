@@ -257,6 +257,7 @@ def calibrate(
     progress: bool = True,
     sampling_model: str | None = "chgnet",
     learning_rates: Sequence[float] = LEARNING_RATE_SCAN,
+    label_workers: int = 1,
 ) -> CalibrationResult:
     """Label ``budget`` configurations of ``system`` with GPAW, fine-tune ``models``, compare.
 
@@ -281,6 +282,8 @@ def calibrate(
             and no MD frames.
         learning_rates: several rates to scan on the validation family
             (:func:`finetune_with_scan`), one rate, or empty for each model's default.
+        label_workers: GPAW processes labelling side by side
+            (:func:`~sselab.calibrate.labels.label_configurations`); one per core.
 
     Example:
         >>> # GPAW and training, an hour on 2 CPU cores: tests/calibrate (slow) and
@@ -303,7 +306,9 @@ def calibrate(
         bases, budget, seed=settings.seed, md_calculator=sampler
     )
     start = time.perf_counter()
-    labels = label_configurations(configurations, dft_settings, store, checkpoint_dir, progress)
+    labels = label_configurations(
+        configurations, dft_settings, store, checkpoint_dir, progress, workers=label_workers
+    )
     label_wall_s = time.perf_counter() - start
     for label in extra_labels:
         splits.setdefault(label.configuration.family, extra_split)

@@ -36,9 +36,20 @@ TrajectoryOption = Annotated[
 
 
 def calibrate_command(
-    system: str = typer.Option("Li-N-S", "--system", help="Chemical system."),
-    budget: int = typer.Option(
-        36, "--budget", help="Configurations to label with GPAW (36: all of Li-N-S; 44 with +14)."
+    system: str = typer.Option(
+        "Li-N-S",
+        "--system",
+        help="Configuration set: Li-N-S (2-10 atoms), Li-N-S+14 (adds 14-atom x = 1/2 "
+        "orderings), Li-N-S+hull (adds 13/15-atom x = 1/4, 3/4 too).",
+    ),
+    budget: int | None = typer.Option(
+        None,
+        "--budget",
+        help="Configurations to label with GPAW (default: all of the system's: Li-N-S 36, "
+        "Li-N-S+14 44, Li-N-S+hull 56).",
+    ),
+    workers: int = typer.Option(
+        1, "--workers", help="GPAW labelling processes side by side (one per core)."
     ),
     models: ModelsOption = None,
     epochs: int = typer.Option(30, "--epochs", help="Fine-tuning epochs."),
@@ -60,7 +71,7 @@ def calibrate_command(
     out: OutOption = Path("out/calibrate"),
 ) -> None:
     """Fine-tune CHGNet/SevenNet on GPAW PBE labels: weights, calibration.json, parity.png."""
-    from sselab.calibrate.configurations import SYSTEMS
+    from sselab.calibrate.configurations import SYSTEM_BUDGETS, SYSTEMS
     from sselab.calibrate.finetune import FineTuneSettings
     from sselab.calibrate.labels import trajectory_labels
     from sselab.calibrate.workflow import FINETUNERS, LEARNING_RATE_SCAN, calibrate
@@ -71,8 +82,11 @@ def calibrate_command(
     chosen = models or ["chgnet", "sevennet"]
     if system not in SYSTEMS:
         fail(f"--system {system}: known systems are {', '.join(SYSTEMS)}")
+    budget = SYSTEM_BUDGETS[system] if budget is None else budget
     if budget < 1 or epochs < 0:
         fail(f"--budget {budget} / --epochs {epochs}: budget must be >= 1 and epochs >= 0")
+    if workers < 1:
+        fail(f"--workers {workers}: run at least one labelling process")
     for rate in learning_rate or []:
         if not 0 < rate < 1:
             fail(f"--learning-rate {rate}: must lie in (0, 1), e.g. 1e-3")
@@ -105,6 +119,7 @@ def calibrate_command(
                 progress=progress,
                 sampling_model=None if sampling_model.lower() == "none" else sampling_model,
                 learning_rates=learning_rate or LEARNING_RATE_SCAN,
+                label_workers=workers,
             )
     except ModelUnavailableError as exc:
         fail(str(exc))
