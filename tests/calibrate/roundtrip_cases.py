@@ -12,6 +12,7 @@ from sselab.calibrate.configurations import Configuration
 from sselab.calibrate.finetune import FineTuneResult, FineTuneSettings
 from sselab.calibrate.labels import Label
 from sselab.calibrate.metrics import ErrorMetrics, Parity
+from sselab.calibrate.transfer import HullTransfer, HullTransferPoint
 from sselab.calibrate.workflow import CalibrationResult, LearningRateTrial, TieComparison
 from sselab.structures.references import li2s
 
@@ -66,6 +67,14 @@ def tie() -> TieComparison:
     return TieComparison("Li5SN-o1/equilibrium0", "test", "Li5SN", 51.0, {"chgnet:0.3.0": -11.0})
 
 
+def hull_point() -> HullTransferPoint:
+    return HullTransferPoint(0.5, "chgnet:ft", 1, 5.601, 116.2, {"chgnet:0.3.0": 36.2})
+
+
+def hull_check() -> HullTransfer:
+    return HullTransfer(["chgnet:0.3.0"], {"chgnet:0.3.0": {"0.5": 31.6}}, [hull_point()], 4, "PBE")
+
+
 ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
     "Configuration": (Configuration, configuration),
     "Label": (Label, label),
@@ -75,6 +84,8 @@ ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
     "FineTuneResult": (FineTuneResult, finetune_result),
     "TieComparison": (TieComparison, tie),
     "LearningRateTrial": (LearningRateTrial, trial),
+    "HullTransferPoint": (HullTransferPoint, hull_point),
+    "HullTransfer": (HullTransfer, hull_check),
     "CalibrationResult": (
         CalibrationResult,
         lambda: CalibrationResult(
@@ -89,6 +100,7 @@ ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
             Path("out/calibrate/labels.extxyz"),
             "chgnet:0.3.0",
             [trial()],
+            hull_check(),
         ),
     ),
 }

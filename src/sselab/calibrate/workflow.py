@@ -45,6 +45,7 @@ from sselab.calibrate.finetune import (
 )
 from sselab.calibrate.labels import Label, label_configurations, write_labels
 from sselab.calibrate.metrics import ErrorMetrics, target_score
+from sselab.calibrate.transfer import HullTransfer, hull_transfer
 from sselab.dft import QUICK_DFT, energy_above_tie_meV_per_atom
 from sselab.roundtrip import RoundTrip
 from sselab.store import ResultStore
@@ -118,6 +119,9 @@ class CalibrationResult(RoundTrip):
         sampling_model: registry label of the MLIP that relaxed the base cells and ran
             the MD snapshots; None: ideal-site cells, no MD frames.
         learning_rate_trials: every trial of the learning-rate scans (empty: no scan).
+        hull_check: the hull's relaxed orderings with the base and fine-tuned models and
+            GPAW at the fine-tuned models' lowest cells (:func:`hull_transfer`); None
+            when not asked for.
     """
 
     system: str
@@ -131,6 +135,7 @@ class CalibrationResult(RoundTrip):
     labels_path: Path
     sampling_model: str | None = None
     learning_rate_trials: list[LearningRateTrial] = field(default_factory=list)
+    hull_check: HullTransfer | None = None
 
 
 def tie_comparisons(
@@ -258,6 +263,7 @@ def calibrate(
     sampling_model: str | None = "chgnet",
     learning_rates: Sequence[float] = LEARNING_RATE_SCAN,
     label_workers: int = 1,
+    hull_check_orderings: int = 0,
 ) -> CalibrationResult:
     """Label ``budget`` configurations of ``system`` with GPAW, fine-tune ``models``, compare.
 
@@ -284,6 +290,10 @@ def calibrate(
             (:func:`finetune_with_scan`), one rate, or empty for each model's default.
         label_workers: GPAW processes labelling side by side
             (:func:`~sselab.calibrate.labels.label_configurations`); one per core.
+        hull_check_orderings: > 0 runs :func:`hull_transfer` with that many orderings
+            per x after fine-tuning (every base and fine-tuned model relaxes them; GPAW
+            at each fine-tuned model's lowest cells; about 25 min on 2 cores for two
+            models); 0 skips it.
 
     Example:
         >>> # GPAW and training, an hour on 2 CPU cores: tests/calibrate (slow) and
@@ -332,6 +342,19 @@ def calibrate(
     for result in results:
         calculators[result.base_model] = get_calculator(result.base_model, settings.device)
         calculators[result.label] = get_calculator(result.model, settings.device)
+    hull_check = None
+    if hull_check_orderings > 0 and results:
+        hull_check = hull_transfer(
+            [name for result in results for name in (result.base_model, result.model)],
+            [result.model for result in results],
+            n_orderings=hull_check_orderings,
+            dft_settings=dft_settings,
+            store=store,
+            checkpoint_dir=checkpoint_dir,
+            device=settings.device,
+            workers=label_workers,
+            progress=progress,
+        )
     calibration = CalibrationResult(
         system=system,
         budget=budget,
@@ -344,6 +367,7 @@ def calibrate(
         labels_path=labels_path,
         sampling_model=calculator_label(sampler) if sampler is not None else None,
         learning_rate_trials=trials,
+        hull_check=hull_check,
     )
     (out / "calibration.json").write_text(json.dumps(calibration.as_dict(), indent=1))
     if results:

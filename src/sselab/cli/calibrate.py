@@ -51,6 +51,13 @@ def calibrate_command(
     workers: int = typer.Option(
         1, "--workers", help="GPAW labelling processes side by side (one per core)."
     ),
+    hull_check: int = typer.Option(
+        0,
+        "--hull-check",
+        help="After fine-tuning, relax N orderings per x = 1/4, 1/2, 3/4 with every base "
+        "and fine-tuned model and put GPAW on the fine-tuned models' lowest cells "
+        "(about 25 min on 2 cores for N = 4); 0 skips it.",
+    ),
     models: ModelsOption = None,
     epochs: int = typer.Option(30, "--epochs", help="Fine-tuning epochs."),
     seed: int = typer.Option(0, "--seed", help="Seed of configurations and training."),
@@ -87,6 +94,8 @@ def calibrate_command(
         fail(f"--budget {budget} / --epochs {epochs}: budget must be >= 1 and epochs >= 0")
     if workers < 1:
         fail(f"--workers {workers}: run at least one labelling process")
+    if hull_check < 0:
+        fail(f"--hull-check {hull_check}: orderings per x must be >= 0")
     for rate in learning_rate or []:
         if not 0 < rate < 1:
             fail(f"--learning-rate {rate}: must lie in (0, 1), e.g. 1e-3")
@@ -120,6 +129,7 @@ def calibrate_command(
                 sampling_model=None if sampling_model.lower() == "none" else sampling_model,
                 learning_rates=learning_rate or LEARNING_RATE_SCAN,
                 label_workers=workers,
+                hull_check_orderings=hull_check,
             )
     except ModelUnavailableError as exc:
         fail(str(exc))
@@ -137,6 +147,13 @@ def calibrate_command(
                     f"  test {when}: E {metrics.energy_meV_per_atom:.1f} meV/atom, "
                     f"F {metrics.force_meV_per_angstrom:.0f} meV/Å, S {metrics.stress_GPa:.2f} GPa"
                 )
+    if calibration.hull_check is not None:
+        for point in calibration.hull_check.points:
+            by_model = ", ".join(f"{k} {v:+.1f}" for k, v in point.model_meV_per_atom.items())
+            typer.echo(
+                f"hull x = {point.x:g} at {point.geometry_model}'s lowest cell: "
+                f"DFT {point.dft_meV_per_atom:+.1f}; {by_model} meV/atom above the tie"
+            )
     typer.echo(json.dumps({"out": str(out), "frames": calibration.frames_by_family}))
 
 

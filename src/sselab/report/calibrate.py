@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from sselab.calibrate.figures import parity_figure
 from sselab.calibrate.metrics import ErrorMetrics
+from sselab.calibrate.transfer import HullTransfer
 from sselab.calibrate.workflow import CalibrationResult
-from sselab.report.html import Section
+from sselab.reference import paper_value
+from sselab.report.html import Comparison, Section
 
 
 def _arrow(before: float | None, after: float | None, digits: int) -> str:
@@ -21,6 +23,60 @@ def _arrow(before: float | None, after: float | None, digits: int) -> str:
 
 def _metric(metrics: ErrorMetrics | None, name: str) -> float | None:
     return None if metrics is None else getattr(metrics, name)
+
+
+def hull_check_text(check: HullTransfer) -> str:
+    """The hull check in words: DFT and every model at each fine-tuned model's lowest cells.
+
+    Example:
+        >>> from sselab.calibrate.transfer import HullTransferPoint
+        >>> point = HullTransferPoint(0.5, "ft", 1, 5.6, 70.9, {"base": 1.6, "ft": 66.1})
+        >>> hull_check_text(HullTransfer(["base", "ft"], {"base": {"0.5": 31.6},
+        ...     "ft": {"0.5": 66.1}}, [point], 4, "PBE"))  # doctest: +NORMALIZE_WHITESPACE
+        "Hull check (lowest of 4 relaxed orderings per x, GPAW PBE at the fine-tuned
+        models' lowest cells; meV/atom above the tie line): x = 0.5 at ft's cell
+        (ordering 1, a = 5.600 Å): DFT +70.9, base +1.6, ft +66.1. Each model's own
+        relaxed lowest: x = 0.5: base +31.6, ft +66.1."
+    """
+    at_cells = [
+        f"x = {p.x:g} at {p.geometry_model}'s cell (ordering {p.ordering}, a = "
+        f"{p.a_angstrom:.3f} Å): DFT {p.dft_meV_per_atom:+.1f}, "
+        + ", ".join(f"{m} {v:+.1f}" for m, v in p.model_meV_per_atom.items())
+        for p in check.points
+    ]
+    xs = sorted({x for values in check.relaxed_meV_per_atom.values() for x in values}, key=float)
+    own = [
+        f"x = {x}: "
+        + ", ".join(f"{m} {values[x]:+.1f}" for m, values in check.relaxed_meV_per_atom.items())
+        for x in xs
+    ]
+    return (
+        f"Hull check (lowest of {check.n_orderings} relaxed orderings per x, GPAW "
+        f"{check.dft_settings} at the fine-tuned models' lowest cells; meV/atom above the "
+        "tie line): "
+        + "; ".join(at_cells)
+        + ". Each model's own relaxed lowest: "
+        + "; ".join(own)
+        + "."
+    )
+
+
+def hull_check_comparisons(check: HullTransfer) -> list[Comparison]:
+    """DFT E above tie at x = 0.5 at each fine-tuned model's lowest cell, beside the paper's."""
+    paper = float(paper_value("thermodynamics", "e_above_hull_Li2.5N0.5S0.5_meV_per_atom"))
+    return [
+        Comparison(
+            "E above Li2S-Li3N tie, x = 0.5, GPAW at a fine-tuned MLIP's lowest 14-atom "
+            "cell (meV/atom)",
+            point.dft_meV_per_atom,
+            None,
+            paper,
+            f"geometry {point.geometry_model}, lowest of {check.n_orderings} orderings; "
+            f"that model's own value {point.model_meV_per_atom[point.geometry_model]:+.1f}",
+        )
+        for point in check.points
+        if abs(point.x - 0.5) < 1e-9
+    ]
 
 
 def calibration_section(calibration: CalibrationResult) -> Section:
@@ -65,6 +121,9 @@ def calibration_section(calibration: CalibrationResult) -> Section:
         "(split by family, not frame). E above the Li2S–Li3N tie line (meV/atom, each at "
         "the labelled geometry): " + ("; ".join(tie_lines) or "no mixed cell labelled") + "."
     )
+    check = calibration.hull_check
+    if check is not None:
+        text += " " + hull_check_text(check)
     return Section(
         title="calibrate: MLIPs fine-tuned on GPAW PBE labels",
         text=text,
@@ -78,6 +137,7 @@ def calibration_section(calibration: CalibrationResult) -> Section:
             "test stress MAE (GPa)",
         ],
         table_rows=rows,
+        comparisons=hull_check_comparisons(check) if check is not None else [],
         settings={
             "system": calibration.system,
             "budget": calibration.budget,
