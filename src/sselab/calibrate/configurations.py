@@ -163,8 +163,16 @@ SYSTEMS: dict[str, Callable[[], list[BaseCell]]] = {
     "Li-N-S+14": li_n_s_with_hull_cells,
     "Li-N-S+hull": li_n_s_with_hull_compositions,
 }
-# Configurations each system labels in full (the CLI's default budget for it).
-SYSTEM_BUDGETS = {"Li-N-S": 36, "Li-N-S+14": 44, "Li-N-S+hull": 56}
+
+
+def full_budget(base_cells: Sequence[BaseCell]) -> int:
+    """Configurations that label every family of ``base_cells`` in full (with MD frames).
+
+    Example:
+        >>> [full_budget(SYSTEMS[name]()) for name in SYSTEMS]
+        [36, 44, 56]
+    """
+    return sum(base.max_variants for base in base_cells)
 
 
 def strained(structure: Structure, strain: np.ndarray) -> Structure:

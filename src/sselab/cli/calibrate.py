@@ -78,7 +78,7 @@ def calibrate_command(
     out: OutOption = Path("out/calibrate"),
 ) -> None:
     """Fine-tune CHGNet/SevenNet on GPAW PBE labels: weights, calibration.json, parity.png."""
-    from sselab.calibrate.configurations import SYSTEM_BUDGETS, SYSTEMS
+    from sselab.calibrate.configurations import SYSTEMS, full_budget
     from sselab.calibrate.finetune import FineTuneSettings
     from sselab.calibrate.labels import trajectory_labels
     from sselab.calibrate.workflow import FINETUNERS, LEARNING_RATE_SCAN, calibrate
@@ -89,7 +89,7 @@ def calibrate_command(
     chosen = models or ["chgnet", "sevennet"]
     if system not in SYSTEMS:
         fail(f"--system {system}: known systems are {', '.join(SYSTEMS)}")
-    budget = SYSTEM_BUDGETS[system] if budget is None else budget
+    budget = full_budget(SYSTEMS[system]()) if budget is None else budget
     if budget < 1 or epochs < 0:
         fail(f"--budget {budget} / --epochs {epochs}: budget must be >= 1 and epochs >= 0")
     if workers < 1:
