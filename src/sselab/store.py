@@ -157,6 +157,7 @@ class ResultStore:
         filesystem, where a Dask task's scratch store may live.
         """
         self.path = str(path)
+        self.wal = wal
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._connection = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)

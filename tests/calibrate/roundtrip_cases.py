@@ -68,11 +68,15 @@ def tie() -> TieComparison:
 
 
 def hull_point() -> HullTransferPoint:
-    return HullTransferPoint(0.5, "chgnet:ft", 1, 5.601, 116.2, {"chgnet:0.3.0": 36.2})
+    return HullTransferPoint(
+        0.5, "chgnet:ft", 1, "Li5SN-c0", "train", 5.601, 116.2, -1.1, {"chgnet:0.3.0": 36.2}
+    )
 
 
 def hull_check() -> HullTransfer:
-    return HullTransfer(["chgnet:0.3.0"], {"chgnet:0.3.0": {"0.5": 31.6}}, [hull_point()], 4, "PBE")
+    return HullTransfer(
+        ["chgnet:0.3.0"], ["chgnet:ft"], {"chgnet:0.3.0": {"0.5": 31.6}}, [hull_point()], 8, "PBE"
+    )
 
 
 ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {

@@ -72,7 +72,8 @@ class BaseCell:
     max_variants: int = 7
 
 
-def _plain(structure: Structure) -> Structure:
+def plain_structure(structure: Structure) -> Structure:
+    """A copy of ``structure`` without oxidation states (what DFT labels and matching use)."""
     plain = structure.copy()
     plain.remove_oxidation_states()
     return plain
@@ -83,7 +84,7 @@ def _ordering_family(x: float, n_anions: int, n_orderings: int) -> list[tuple[st
     primitive = antifluorite(x).get_primitive_structure()
     cells = enumerate_orderings(primitive, (n_anions, 1, 1), n=n_orderings)
     formula = cells[0].composition.reduced_formula
-    return [(f"{formula}-o{k}", _plain(cell)) for k, cell in enumerate(cells)]
+    return [(f"{formula}-o{k}", plain_structure(cell)) for k, cell in enumerate(cells)]
 
 
 def li_n_s_base_cells() -> list[BaseCell]:
@@ -129,8 +130,8 @@ def li_n_s_with_hull_cells() -> list[BaseCell]:
     cells = enumerate_orderings(antifluorite(0.5), (1, 1, 1), n=2)
     return [
         *li_n_s_base_cells(),
-        BaseCell("Li5SN-c0", _plain(cells[0]), "train", max_variants=4),
-        BaseCell("Li5SN-c1", _plain(cells[1]), "test", max_variants=4),
+        BaseCell("Li5SN-c0", plain_structure(cells[0]), "train", max_variants=4),
+        BaseCell("Li5SN-c1", plain_structure(cells[1]), "test", max_variants=4),
     ]
 
 
@@ -153,8 +154,12 @@ def li_n_s_with_hull_compositions() -> list[BaseCell]:
     for x in (0.25, 0.75):
         orderings = enumerate_orderings(antifluorite(x), (1, 1, 1), n=2)
         formula = orderings[0].composition.reduced_formula
-        cells.append(BaseCell(f"{formula}-c0", _plain(orderings[0]), "train", max_variants=4))
-        cells.append(BaseCell(f"{formula}-c1", _plain(orderings[1]), "test", max_variants=2))
+        cells.append(
+            BaseCell(f"{formula}-c0", plain_structure(orderings[0]), "train", max_variants=4)
+        )
+        cells.append(
+            BaseCell(f"{formula}-c1", plain_structure(orderings[1]), "test", max_variants=2)
+        )
     return [*li_n_s_with_hull_cells(), *cells]
 
 
@@ -338,7 +343,7 @@ def relaxed_base_cells(
             base.structure.volume,
             result.volume_angstrom3,
         )
-        relaxed.append(replace(base, structure=_plain(result.structure)))
+        relaxed.append(replace(base, structure=plain_structure(result.structure)))
     return relaxed
 
 

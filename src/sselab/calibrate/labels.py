@@ -100,16 +100,21 @@ def _label_of(configuration: Configuration, point: DftSinglePoint) -> Label:
 
 
 def _single_point_in_worker(
-    structure: Structure, settings: PawSettings, store_path: str | None, checkpoint_dir: Path | None
+    structure: Structure,
+    settings: PawSettings,
+    store_path: str | None,
+    wal: bool,
+    checkpoint_dir: Path | None,
 ) -> DftSinglePoint:
     """One label in a worker process, which opens the shared store itself.
 
-    SQLite in WAL mode takes concurrent writers on one host (``sselab.store``), so each
-    finished label is cached as soon as it is computed and a killed run resumes.
+    SQLite takes concurrent writers (``sselab.store``; WAL on one host, the rollback
+    journal on a network filesystem, as the parent opened it), so each finished label
+    is cached as soon as it is computed and a killed run resumes.
     """
     if store_path is None:
         return dft_single_point(structure, settings, None, checkpoint_dir)
-    with ResultStore(store_path) as store:
+    with ResultStore(store_path, wal=wal) as store:
         return dft_single_point(structure, settings, store, checkpoint_dir)
 
 
@@ -159,6 +164,7 @@ def label_configurations(
                 configuration.structure,
                 settings,
                 store.path if store is not None else None,
+                store.wal if store is not None else True,
                 checkpoint_dir,
             ): index
             for index, configuration in enumerate(configurations)

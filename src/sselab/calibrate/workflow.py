@@ -33,6 +33,7 @@ from sselab.calibrate.configurations import (
     SYSTEMS,
     Split,
     family_splits,
+    full_budget,
     generate_configurations,
     relaxed_base_cells,
 )
@@ -251,7 +252,7 @@ def finetune_with_scan(
 def calibrate(
     out: Path,
     system: str = "Li-N-S",
-    budget: int = 36,
+    budget: int | None = None,
     models: Sequence[str] = ("chgnet", "sevennet"),
     settings: FineTuneSettings = FineTuneSettings(),
     dft_settings: PawSettings = QUICK_DFT,
@@ -270,7 +271,8 @@ def calibrate(
     Args:
         out: folder for labels, weights, ``calibration.json`` and ``parity.png``.
         system: a key of :data:`sselab.calibrate.configurations.SYSTEMS`.
-        budget: configurations to label (round-robin over families).
+        budget: configurations to label (round-robin over families); None: the whole
+            set (:func:`~sselab.calibrate.configurations.full_budget`).
         models: ``"chgnet"`` and/or ``"sevennet"``.
         settings: fine-tuning settings (same for every model).
         dft_settings: GPAW settings of the labels (default: the quick profile's).
@@ -307,6 +309,7 @@ def calibrate(
         raise ValueError(f"models {unknown}: fine-tuning exists for {', '.join(FINETUNERS)}")
     out.mkdir(parents=True, exist_ok=True)
     bases = SYSTEMS[system]()
+    budget = full_budget(bases) if budget is None else budget
     splits: dict[str, Split] = family_splits(bases)
     sampler = None
     if sampling_model is not None:
@@ -342,19 +345,6 @@ def calibrate(
     for result in results:
         calculators[result.base_model] = get_calculator(result.base_model, settings.device)
         calculators[result.label] = get_calculator(result.model, settings.device)
-    hull_check = None
-    if hull_check_orderings > 0 and results:
-        hull_check = hull_transfer(
-            [name for result in results for name in (result.base_model, result.model)],
-            [result.model for result in results],
-            n_orderings=hull_check_orderings,
-            dft_settings=dft_settings,
-            store=store,
-            checkpoint_dir=checkpoint_dir,
-            device=settings.device,
-            workers=label_workers,
-            progress=progress,
-        )
     calibration = CalibrationResult(
         system=system,
         budget=budget,
@@ -367,9 +357,22 @@ def calibrate(
         labels_path=labels_path,
         sampling_model=calculator_label(sampler) if sampler is not None else None,
         learning_rate_trials=trials,
-        hull_check=hull_check,
     )
     (out / "calibration.json").write_text(json.dumps(calibration.as_dict(), indent=1))
     if results:
         parity_figure(results).savefig(out / "parity.png", dpi=120)
+    if hull_check_orderings > 0 and results:
+        # written again with the check: a failure in its GPAW runs keeps the record above
+        calibration.hull_check = hull_transfer(
+            [name for result in results for name in (result.base_model, result.model)],
+            [result.model for result in results],
+            n_orderings=hull_check_orderings,
+            dft_settings=dft_settings,
+            store=store,
+            checkpoint_dir=checkpoint_dir,
+            labelled=SYSTEMS[system](),
+            workers=label_workers,
+            progress=progress,
+        )
+        (out / "calibration.json").write_text(json.dumps(calibration.as_dict(), indent=1))
     return calibration

@@ -78,7 +78,7 @@ def calibrate_command(
     out: OutOption = Path("out/calibrate"),
 ) -> None:
     """Fine-tune CHGNet/SevenNet on GPAW PBE labels: weights, calibration.json, parity.png."""
-    from sselab.calibrate.configurations import SYSTEMS, full_budget
+    from sselab.calibrate.configurations import SYSTEMS
     from sselab.calibrate.finetune import FineTuneSettings
     from sselab.calibrate.labels import trajectory_labels
     from sselab.calibrate.workflow import FINETUNERS, LEARNING_RATE_SCAN, calibrate
@@ -89,11 +89,12 @@ def calibrate_command(
     chosen = models or ["chgnet", "sevennet"]
     if system not in SYSTEMS:
         fail(f"--system {system}: known systems are {', '.join(SYSTEMS)}")
-    budget = full_budget(SYSTEMS[system]()) if budget is None else budget
-    if budget < 1 or epochs < 0:
+    if (budget is not None and budget < 1) or epochs < 0:
         fail(f"--budget {budget} / --epochs {epochs}: budget must be >= 1 and epochs >= 0")
     if workers < 1:
         fail(f"--workers {workers}: run at least one labelling process")
+    if workers > 1 and str(store) == ":memory:":
+        fail(f"--workers {workers} --store :memory:: labelling processes share a store on disk")
     if hull_check < 0:
         fail(f"--hull-check {hull_check}: orderings per x must be >= 0")
     for rate in learning_rate or []:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sselab.calibrate.figures import parity_figure
 from sselab.calibrate.metrics import ErrorMetrics
-from sselab.calibrate.transfer import HullTransfer
+from sselab.calibrate.transfer import HullTransfer, HullTransferPoint
 from sselab.calibrate.workflow import CalibrationResult
-from sselab.reference import paper_value
+from sselab.report.claims import paper_number
 from sselab.report.html import Comparison, Section
 
 
@@ -30,24 +30,41 @@ def hull_check_text(check: HullTransfer) -> str:
 
     Example:
         >>> from sselab.calibrate.transfer import HullTransferPoint
-        >>> point = HullTransferPoint(0.5, "ft", 1, 5.6, 70.9, {"base": 1.6, "ft": 66.1})
-        >>> hull_check_text(HullTransfer(["base", "ft"], {"base": {"0.5": 31.6},
-        ...     "ft": {"0.5": 66.1}}, [point], 4, "PBE"))  # doctest: +NORMALIZE_WHITESPACE
-        "Hull check (lowest of 4 relaxed orderings per x, GPAW PBE at the fine-tuned
-        models' lowest cells; meV/atom above the tie line): x = 0.5 at ft's cell
-        (ordering 1, a = 5.600 Å): DFT +70.9, base +1.6, ft +66.1. Each model's own
-        relaxed lowest: x = 0.5: base +31.6, ft +66.1."
+        >>> point = HullTransferPoint(0.5, "ft", 1, "Li5SN-c0", "train", 5.6, 70.9, -1.2,
+        ...                           {"base": 1.6, "ft": 66.1})
+        >>> print(hull_check_text(HullTransfer(["base", "ft"], ["ft"], {"base": {"0.5": 31.6},
+        ...     "ft": {"0.5": 66.1}}, [point], 8, "PBE")))  # doctest: +NORMALIZE_WHITESPACE
+        Hull check (lowest of 8 relaxed orderings per x, GPAW PBE at the fine-tuned models'
+        lowest cells; meV/atom above the tie line): x = 0.5 at ft's cell (ordering 1, the
+        train family Li5SN-c0; a = 5.600 Å, DFT pressure -1.2 GPa): DFT +70.9, base +1.6,
+        ft +66.1. Each model's own relaxed lowest: x = 0.5: base +31.6, ft +66.1 (spread of
+        the models before fine-tuning 0.0, after 0.0).
     """
+
+    def origin(point: HullTransferPoint) -> str:
+        if point.labelled_family is None:
+            return "never labelled"
+        return f"the {point.labelled_split} family {point.labelled_family}"
+
     at_cells = [
-        f"x = {p.x:g} at {p.geometry_model}'s cell (ordering {p.ordering}, a = "
-        f"{p.a_angstrom:.3f} Å): DFT {p.dft_meV_per_atom:+.1f}, "
+        f"x = {p.x:g} at {p.geometry_model}'s cell (ordering {p.ordering}, {origin(p)}; "
+        f"a = {p.a_angstrom:.3f} Å, DFT pressure {p.dft_pressure_GPa:.1f} GPa): DFT "
+        f"{p.dft_meV_per_atom:+.1f}, "
         + ", ".join(f"{m} {v:+.1f}" for m, v in p.model_meV_per_atom.items())
         for p in check.points
     ]
+    before = [m for m in check.models if m not in check.geometry_models]
     xs = sorted({x for values in check.relaxed_meV_per_atom.values() for x in values}, key=float)
     own = [
         f"x = {x}: "
         + ", ".join(f"{m} {values[x]:+.1f}" for m, values in check.relaxed_meV_per_atom.items())
+        + (
+            f" (spread of the models before fine-tuning "
+            f"{check.spread_meV_per_atom(float(x), before):.1f}, after "
+            f"{check.spread_meV_per_atom(float(x), check.geometry_models):.1f})"
+            if before and check.geometry_models
+            else ""
+        )
         for x in xs
     ]
     return (
@@ -63,7 +80,7 @@ def hull_check_text(check: HullTransfer) -> str:
 
 def hull_check_comparisons(check: HullTransfer) -> list[Comparison]:
     """DFT E above tie at x = 0.5 at each fine-tuned model's lowest cell, beside the paper's."""
-    paper = float(paper_value("thermodynamics", "e_above_hull_Li2.5N0.5S0.5_meV_per_atom"))
+    paper = paper_number("thermodynamics", "e_above_hull_Li2.5N0.5S0.5_meV_per_atom")
     return [
         Comparison(
             "E above Li2S-Li3N tie, x = 0.5, GPAW at a fine-tuned MLIP's lowest 14-atom "
