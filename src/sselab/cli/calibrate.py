@@ -56,7 +56,7 @@ def calibrate_command(
         "--hull-check",
         help="After fine-tuning, relax N orderings per x = 1/4, 1/2, 3/4 with every base "
         "and fine-tuned model and put GPAW on the fine-tuned models' lowest cells "
-        "(about 25 min on 2 cores for N = 4); 0 skips it.",
+        "(8 is the quick hull's; about 40 min on 2 cores for two models); 0 skips it.",
     ),
     models: ModelsOption = None,
     epochs: int = typer.Option(30, "--epochs", help="Fine-tuning epochs."),

@@ -146,17 +146,18 @@ PROFILES: dict[str, Callable[[], Profile]] = {
         dft_relax=True,
         disorder_mc_size=6,
         disorder_sweeps=1000,
-        # 44 GPAW single points (7-14 atoms), then three fine-tunings per model: about
-        # 50 min on 2 CPU cores (docs/calibrate.md); the 14-atom cells are the hull's size
-        calibrate_system="Li-N-S+14",
-        calibrate_budget=44,
+        # 56 GPAW single points (2-15 atoms; trained and held-out orderings at every x
+        # the hull relaxes), then three fine-tunings per model: about 40 min of GPAW with
+        # two processes and 15-25 min of training on 2 CPU cores (docs/calibrate.md)
+        calibrate_system="Li-N-S+hull",
+        calibrate_budget=56,
     ),
 }
 
 # why the quick profile runs its stages with the foundation models (shown in the report)
 CALIBRATE_SKIPPED_QUICK = (
-    "skipped in the quick profile: labelling 36-44 cells with GPAW and fine-tuning two "
-    "MLIPs takes about 50 min on 2 CPU cores, more than the whole quick run; the stages "
+    "skipped in the quick profile: labelling 36-56 cells with GPAW and fine-tuning two "
+    "MLIPs takes about an hour on 2 CPU cores, more than the whole quick run; the stages "
     "below use the foundation models. Run `sselab calibrate` and pass its weights with "
     "--model chgnet:PATH, or use --full, whose calibrate stage does both."
 )

@@ -34,8 +34,8 @@ def hull_check_text(check: HullTransfer) -> str:
         ...                           {"base": 1.6, "ft": 66.1})
         >>> print(hull_check_text(HullTransfer(["base", "ft"], ["ft"], {"base": {"0.5": 31.6},
         ...     "ft": {"0.5": 66.1}}, [point], 8, "PBE")))  # doctest: +NORMALIZE_WHITESPACE
-        Hull check (lowest of 8 relaxed orderings per x, GPAW PBE at the fine-tuned models'
-        lowest cells; meV/atom above the tie line): x = 0.5 at ft's cell (ordering 1, the
+        Hull check (lowest of 8 relaxed orderings per x, GPAW PBE at the lowest cells of
+        ft; meV/atom above the tie line): x = 0.5 at ft's cell (ordering 1, the
         train family Li5SN-c0; a = 5.600 Å, DFT pressure -1.2 GPa): DFT +70.9, base +1.6,
         ft +66.1. Each model's own relaxed lowest: x = 0.5: base +31.6, ft +66.1 (spread of
         the models before fine-tuning 0.0, after 0.0).
@@ -69,8 +69,8 @@ def hull_check_text(check: HullTransfer) -> str:
     ]
     return (
         f"Hull check (lowest of {check.n_orderings} relaxed orderings per x, GPAW "
-        f"{check.dft_settings} at the fine-tuned models' lowest cells; meV/atom above the "
-        "tie line): "
+        f"{check.dft_settings} at the lowest cells of {', '.join(check.geometry_models)}; "
+        "meV/atom above the tie line): "
         + "; ".join(at_cells)
         + ". Each model's own relaxed lowest: "
         + "; ".join(own)
@@ -79,12 +79,11 @@ def hull_check_text(check: HullTransfer) -> str:
 
 
 def hull_check_comparisons(check: HullTransfer) -> list[Comparison]:
-    """DFT E above tie at x = 0.5 at each fine-tuned model's lowest cell, beside the paper's."""
+    """DFT E above tie at x = 0.5 at each geometry model's lowest cell, beside the paper's."""
     paper = paper_number("thermodynamics", "e_above_hull_Li2.5N0.5S0.5_meV_per_atom")
     return [
         Comparison(
-            "E above Li2S-Li3N tie, x = 0.5, GPAW at a fine-tuned MLIP's lowest 14-atom "
-            "cell (meV/atom)",
+            "E above Li2S-Li3N tie, x = 0.5, GPAW at an MLIP's lowest 14-atom cell (meV/atom)",
             point.dft_meV_per_atom,
             None,
             paper,
