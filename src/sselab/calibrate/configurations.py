@@ -140,9 +140,10 @@ def li_n_s_with_hull_compositions() -> list[BaseCell]:
 
     The hull, lattice and disorder stages relax conventional cells at x = 1/4, 1/2 and
     3/4 (13, 14 and 15 atoms); with this set every one of those compositions has a
-    trained ordering (the lowest-Ewald one: cell, ±3 % volume, 600 K MD) and a held-out
-    one (the next: cell and −3 % volume), so E above the tie line is tested against DFT
-    at each x on an ordering the models never saw.
+    trained ordering (the lowest-Ewald of two drawn: cell, ±3 % volume, 600 K MD) and a
+    held-out one (the other: cell and −3 % volume), so E above the tie line is tested
+    against DFT at each x on an ordering the models never saw. The hull draws from more
+    samples, so its Ewald ranks need not match these (``transfer.labelled_family``).
 
     Example:
         >>> [(b.family, len(b.structure), b.split) for b in li_n_s_with_hull_compositions()[-4:]]

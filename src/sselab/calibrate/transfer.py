@@ -224,6 +224,11 @@ def hull_transfer(
     dft = label_configurations(
         configurations, dft_settings, store, checkpoint_dir, progress, workers=workers
     )
+    # the candidates solid_solution_energies relaxed at each x, to name a rank's family
+    candidates = {
+        x: enumerate_orderings(antifluorite(x), supercell, n=n_orderings, seed=QUICK.seed)
+        for x, (_, _, supercell) in next(iter(relaxed.values())).lowest.items()
+    }
     points = []
     for name in geometry_models:
         cells = relaxed[name]
@@ -248,13 +253,9 @@ def hull_transfer(
             checkpoint_dir=checkpoint_dir,
         )
         for point in check.points:
-            rank, best, supercell = cells.lowest[point.x]
+            rank, best, _ = cells.lowest[point.x]
             structure = best.structure
-            # the candidates solid_solution_energies relaxed, to name the rank's family
-            candidates = enumerate_orderings(
-                antifluorite(point.x), supercell, n=n_orderings, seed=QUICK.seed
-            )
-            family = labelled_family(plain_structure(candidates[rank]), labelled)
+            family = labelled_family(plain_structure(candidates[point.x][rank]), labelled)
             points.append(
                 HullTransferPoint(
                     x=point.x,

@@ -294,8 +294,8 @@ def calibrate(
             (:func:`~sselab.calibrate.labels.label_configurations`); one per core.
         hull_check_orderings: > 0 runs :func:`hull_transfer` with that many orderings
             per x after fine-tuning (every base and fine-tuned model relaxes them; GPAW
-            at each fine-tuned model's lowest cells; about 25 min on 2 cores for two
-            models); 0 skips it.
+            at each fine-tuned model's lowest cells; about 40 min on 2 cores for two
+            models with 8 orderings); 0 skips it.
 
     Example:
         >>> # GPAW and training, an hour on 2 CPU cores: tests/calibrate (slow) and
