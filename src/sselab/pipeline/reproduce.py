@@ -461,12 +461,22 @@ def transport_stage(
     cells: Structure | list[Structure]
     if inputs["configurations"] == 1:
         cells = prepare_md_cell(
-            antifluorite(0.5), supercell, calculator=inputs["model"], store=context.store
+            antifluorite(0.5),
+            supercell,
+            calculator=inputs["model"],
+            store=context.store,
+            max_steps=inputs["max_steps"],
         )
     else:
         cells = [
             relax(
-                cell, inputs["model"], fmax=0.05, keep_cell_shape=True, store=context.store
+                cell,
+                inputs["model"],
+                fmax=0.05,
+                max_steps=inputs["max_steps"],
+                keep_cell_shape=True,
+                store=context.store,
+                optimizer="FIRE2",
             ).structure
             for cell in enumerate_orderings(
                 antifluorite(0.5), supercell, n=inputs["configurations"]
@@ -698,6 +708,9 @@ def stage_tasks(
     """
     label = model_label(model)
     quick = profile.name == "quick"
+    # the hull's step limit: the cells the lattice, hull and MD stages all relax (the
+    # 14-atom x = 0.25/0.5/0.75 orderings in the quick profile) are one store entry
+    max_steps = (HULL_QUICK if quick else HULL_FULL).max_steps
     lattice = Task(
         "reproduce-lattice",
         {
@@ -706,9 +719,7 @@ def stage_tasks(
             "n_orderings": profile.n_orderings,
             "max_anions": profile.max_anions,
             "fmax": profile.fmax_eV_per_angstrom,
-            # the hull's step limit: the 14-atom cells at x = 0.25/0.5/0.75 that both
-            # stages relax in the quick profile are then computed once (store hits)
-            "max_steps": (HULL_QUICK if quick else HULL_FULL).max_steps,
+            "max_steps": max_steps,
         },
         lattice_stage,
         label="lattice",
@@ -806,6 +817,7 @@ def stage_tasks(
             "configurations": profile.md_configurations,
             "npt_equilibration_ps": profile.md_npt_ps,
             "n_blocks": 3 if quick else 5,
+            "max_steps": max_steps,
         },
         transport_stage,
         resources={"GPU": 1},

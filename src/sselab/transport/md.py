@@ -190,6 +190,7 @@ def prepare_md_cell(
     calculator: Calculator | str | None = None,
     fmax: float = 0.05,
     store: Any | None = None,
+    max_steps: int = 500,
 ) -> Structure:
     """Ordered MD cell: lowest-Ewald ordering of the supercell, optionally MLIP-relaxed.
 
@@ -201,7 +202,10 @@ def prepare_md_cell(
             MLIP's 0 K lattice constant); the cell keeps its shape, as the disordered
             cubic phase does (a small ordered cell would otherwise shear).
         fmax: relaxation force threshold in eV/Å.
-        store: optional ResultStore caching that relaxation.
+        store: optional ResultStore caching that relaxation (the same entry as
+            ``lowest_energy_ordering``'s relaxation of that ordering with equal
+            ``fmax`` and ``max_steps``: both use FIRE2).
+        max_steps: relaxation step limit.
 
     Example:
         >>> from sselab.structures import antifluorite
@@ -215,7 +219,15 @@ def prepare_md_cell(
         return ordered
     from sselab.calculators import relax
 
-    return relax(ordered, calculator, fmax=fmax, keep_cell_shape=True, store=store).structure
+    return relax(
+        ordered,
+        calculator,
+        fmax=fmax,
+        max_steps=max_steps,
+        keep_cell_shape=True,
+        store=store,
+        optimizer="FIRE2",
+    ).structure
 
 
 class _Writer:
