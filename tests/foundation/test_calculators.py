@@ -117,6 +117,18 @@ def test_relax_rejects_unknown_optimizer() -> None:
         relax(antifluorite(0.0), "chgnet", optimizer="LBFGS")
 
 
+def test_relax_cli_names_a_bad_optimizer(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from sselab.cli import app
+
+    cif = tmp_path / "Li2S.cif"
+    antifluorite(0.0).to(filename=str(cif))
+    result = CliRunner().invoke(app, ["relax", str(cif), "--optimizer", "BFGS"])
+    assert result.exit_code == 1
+    assert "--optimizer BFGS: choose from ['FIRE', 'FIRE2']" in result.output
+
+
 def test_relax_rejects_disordered() -> None:
     with pytest.raises(ValueError, match="partial occupancies"):
         relax(antifluorite(0.5), "chgnet")

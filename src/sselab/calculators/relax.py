@@ -24,13 +24,16 @@ from sselab.roundtrip import RoundTrip
 logger = logging.getLogger(__name__)
 
 # ASE optimisers by name. FIRE2 (Guenole et al., Comput. Mater. Sci. 175 (2020) 109584)
-# is ASE's revised FIRE: on the fixed-shape antifluorite orderings (CHGNet 0.3.0, fmax
-# 0.05 eV/A, 2026-12-07) it took 20-30 % fewer steps than FIRE (14 atoms: 27-29 vs 34-38;
-# 29 atoms: 67 vs 93) and ended within 1.2 meV/atom and 0.02 A of FIRE's minimum. It is not
-# the default: on LiN3 (free cell) neither converges in 300 steps and FIRE2 stops 50
-# meV/atom higher, which moves the oxidation window; BFGS was faster still but relaxed
-# two of four x = 0.5 cells into reconstructions 13-128 meV/atom lower (another answer).
+# is ASE's revised FIRE, the ORDERING_OPTIMIZER: on the fixed-shape antifluorite
+# orderings (CHGNet 0.3.0, fmax 0.05 eV/A, 2026-12-07) it took 20-30 % fewer steps than
+# FIRE (14 atoms: 27-29 vs 34-38; 29 atoms: 67 vs 93) and ended within 1.2 meV/atom and
+# 0.02 A of FIRE's minimum. It is not the default: on LiN3 (free cell) neither converges
+# in 300 steps and FIRE2 stops 50 meV/atom higher, which moves the oxidation window; BFGS
+# was faster still but relaxed two of four x = 0.5 cells into reconstructions 13-128
+# meV/atom lower (another answer).
 OPTIMIZERS: dict[str, Callable[..., Optimizer]] = {"FIRE": FIRE, "FIRE2": FIRE2}
+# what relaxes the ordered cells of a solid solution (lowest_energy_ordering, MD cells)
+ORDERING_OPTIMIZER = "FIRE2"
 
 
 @dataclass

@@ -30,14 +30,20 @@ def relax_command(
     fmax: float = typer.Option(0.02, help="Force threshold (eV/Å)."),
     fixed_cell: bool = typer.Option(False, "--fixed-cell", help="Relax positions only."),
     max_steps: int = typer.Option(500, help="Optimiser step limit."),
+    optimizer: str = typer.Option(
+        "FIRE", help="ASE optimiser: FIRE, or FIRE2 (fewer steps on ordered supercells)."
+    ),
     device: DeviceOption = "auto",
     store: StoreOption = DEFAULT_STORE_PATH,
     out: Path | None = typer.Option(None, help="Write the relaxed structure here (CIF/POSCAR)."),
 ) -> None:
     """Relax a structure with an MLIP and print energy and lattice."""
     from sselab.calculators import get_calculator, relax
+    from sselab.calculators.relax import OPTIMIZERS
     from sselab.structures import read_structure
 
+    if optimizer not in OPTIMIZERS:
+        fail(f"--optimizer {optimizer}: choose from {sorted(OPTIMIZERS)}")
     try:
         structure = read_structure(file)
         calculator = get_calculator(model, device=device)
@@ -49,6 +55,7 @@ def relax_command(
                 relax_cell=not fixed_cell,
                 max_steps=max_steps,
                 store=results,
+                optimizer=optimizer,
             )
     except (StructureFileError, ModelUnavailableError, ValueError) as exc:
         fail(str(exc))

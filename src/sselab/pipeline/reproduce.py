@@ -452,7 +452,7 @@ def transport_stage(
 
     Trajectories and checkpoints live in the task's work folder: a rerun resumes them.
     """
-    from sselab.calculators import relax
+    from sselab.calculators.relax import ORDERING_OPTIMIZER, relax
     from sselab.structures import antifluorite, enumerate_orderings
     from sselab.transport.md import prepare_md_cell
     from sselab.transport.study import run_transport_study
@@ -476,7 +476,7 @@ def transport_stage(
                 max_steps=inputs["max_steps"],
                 keep_cell_shape=True,
                 store=context.store,
-                optimizer="FIRE2",
+                optimizer=ORDERING_OPTIMIZER,
             ).structure
             for cell in enumerate_orderings(
                 antifluorite(0.5), supercell, n=inputs["configurations"]

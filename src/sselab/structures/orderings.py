@@ -223,7 +223,7 @@ def lowest_energy_ordering(
     max_steps: int = 500,
     store: Any | None = None,
     keep_cell_shape: bool = False,
-    optimizer: str = "FIRE2",
+    optimizer: str | None = None,
 ) -> tuple[Any, list[Any]]:
     """Relax the ``n_candidates`` lowest-Ewald orderings with an MLIP; keep the lowest energy.
 
@@ -237,9 +237,9 @@ def lowest_energy_ordering(
         max_steps: optimiser step limit per relaxation.
         store: optional ResultStore; finished relaxations are reused on a rerun.
         keep_cell_shape: relax volume only (see ``sselab.calculators.relax``).
-        optimizer: ASE optimiser (``sselab.calculators.relax.OPTIMIZERS``); FIRE2 takes
-            20-30 % fewer steps than FIRE on these cells and ends at the same minima
-            (within 1.2 meV/atom; measured in ``sselab.calculators.relax``).
+        optimizer: ASE optimiser (``sselab.calculators.relax.OPTIMIZERS``); default
+            ``ORDERING_OPTIMIZER`` (FIRE2: 20-30 % fewer steps than FIRE on these cells,
+            the same minima within 1.2 meV/atom; measured in ``sselab.calculators.relax``).
 
     Returns:
         (best RelaxResult, all RelaxResults in candidate order).
@@ -253,7 +253,7 @@ def lowest_energy_ordering(
     """
     from tqdm.auto import tqdm
 
-    from sselab.calculators.relax import relax
+    from sselab.calculators.relax import ORDERING_OPTIMIZER, relax
 
     candidates = enumerate_orderings(structure, supercell, n=n_candidates, seed=seed)
     results = [
@@ -264,7 +264,7 @@ def lowest_energy_ordering(
             max_steps=max_steps,
             store=store,
             keep_cell_shape=keep_cell_shape,
-            optimizer=optimizer,
+            optimizer=optimizer or ORDERING_OPTIMIZER,
         )
         for c in tqdm(
             candidates,

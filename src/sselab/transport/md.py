@@ -204,7 +204,7 @@ def prepare_md_cell(
         fmax: relaxation force threshold in eV/Å.
         store: optional ResultStore caching that relaxation (the same entry as
             ``lowest_energy_ordering``'s relaxation of that ordering with equal
-            ``fmax`` and ``max_steps``: both use FIRE2).
+            ``fmax`` and ``max_steps``: both use ``ORDERING_OPTIMIZER``).
         max_steps: relaxation step limit.
 
     Example:
@@ -217,7 +217,7 @@ def prepare_md_cell(
     ordered = enumerate_orderings(structure, supercell=tuple(supercell), n=1, seed=seed)[0]
     if calculator is None:
         return ordered
-    from sselab.calculators import relax
+    from sselab.calculators.relax import ORDERING_OPTIMIZER, relax
 
     return relax(
         ordered,
@@ -226,7 +226,7 @@ def prepare_md_cell(
         max_steps=max_steps,
         keep_cell_shape=True,
         store=store,
-        optimizer="FIRE2",
+        optimizer=ORDERING_OPTIMIZER,
     ).structure
 
 
