@@ -13,7 +13,7 @@ from sselab.calibrate.finetune import FineTuneResult, FineTuneSettings
 from sselab.calibrate.labels import Label
 from sselab.calibrate.metrics import ErrorMetrics, Parity
 from sselab.calibrate.transfer import HullTransfer, HullTransferPoint
-from sselab.calibrate.workflow import CalibrationResult, LearningRateTrial, TieComparison
+from sselab.calibrate.workflow import CalibrationResult, FineTuneTrial, TieComparison
 from sselab.structures.references import li2s
 
 
@@ -57,9 +57,9 @@ def finetune_result() -> FineTuneResult:
     )
 
 
-def trial() -> LearningRateTrial:
-    return LearningRateTrial(
-        "sevennet", 1e-3, metrics(), 5.6, Path("out/scan/sevennet-lr0.001.pth")
+def trial() -> FineTuneTrial:
+    return FineTuneTrial(
+        "sevennet", 1e-3, metrics(), 5.6, Path("out/scan/sevennet-lr0.001-frozen1.pth"), 1
     )
 
 
@@ -87,7 +87,7 @@ ROUND_TRIP_CASES: dict[str, tuple[type, Callable[[], Any]]] = {
     "FineTuneSettings": (FineTuneSettings, lambda: FineTuneSettings(learning_rate=3e-4)),
     "FineTuneResult": (FineTuneResult, finetune_result),
     "TieComparison": (TieComparison, tie),
-    "LearningRateTrial": (LearningRateTrial, trial),
+    "FineTuneTrial": (FineTuneTrial, trial),
     "HullTransferPoint": (HullTransferPoint, hull_point),
     "HullTransfer": (HullTransfer, hull_check),
     "CalibrationResult": (

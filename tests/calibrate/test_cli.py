@@ -19,6 +19,8 @@ from sselab.cli import app
         (["--test-trajectory", "missing.traj"], "--test-trajectory missing.traj: no such file"),
         (["--learning-rate", "5"], "--learning-rate 5.0: must lie in (0, 1)"),
         (["--workers", "0"], "--workers 0: run at least one labelling process"),
+        (["--frozen-blocks", "5"], "--frozen-blocks 5: must lie in 0..4 (chgnet has 4, "),
+        (["--models", "sevennet", "--frozen-blocks", "-1"], "--frozen-blocks -1: must lie in 0..5"),
     ],
 )
 def test_bad_input_is_one_line(args: list[str], message: str, tmp_path: Path) -> None:

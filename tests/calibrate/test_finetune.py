@@ -60,6 +60,34 @@ def chgnet_run(gpaw_labels, tmp_path_factory):
     return finetune_chgnet(train, [], test, out, settings), train, out
 
 
+def test_frozen_blocks_stay_at_the_base_weights_and_the_others_move(gpaw_labels, tmp_path):
+    """frozen_blocks=2: CHGNet's atom convolutions 0-1 keep the base weights, 2-3 train."""
+    from chgnet.model import CHGNet
+
+    settings = FineTuneSettings(epochs=1, device="cpu", refit_references=False, frozen_blocks=2)
+    out = tmp_path / "chgnet-f2.pt"
+    finetune_chgnet(gpaw_labels[:4], [], [], out, settings)
+    base = CHGNet.load(model_name="0.3.0", use_device="cpu", verbose=False).state_dict()
+    tuned = CHGNet.from_file(str(out)).state_dict()
+    weight = "twoBody_atom.mlp_core.layers.0.weight"
+    moved = {
+        block: not torch.equal(base[f"{block}.{weight}"], tuned[f"{block}.{weight}"])
+        for block in (f"atom_conv_layers.{i}" for i in range(4))
+    }
+    assert moved == {
+        "atom_conv_layers.0": False,
+        "atom_conv_layers.1": False,
+        "atom_conv_layers.2": True,
+        "atom_conv_layers.3": True,
+    }
+
+
+def test_a_frozen_block_count_the_model_lacks_is_refused(gpaw_labels, tmp_path) -> None:
+    settings = FineTuneSettings(epochs=1, device="cpu", frozen_blocks=5)
+    with pytest.raises(ValueError, match=r"frozen_blocks 5: chgnet:0\.3\.0 has 4 interaction"):
+        finetune_chgnet(gpaw_labels[:2], [], [], tmp_path / "x.pt", settings)
+
+
 def test_chgnet_training_lowers_the_training_loss(chgnet_run) -> None:
     result, train, _ = chgnet_run
     before = _loss(get_calculator(result.base_model, "cpu"), train)

@@ -69,11 +69,15 @@ def test_learning_rate_scan_keeps_the_best_on_validation_not_on_test(monkeypatch
     def fake(train, validation, test, out, settings):
         rate = settings.learning_rate
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(f"weights at {rate}")
+        out.write_text(f"weights at {rate}, {settings.frozen_blocks} frozen")
+        unfrozen_gain_meV = 2.0 if settings.frozen_blocks == 0 else 0.0
         return replace(
             finetune_result(),
             model=f"chgnet:{out}",
-            validation_after=ErrorMetrics(2, validation_meV.get(rate, 99.0), 50.0, 0.1, 0.0),
+            settings=settings,
+            validation_after=ErrorMetrics(
+                2, validation_meV.get(rate, 99.0) - unfrozen_gain_meV, 50.0, 0.1, 0.0
+            ),
             test_after=ErrorMetrics(2, test_meV.get(rate, 99.0), 50.0, 0.1, 0.0),
         )
 
@@ -86,9 +90,28 @@ def test_learning_rate_scan_keeps_the_best_on_validation_not_on_test(monkeypatch
     )
     assert [t.learning_rate for t in trials] == [2e-4, 1e-3, 4e-3]
     assert [t.score for t in trials] == pytest.approx([11.0, 3.0, 5.0])  # E/3 + F/50
-    assert weights.read_text() == "weights at 0.001"
+    assert weights.read_text() == "weights at 0.001, None frozen"
     assert result.model == f"chgnet:{weights}" and result.label.endswith("@sha256:x")
     assert result.test_after.energy_meV_per_atom == 9.0  # the chosen trial's own test error
+
+    grid_result, grid = workflow.finetune_with_scan(
+        "chgnet", parts, weights, FineTuneSettings(), (2e-4, 1e-3), frozen_blocks=(3, 0)
+    )
+    assert [(t.learning_rate, t.frozen_blocks) for t in grid] == [
+        (2e-4, 3),
+        (2e-4, 0),
+        (1e-3, 3),
+        (1e-3, 0),
+    ]
+    assert grid[3].weights.name == "chgnet-lr0.001-frozen0.pt"
+    assert weights.read_text() == "weights at 0.001, 0 frozen"  # the grid's best point
+    assert (grid_result.settings.learning_rate, grid_result.settings.frozen_blocks) == (1e-3, 0)
+
+    _, block_trials = workflow.finetune_with_scan(
+        "chgnet", parts, weights, FineTuneSettings(), frozen_blocks=(3, 1)
+    )
+    assert [(t.learning_rate, t.frozen_blocks) for t in block_trials] == [(None, 3), (None, 1)]
+    assert block_trials[1].weights.name == "chgnet-frozen1.pt"
 
     no_validation = {**parts, "validation": []}
     single, none = workflow.finetune_with_scan(

@@ -50,6 +50,10 @@ from sselab.roundtrip import RoundTrip
 
 logger = logging.getLogger(__name__)
 
+# CHGNet's fine-tuning example freezes the embeddings and the first three of its four
+# interaction blocks for small data sets; the same count is used for SevenNet-0 (5 blocks).
+FROZEN_BLOCKS_DEFAULT = 3
+
 
 @dataclass(frozen=True)
 class FineTuneSettings(RoundTrip):
@@ -72,6 +76,11 @@ class FineTuneSettings(RoundTrip):
             model's default (CHGNet 0.1, SevenNet 0.01).
         seed: seeds torch, numpy, Python and the data order.
         refit_references: refit the per-element reference energies before training.
+        frozen_blocks: interaction blocks, counted from the input side, that stay
+            frozen (the embeddings always do); the rest, the readout and the element
+            references train. None takes each model's recipe, 3
+            (:data:`FROZEN_BLOCKS_DEFAULT`): CHGNet's own fine-tuning example for
+            small data. 0 trains every block; CHGNet has 4 blocks, SevenNet-0 5.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda"``.
     """
 
@@ -83,6 +92,7 @@ class FineTuneSettings(RoundTrip):
     stress_weight: float | None = None
     seed: int = 0
     refit_references: bool = True
+    frozen_blocks: int | None = None
     device: str = "auto"
 
 
@@ -205,6 +215,17 @@ def _freeze(model: Any, prefixes: tuple[str, ...]) -> None:
             parameter.requires_grad = False
 
 
+def _frozen_blocks(settings: FineTuneSettings, model_name: str, n_blocks: int) -> int:
+    """The number of interaction blocks to freeze; a count the model lacks is refused."""
+    frozen = FROZEN_BLOCKS_DEFAULT if settings.frozen_blocks is None else settings.frozen_blocks
+    if not 0 <= frozen <= n_blocks:
+        raise ValueError(
+            f"frozen_blocks {frozen}: {model_name} has {n_blocks} interaction blocks "
+            f"(0 trains all of them, {n_blocks} freezes all)"
+        )
+    return frozen
+
+
 def _chgnet_dataset(labels: Sequence[Label], graph_converter: Any) -> Any:
     from chgnet.data.dataset import StructureData
 
@@ -245,9 +266,11 @@ def finetune_chgnet(
 ) -> FineTuneResult:
     """Fine-tune CHGNet (``base`` weights) on ``train``; save to ``out``; reload via the registry.
 
-    The embedding and first three interaction blocks stay frozen (CHGNet's own
-    fine-tuning recipe for small data sets); the last interaction block, the
-    readout MLP and the element references move.
+    The embeddings and the first ``settings.frozen_blocks`` interaction blocks stay
+    frozen (default 3, CHGNet's own fine-tuning recipe for small data sets: the
+    last block, the readout MLP and the element references move). CHGNet's block
+    i is its atom, bond and angle convolution i (the last block has only the atom
+    one).
 
     Example:
         >>> # minutes on a CPU: tests/calibrate/test_finetune.py runs a tiny case
@@ -266,6 +289,7 @@ def finetune_chgnet(
         weight: Any = model.composition_model.fc.weight  # type: ignore[union-attr]
         for element, shift in shifts.items():
             weight[0, Element(element).Z - 1] += shift
+    frozen = _frozen_blocks(settings, base_name, len(model.atom_conv_layers))
     _freeze(
         model,
         (
@@ -274,9 +298,11 @@ def finetune_chgnet(
             "angle_embedding",
             "bond_basis_expansion",
             "angle_basis_expansion",
-            "bond_conv_layers",
-            "angle_layers",
-            *(f"atom_conv_layers.{i}." for i in range(3)),
+            *(
+                f"{layers}.{i}."
+                for layers in ("atom_conv_layers", "bond_conv_layers", "angle_layers")
+                for i in range(frozen)
+            ),
         ),
     )
     train_loader = _loader(
@@ -402,8 +428,9 @@ def finetune_sevennet(
     """Fine-tune SevenNet (``base`` checkpoint) on ``train``; save a checkpoint the registry loads.
 
     SevenNet's own trainer and loss (Huber, as its ``fine_tune.yaml`` preset); the
-    embeddings and first three interaction blocks stay frozen, as for CHGNet, and the
-    per-species energy shifts are refitted first (their training stays off).
+    embeddings and the first ``settings.frozen_blocks`` interaction blocks (default 3)
+    stay frozen, as for CHGNet, and the per-species energy shifts are refitted first
+    (their training stays off).
 
     Example:
         >>> # minutes on a CPU: tests/calibrate/test_finetune.py runs it (slow)
@@ -429,7 +456,9 @@ def finetune_sevennet(
     with torch.no_grad():
         for element, shift in shifts.items():
             rescale.shift[config[keys.TYPE_MAP][Element(element).Z]] += shift
-    _freeze(model, ("edge_embedding", "onehot_to_feature_x", "0_", "1_", "2_"))
+    n_blocks = config[keys.NUM_CONVOLUTION]
+    frozen = _frozen_blocks(settings, base_name, n_blocks)
+    _freeze(model, ("edge_embedding", "onehot_to_feature_x", *(f"{i}_" for i in range(frozen))))
     generator = torch.Generator().manual_seed(settings.seed)
     loader = DataLoader(
         _sevennet_graphs(train, config[keys.CUTOFF]),

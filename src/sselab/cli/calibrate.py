@@ -25,6 +25,15 @@ LearningRateOption = Annotated[
         "best on the validation family is kept). Default: scan 1e-3, 4e-3, 1e-2.",
     ),
 ]
+FrozenBlocksOption = Annotated[
+    list[int] | None,
+    typer.Option(
+        "--frozen-blocks",
+        help="Interaction blocks kept frozen, from the input side (repeat to scan with "
+        "--learning-rate on the validation family). Default 3, CHGNet's recipe; 0 trains "
+        "all (CHGNet has 4, SevenNet-0 5).",
+    ),
+]
 TrajectoryOption = Annotated[
     list[Path] | None,
     typer.Option(
@@ -62,6 +71,7 @@ def calibrate_command(
     epochs: int = typer.Option(30, "--epochs", help="Fine-tuning epochs."),
     seed: int = typer.Option(0, "--seed", help="Seed of configurations and training."),
     learning_rate: LearningRateOption = None,
+    frozen_blocks: FrozenBlocksOption = None,
     test_trajectory: TrajectoryOption = None,
     sampling_model: str = typer.Option(
         "chgnet",
@@ -81,7 +91,12 @@ def calibrate_command(
     from sselab.calibrate.configurations import SYSTEMS
     from sselab.calibrate.finetune import FineTuneSettings
     from sselab.calibrate.labels import trajectory_labels
-    from sselab.calibrate.workflow import FINETUNERS, LEARNING_RATE_SCAN, calibrate
+    from sselab.calibrate.workflow import (
+        FINETUNERS,
+        INTERACTION_BLOCKS,
+        LEARNING_RATE_SCAN,
+        calibrate,
+    )
     from sselab.dft import QUICK_DFT
     from sselab.dft.jobs import code_version
     from sselab.store import ResultStore
@@ -103,6 +118,14 @@ def calibrate_command(
     for model in chosen:
         if model not in FINETUNERS:
             fail(f"--models {model}: fine-tuning exists for {', '.join(FINETUNERS)}")
+    # refused here, not after the labelling (tens of minutes) when the first model trains
+    fewest_blocks = min(INTERACTION_BLOCKS[model] for model in chosen)
+    for frozen in frozen_blocks or []:
+        if not 0 <= frozen <= fewest_blocks:
+            fail(
+                f"--frozen-blocks {frozen}: must lie in 0..{fewest_blocks} "
+                f"({', '.join(f'{m} has {INTERACTION_BLOCKS[m]}' for m in chosen)} blocks)"
+            )
     extra = []
     for path in test_trajectory or []:
         if not path.is_file():
@@ -131,12 +154,17 @@ def calibrate_command(
                 learning_rates=learning_rate or LEARNING_RATE_SCAN,
                 label_workers=workers,
                 hull_check_orderings=hull_check,
+                frozen_blocks=frozen_blocks or (),
             )
     except ModelUnavailableError as exc:
         fail(str(exc))
-    for trial in calibration.learning_rate_trials:
+    for trial in calibration.trials:
+        rate_text = "default" if trial.learning_rate is None else f"{trial.learning_rate:g}"
+        frozen_text = (
+            "" if trial.frozen_blocks is None else f", {trial.frozen_blocks} blocks frozen"
+        )
         typer.echo(
-            f"{trial.model} lr {trial.learning_rate:g}: validation E "
+            f"{trial.model} lr {rate_text}{frozen_text}: validation E "
             f"{trial.validation.energy_meV_per_atom:.1f} meV/atom, F "
             f"{trial.validation.force_meV_per_angstrom:.0f} meV/Å (score {trial.score:.2f})"
         )
