@@ -314,7 +314,8 @@ def calibrate(
         frozen_blocks: interaction-block counts to freeze, scanned with
             ``learning_rates`` (:func:`finetune_with_scan`); empty: ``settings``'s
             (each model's recipe, 3). Measured on ``Li-N-S+hull`` (docs/calibrate.md):
-            unfreezing lowers CHGNet's validation score but not its test energy error.
+            at 30 epochs unfreezing moves CHGNet's test energy error little (10.2 ->
+            8.5 meV/atom); every block free for 100 epochs, 4.1 meV/atom.
 
     Example:
         >>> # GPAW and training, an hour on 2 CPU cores: tests/calibrate (slow) and
