@@ -87,31 +87,33 @@ def test_chgnet_batch_gives_the_ase_calculator_forces() -> None:
         assert energy == pytest.approx(single.get_potential_energy(), abs=2e-3 * len(atoms))
 
 
-class _RecordingModel:
-    """Stands in for CHGNet: records the batch size it is asked for."""
+class _FakeModel:
+    """Stands in for CHGNet where only the device of its parameters is read."""
 
     def __init__(self) -> None:
         import torch
 
         self.weight = torch.zeros(1)
-        self.batch_sizes: list[int] = []
 
     def parameters(self) -> Any:
         return iter([self.weight])
 
-    def predict_structure(self, structures: Any, task: str, batch_size: int) -> Any:
-        assert task == "ef"  # forces only: the stress is not needed for NVT
-        self.batch_sizes.append(batch_size)
-        return [{"e": 0.0, "f": np.zeros((len(s), 3))} for s in structures]
 
+def test_cpu_batches_are_capped_in_atoms_per_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sselab.calculators.chgnet_inference import CHGNetPrediction
+    from sselab.transport import batched
 
-def test_cpu_batches_are_capped_in_atoms_per_call() -> None:
-    from sselab.transport.batched import CPU_MAX_ATOMS_PER_CALL, CHGNetBatchCalculator
+    batch_sizes: list[int] = []
 
-    model = _RecordingModel()
-    calc = CHGNetBatchCalculator(model, "fake")
-    assert calc.max_atoms_per_call == CPU_MAX_ATOMS_PER_CALL
+    def predict(model: Any, structures: Any, stress: bool = False, batch_size: int = 16) -> Any:
+        assert not stress  # forces only: the stress is not needed for NVT
+        batch_sizes.append(batch_size)
+        return [CHGNetPrediction(0.0, np.zeros((len(s), 3))) for s in structures]
+
+    monkeypatch.setattr(batched, "predict_chgnet", predict)
+    calc = batched.CHGNetBatchCalculator(_FakeModel(), "fake")
+    assert calc.max_atoms_per_call == batched.CPU_MAX_ATOMS_PER_CALL
     small, large = bulk("Cu", cubic=True), bulk("Cu", cubic=True) * (3, 3, 3)
     calc.compute([small] * 8)
     calc.compute([large] * 8)
-    assert model.batch_sizes == [8, 1]  # 8 x 4 atoms in one call, 108-atom cells one by one
+    assert batch_sizes == [8, 1]  # 8 x 4 atoms in one call, 108-atom cells one by one

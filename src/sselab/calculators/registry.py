@@ -23,9 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from ase import Atoms
 from ase.calculators.calculator import Calculator
 
 from sselab.calculators.paw import GPAW_VARIANTS, PawSettings, load_gpaw
@@ -83,6 +81,8 @@ def _load_chgnet(variant: str, device: str) -> Calculator:
 
     from chgnet.model import CHGNet
 
+    from sselab.calculators.chgnet_inference import CHGNetInferenceCalculator
+
     # CHGNet prints its banners ("CHGNet v0.3.0 initialized with ...", "CHGNet will run
     # on cpu") on stdout even with verbose=False, which breaks doctests and piped CLI
     # output; the model and device are logged by the caller instead
@@ -91,51 +91,7 @@ def _load_chgnet(variant: str, device: str) -> Calculator:
             model = CHGNet.from_file(variant)
         else:
             model = CHGNet.load(model_name=variant, use_device=device, verbose=False)
-        return _stress_on_demand_class()(model=model, use_device=device)
-
-
-@cache
-def _stress_on_demand_class() -> type[Calculator]:
-    from chgnet import PredTask
-    from chgnet.model.dynamics import CHGNetCalculator
-
-    class StressOnDemandCHGNetCalculator(CHGNetCalculator):
-        """CHGNet's ASE calculator without the stress where nobody reads it.
-
-        ``CHGNetCalculator`` computes energy, forces, stress and magnetic moments on
-        every call (task "efsm"); the stress is a second autograd pass that costs more
-        than the forces: measured on 2 CPU cores, E+F 0.12 s vs E+F+S 0.35 s for 14
-        atoms, 1.36 vs 2.31 s for 112. NEB bands, fixed-cell relaxations, phonon
-        displacements and NVT MD never read it. So the stress is computed when it is
-        asked for, or when it was read after the previous calculation (a cell
-        relaxation or NPT step reads it every step: one "efsm" call per step, not "ef"
-        followed by "efsm"). Energies and forces are bit-identical either way.
-        """
-
-        stress_read_since_calculation = False
-
-        def get_property(
-            self, name: str, atoms: Atoms | None = None, allow_calculation: bool = True
-        ) -> Any:
-            value = super().get_property(name, atoms, allow_calculation)
-            if name == "stress":  # after the calculation this read may have started
-                self.stress_read_since_calculation = True
-            return value
-
-        def calculate(
-            self,
-            atoms: Atoms | None = None,
-            properties: list[str] | None = None,
-            system_changes: list[str] | None = None,
-            task: PredTask = "efsm",
-        ) -> None:
-            wants_stress = properties is None or "stress" in properties
-            if not (wants_stress or self.stress_read_since_calculation):
-                task = "ef"
-            self.stress_read_since_calculation = False
-            super().calculate(atoms, properties, system_changes, task=task)
-
-    return StressOnDemandCHGNetCalculator
+    return CHGNetInferenceCalculator(model, device=device)
 
 
 def _load_sevennet(variant: str, device: str) -> Calculator:

@@ -14,8 +14,8 @@ on 2 CPU cores a CHGNet step of the 14-atom Li2.5N0.5S0.5 cell costs 0.15 s thro
 the ASE calculator (energy, forces, stress) and 0.073 s as a forces-only batch of one;
 batches of 3 and 8 cost 0.097 and 0.093 s per replica: the model's per-atom work, not
 the integrator or Python, is the time, so a batched integrator gains by skipping the
-stress and by batching graphs, which CHGNet's ``predict_structure`` already does (up to
-``CPU_MAX_ATOMS_PER_CALL`` atoms per call on a CPU, where larger graphs run slower).
+stress and by batching graphs (``sselab.calculators.chgnet_inference.predict_chgnet``, up
+to ``CPU_MAX_ATOMS_PER_CALL`` atoms per call on a CPU, where larger graphs run slower).
 torch-sim would add 12 packages (pytables, blosc2, vesin, httpx, ...) without pulling
 another torch, still needs a CHGNet wrapper, and its integrators would not reproduce
 the ASE reference trajectories; ours reuses ASE's thermostat and our HDF5/checkpoint
@@ -50,6 +50,7 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 from tqdm.auto import tqdm
 
+from sselab.calculators.chgnet_inference import predict_chgnet
 from sselab.calculators.resolve import calculator_label, resolve_calculator
 from sselab.transport.md import (
     FS_PER_PS,
@@ -134,13 +135,9 @@ class CHGNetBatchCalculator:
         if self.max_atoms_per_call is not None:
             largest = max(len(item) for item in atoms)
             per_call = max(1, min(per_call, self.max_atoms_per_call // largest))
-        predictions = self.model.predict_structure(structures, task="ef", batch_size=per_call)
-        if isinstance(predictions, dict):
-            predictions = [predictions]
-        energies = np.array(
-            [float(p["e"]) * len(item) for p, item in zip(predictions, atoms, strict=True)]
-        )
-        return energies, [np.asarray(p["f"], dtype=float) for p in predictions]
+        predictions = predict_chgnet(self.model, structures, batch_size=per_call)
+        energies = np.array([p.energy_eV for p in predictions])
+        return energies, [np.asarray(p.forces_eV_per_angstrom, dtype=float) for p in predictions]
 
 
 def batch_calculator(model: str | Calculator | BatchCalculator, device: str = "auto") -> Any:
