@@ -138,6 +138,8 @@ def test_reference_refit_removes_the_mean_energy_offset(gpaw_labels, tmp_path: P
     assert result.train_after.energy_meV_per_atom < 1.0
     assert set(result.element_shifts_eV) == {"Li", "N", "S"}
     assert result.test_before is None
+    # the recipe's block count is filled in and recorded; the given epochs are kept
+    assert (result.settings.epochs, result.settings.frozen_blocks) == (0, 0)
 
 
 @pytest.mark.slow

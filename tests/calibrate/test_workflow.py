@@ -118,3 +118,23 @@ def test_learning_rate_scan_keeps_the_best_on_validation_not_on_test(monkeypatch
         "chgnet", no_validation, weights, FineTuneSettings(), learning_rates=(2e-4, 4e-3)
     )
     assert none == [] and single.settings.learning_rate is None  # no scan without validation
+
+
+def test_reproduce_calibrate_key_carries_each_models_recipe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """New fine-tuning defaults must retrain, not read back weights trained by the old ones."""
+    import importlib
+
+    from sselab.calibrate import finetune
+    from sselab.pipeline.reproduce import PROFILES, calibrate_task
+
+    task = calibrate_task(PROFILES["full"](), "chgnet")
+    assert task.inputs["recipes"] == {
+        "chgnet": {"epochs": 200, "frozen_blocks": 0},
+        "sevennet": {"epochs": 30, "frozen_blocks": 3},
+    }
+    recipes = {**finetune.RECIPES, "chgnet": finetune.FineTuneRecipe(epochs=100, frozen_blocks=0)}
+    # the module, not the function sselab.pipeline re-exports under the same name
+    monkeypatch.setattr(importlib.import_module("sselab.pipeline.reproduce"), "RECIPES", recipes)
+    assert calibrate_task(PROFILES["full"](), "chgnet").key != task.key

@@ -97,7 +97,7 @@ class FineTuneTrial(RoundTrip):
             better; 2.0 = both #19 targets just met).
         weights: the trial's weights file.
         frozen_blocks: interaction blocks frozen; None: the model's recipe
-            (:data:`~sselab.calibrate.finetune.FROZEN_BLOCKS_DEFAULT`).
+            (:data:`~sselab.calibrate.finetune.RECIPES`).
     """
 
     model: str
@@ -254,7 +254,7 @@ def finetune_with_scan(
             result.validation_after,
             target_score(result.validation_after),
             trial_weights,
-            point.frozen_blocks,
+            result.settings.frozen_blocks,  # the recipe's count filled in
         )
         trials.append((trial, result))
     best_trial, best = min(trials, key=lambda pair: pair[0].score)
@@ -313,9 +313,9 @@ def calibrate(
             models with 8 orderings); 0 skips it.
         frozen_blocks: interaction-block counts to freeze, scanned with
             ``learning_rates`` (:func:`finetune_with_scan`); empty: ``settings``'s
-            (each model's recipe, 3). Measured on ``Li-N-S+hull`` (docs/calibrate.md):
-            at 30 epochs unfreezing moves CHGNet's test energy error little (10.2 ->
-            8.5 meV/atom); every block free for 100 epochs, 4.1 meV/atom.
+            (None: each model's recipe, :data:`~sselab.calibrate.finetune.RECIPES`,
+            CHGNet 0 blocks and 200 epochs, SevenNet 3 and 30; chosen on the
+            validation family, docs/calibrate.md).
 
     Example:
         >>> # GPAW and training, an hour on 2 CPU cores: tests/calibrate (slow) and

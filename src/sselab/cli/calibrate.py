@@ -68,7 +68,11 @@ def calibrate_command(
         "(8 is the quick hull's; about 40 min on 2 cores for two models); 0 skips it.",
     ),
     models: ModelsOption = None,
-    epochs: int = typer.Option(30, "--epochs", help="Fine-tuning epochs."),
+    epochs: int | None = typer.Option(
+        None,
+        "--epochs",
+        help="Fine-tuning epochs (default: each model's recipe, CHGNet 200, SevenNet 30).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of configurations and training."),
     learning_rate: LearningRateOption = None,
     frozen_blocks: FrozenBlocksOption = None,
@@ -104,7 +108,7 @@ def calibrate_command(
     chosen = models or ["chgnet", "sevennet"]
     if system not in SYSTEMS:
         fail(f"--system {system}: known systems are {', '.join(SYSTEMS)}")
-    if (budget is not None and budget < 1) or epochs < 0:
+    if (budget is not None and budget < 1) or (epochs is not None and epochs < 0):
         fail(f"--budget {budget} / --epochs {epochs}: budget must be >= 1 and epochs >= 0")
     if workers < 1:
         fail(f"--workers {workers}: run at least one labelling process")

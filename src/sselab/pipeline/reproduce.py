@@ -24,7 +24,7 @@ from pymatgen.core import Structure
 
 from sselab.calculators import model_label
 from sselab.calculators.paw import PawSettings
-from sselab.calibrate.finetune import FineTuneSettings
+from sselab.calibrate.finetune import RECIPES, FineTuneSettings
 from sselab.calibrate.workflow import FINETUNERS, CalibrationResult, calibrate
 from sselab.dft.hull import DftHullCheck
 from sselab.diffraction.refine import RefinementResult
@@ -147,8 +147,9 @@ PROFILES: dict[str, Callable[[], Profile]] = {
         disorder_mc_size=6,
         disorder_sweeps=1000,
         # 56 GPAW single points (2-15 atoms; trained and held-out orderings at every x
-        # the hull relaxes), then three fine-tunings per model: about 40 min of GPAW with
-        # two processes and 15-25 min of training on 2 CPU cores (docs/calibrate.md)
+        # the hull relaxes), about 40 min of GPAW with two processes; then three
+        # fine-tunings per model (the learning-rate scan): about 40 min of CHGNet (200
+        # epochs each) and 15-20 min of SevenNet on 2 CPU cores (docs/calibrate.md)
         calibrate_system="Li-N-S+hull",
         calibrate_budget=56,
     ),
@@ -157,7 +158,7 @@ PROFILES: dict[str, Callable[[], Profile]] = {
 # why the quick profile runs its stages with the foundation models (shown in the report)
 CALIBRATE_SKIPPED_QUICK = (
     "skipped in the quick profile: labelling 36-56 cells with GPAW and fine-tuning two "
-    "MLIPs takes about an hour on 2 CPU cores, more than the whole quick run; the stages "
+    "MLIPs takes one to two hours on 2 CPU cores, more than the whole quick run; the stages "
     "below use the foundation models. Run `sselab calibrate` and pass its weights with "
     "--model chgnet:PATH, or use --full, whose calibrate stage does both."
 )
@@ -598,7 +599,8 @@ def calibrate_stage(
     sha256, so the files must outlive the run.
 
     Example:
-        >>> inputs = {"system": "Li-N-S", "budget": 36, "models": ["chgnet"], "epochs": 30,
+        >>> inputs = {"system": "Li-N-S", "budget": 36, "models": ["chgnet"],
+        ...           "recipes": {"chgnet": {"epochs": 200, "frozen_blocks": 0}},
         ...           "seed": 0, "sampling_model": "chgnet"}
         >>> calibrate_stage(inputs, {}, context).models[0].label  # doctest: +SKIP
         'chgnet:sselab-work/reproduce-calibrate-.../chgnet-finetuned.pt@sha256:...'
@@ -608,7 +610,8 @@ def calibrate_stage(
         inputs["system"],
         inputs["budget"],
         inputs["models"],
-        FineTuneSettings(epochs=inputs["epochs"], seed=inputs["seed"], device=context.device),
+        # epochs and frozen blocks: each model's recipe, which inputs["recipes"] records
+        FineTuneSettings(seed=inputs["seed"], device=context.device),
         store=context.store,
         checkpoint_dir=context.work_dir / "gpw",
         progress=False,
@@ -657,7 +660,8 @@ def calibrate_task(profile: Profile, model: str) -> Task:
             "system": profile.calibrate_system,
             "budget": profile.calibrate_budget,
             "models": families,
-            "epochs": FineTuneSettings().epochs,
+            # the recipes (epochs, frozen blocks) are part of the key: new defaults retrain
+            "recipes": {family: asdict(RECIPES[family]) for family in families},
             "seed": 0,
             "sampling_model": model_label("chgnet"),
         },
