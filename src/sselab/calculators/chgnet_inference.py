@@ -94,8 +94,9 @@ def predict_chgnet(
     device = next(model.parameters()).device
     model.eval()
     predictions: list[CHGNetPrediction] = []
-    for start in range(0, len(structures), max(1, batch_size)):
-        chunk = structures[start : start + max(1, batch_size)]
+    per_call = max(1, batch_size)
+    for start in range(0, len(structures), per_call):
+        chunk = structures[start : start + per_call]
         graphs = [model.graph_converter(structure).to(device) for structure in chunk]
         batch = BatchedGraph.from_graphs(
             graphs,

@@ -96,8 +96,9 @@ class FineTuneTrial(RoundTrip):
         score: :func:`~sselab.calibrate.metrics.target_score` of ``validation`` (lower is
             better; 2.0 = both #19 targets just met).
         weights: the trial's weights file.
-        frozen_blocks: interaction blocks frozen; None: the model's recipe
-            (:data:`~sselab.calibrate.finetune.RECIPES`).
+        frozen_blocks: interaction blocks frozen (the recipe's count filled in,
+            :data:`~sselab.calibrate.finetune.RECIPES`); None in results saved before
+            the count was recorded.
     """
 
     model: str

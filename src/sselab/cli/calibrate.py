@@ -30,8 +30,8 @@ FrozenBlocksOption = Annotated[
     typer.Option(
         "--frozen-blocks",
         help="Interaction blocks kept frozen, from the input side (repeat to scan with "
-        "--learning-rate on the validation family). Default 3, CHGNet's recipe; 0 trains "
-        "all (CHGNet has 4, SevenNet-0 5).",
+        "--learning-rate on the validation family). Default: each model's recipe, CHGNet 0 "
+        "and SevenNet 3; 0 trains all (CHGNet has 4, SevenNet-0 5).",
     ),
 ]
 TrajectoryOption = Annotated[
