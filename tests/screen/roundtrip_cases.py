@@ -5,7 +5,7 @@ from __future__ import annotations
 from pymatgen.core import Lattice, Structure
 
 from sselab.estimate import Estimate
-from sselab.pipeline.screen import PredictorScore, ValidationResult, ValidationRow
+from sselab.pipeline.screen import MDPredictor, PredictorScore, ValidationResult, ValidationRow
 from sselab.structures.partial import OrderedSupercells, OxidationStates
 
 
@@ -20,6 +20,8 @@ def _row() -> ValidationRow:
         Estimate.normal(0.17, 0.01, "eV", error_kind="resolution"),
         0.0,
         None,
+        md_msd_angstrom2=1.25,
+        md_D_cm2_per_s=Estimate.normal(2e-5, 1e-5, "cm^2/s"),
     )
 
 
@@ -42,10 +44,22 @@ ROUND_TRIP_CASES = {
     ),
     "ValidationRow": (ValidationRow, _row),
     "PredictorScore": (PredictorScore, _score),
+    "MDPredictor": (MDPredictor, lambda: MDPredictor(temperature_K=800.0)),
     "ValidationResult": (
         ValidationResult,
         lambda: ValidationResult(
-            [_row()], [_score()], None, Estimate(0.5, 0.1, (0.3, 0.7)), 1e-4, 0.35, 0.3, 0, 100, 2.0
+            [_row()],
+            [_score()],
+            None,
+            Estimate(0.5, 0.1, (0.3, 0.7)),
+            1e-4,
+            0.35,
+            0.3,
+            0,
+            100,
+            2.0,
+            MDPredictor(),
+            3600.0,
         ),
     ),
 }

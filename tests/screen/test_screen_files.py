@@ -77,3 +77,23 @@ def test_sodium_conductor_gets_a_na_barrier(tmp_path: Path) -> None:
     assert result.mobile == "Na"
     # Na+ in the larger Na2S cell meets a barrier of the same order as Li+ in Li2S
     assert 0.2 < result.barrier_3d_eV.value < 0.8
+
+
+def test_structure_files_run_md_in_cells_grown_to_seven_angstrom(tmp_path: Path) -> None:
+    """Planning only: a 2-atom LiCl primitive cell must not be the MD cell."""
+    from sselab.pipeline.study import STRUCTURE_MD_MIN_HEIGHT_ANGSTROM, study_plan
+
+    Structure(Lattice.cubic(5.13), ["Li", "Cl"] * 4, [
+        [0, 0, 0], [0.5, 0, 0], [0.5, 0.5, 0], [0, 0.5, 0],
+        [0.5, 0, 0.5], [0, 0, 0.5], [0, 0.5, 0.5], [0.5, 0.5, 0.5],
+    ]).to(filename=str(tmp_path / "LiCl.cif"))  # fmt: skip
+    data = {
+        "name": "md",
+        "stages": ["md"],
+        "md": {"temperatures_K": [700.0]},
+        "structures": [{"path": str(tmp_path / "LiCl.cif")}],
+    }
+    md_task = study_plan(parse_study(data)).tasks["LiCl"]["md"][0]
+    assert md_task.inputs["min_height_angstrom"] == STRUCTURE_MD_MIN_HEIGHT_ANGSTROM == 7.0
+    data["md"]["min_height_angstrom"] = 10.0
+    assert study_plan(parse_study(data)).tasks["LiCl"]["md"][0].inputs["min_height_angstrom"] == 10

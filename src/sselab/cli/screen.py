@@ -36,13 +36,34 @@ def _is_study(inputs: list[str]) -> bool:
     )
 
 
-def _print_validation(out: Path, resolution: float, progress: bool) -> None:
+def _print_validation(
+    out: Path,
+    resolution: float,
+    progress: bool,
+    md: bool,
+    model: str,
+    store: Path | None,
+    client: object | None,
+    device: str,
+) -> None:
     import json
 
-    from sselab.pipeline.screen import validate
+    from sselab.pipeline.screen import MDPredictor, validate
     from sselab.report.screen import validation_table
 
-    result = validate(resolution_angstrom=resolution, progress=progress)
+    if md:
+        with ResultStore(store or out / "sselab.sqlite") as results:
+            result = validate(
+                resolution_angstrom=resolution,
+                store=results,
+                progress=progress,
+                md=MDPredictor(model=model),
+                client=client,
+                work_dir=out / "work",
+                device=device,
+            )
+    else:
+        result = validate(resolution_angstrom=resolution, progress=progress)
     typer.echo(validation_table(result))
     out.mkdir(parents=True, exist_ok=True)
     path = out / "validation.json"
@@ -77,6 +98,15 @@ def screen_command(
             "the Spearman table.",
         ),
     ] = False,
+    md: Annotated[
+        bool,
+        typer.Option(
+            "--md",
+            help="With --validate: also run the quick MLIP-MD predictor (order, relax, "
+            "2 ps NVT at 700 K per compound; hours on 2 CPU cores, resumable from the "
+            "store).",
+        ),
+    ] = False,
     model: ModelOption = DEFAULT_MODEL,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -97,8 +127,14 @@ def screen_command(
 
     if resolution <= 0:
         fail(f"--resolution {resolution}: must be > 0 Å")
+    if md and not validate:
+        fail("--md belongs to --validate (structure files get MD from a study's md stage)")
     if validate:
-        _print_validation(out, resolution, progress)
+        try:
+            with dask_client(workers, scheduler, gpus) as client:
+                _print_validation(out, resolution, progress, md, model, store, client, device)
+        except (ModelUnavailableError, ValueError, OSError) as exc:
+            fail(str(exc))
         return
     if not inputs:
         fail("give a study TOML file, 'seed', structure files or folders, or --validate")

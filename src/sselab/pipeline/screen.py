@@ -425,6 +425,11 @@ class ValidationRow(RoundTrip):
             above the global minimum (:func:`sselab.transport.bvse.occupied_site_energy`).
         li_disorder: fraction of the mobile ions on partially occupied sites (0-1).
         refused: why the compound got no barrier (None when it got one).
+        md_msd_angstrom2: Li tracer MSD at ``MDPredictor.lag_ps`` of the quick MLIP MD,
+            Å^2 (None: MD not run or failed).
+        md_D_cm2_per_s: Li tracer D of that run (block errors; mostly vibrational in so
+            short a run).
+        md_failed: why the MD gave no number (None when it gave one or did not run).
     """
 
     name: str
@@ -437,6 +442,9 @@ class ValidationRow(RoundTrip):
     occupied_site_eV: float | None = None
     li_disorder: float | None = None
     refused: str | None = None
+    md_msd_angstrom2: float | None = None
+    md_D_cm2_per_s: Estimate | None = None
+    md_failed: str | None = None
 
     @property
     def barrier_3d_from_occupied_eV(self) -> float | None:
@@ -453,6 +461,73 @@ class ValidationRow(RoundTrip):
         if self.barrier_3d_eV is None:
             return None
         return max(self.barrier_3d_eV.value - (self.occupied_site_eV or 0.0), 0.0)
+
+
+@dataclass(frozen=True)
+class MDPredictor(RoundTrip):
+    """The quick MLIP-MD predictor of the validation set (fixed before any run was seen).
+
+    Per compound: the lowest-Ewald ordered supercell (one), relaxed with the MLIP (cell
+    shape free), grown to the smallest near-cubic cell with every face-to-face height
+    >= ``min_height_angstrom``, then one NVT run. The predictor is the Li tracer MSD at
+    ``lag_ps``: in a 2 ps run it is mostly the Li rattling amplitude (the "lattice
+    softness" that tracks sigma across families) plus the hops of the fastest
+    conductors. 700 K is below the melting point of every compound of the set but
+    Li3OCl (555 K; a short run in a periodic cell superheats) and high enough for the
+    superionic frameworks to hop within 2 ps.
+
+    Attributes:
+        temperature_K: thermostat temperature.
+        time_ps / equilibration_ps / timestep_fs: the run.
+        lag_ps: lag of the MSD read as the predictor (<= time_ps / n_blocks).
+        n_blocks: blocks of the D error.
+        min_height_angstrom: MD cell size rule.
+        model: MLIP.
+        fmax_eV_per_angstrom / max_relax_steps: relaxation.
+        n_candidates / max_atoms: ordering (``sselab.structures.partial.order_structure``).
+        seed: ordering and velocity seed.
+    """
+
+    temperature_K: float = 700.0
+    time_ps: float = 1.6
+    equilibration_ps: float = 0.4
+    timestep_fs: float = 2.0
+    lag_ps: float = 0.5
+    n_blocks: int = 3
+    min_height_angstrom: float = 7.0
+    model: str = "chgnet"
+    fmax_eV_per_angstrom: float = 0.1
+    max_relax_steps: int = 150
+    n_candidates: int = 12
+    max_atoms: int = 200
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 < self.lag_ps <= self.time_ps / self.n_blocks:
+            raise ValueError(
+                f"lag_ps = {self.lag_ps}: must lie in (0, time_ps / n_blocks = "
+                f"{self.time_ps / self.n_blocks:g}] ps (the MSD curve of the analysis)"
+            )
+
+    def tasks(self, structure: Any, label: str) -> Any:
+        """Order, relax and MD tasks of one decorated structure; returns the MD task."""
+        from sselab.pipeline import tasks
+
+        order = tasks.structure_order_task(
+            structure, 1, self.n_candidates, self.max_atoms, 0.03, self.seed, label
+        )
+        settings = tasks.RelaxSettings(self.model, self.fmax_eV_per_angstrom, self.max_relax_steps)
+        relaxed = tasks.relax_tasks(order, settings, keep_cell_shape=False)
+        profile = tasks.MDProfile(
+            (self.temperature_K,),
+            self.time_ps,
+            self.equilibration_ps,
+            self.timestep_fs,
+            n_blocks=self.n_blocks,
+            seed=self.seed,
+            min_height_angstrom=self.min_height_angstrom,
+        )
+        return tasks.md_tasks("Li", relaxed, profile, self.model)[0]
 
 
 @dataclass
@@ -485,6 +560,8 @@ class ValidationResult(RoundTrip):
         n_refused: compounds without a barrier.
         n_bootstrap: bootstrap resamples.
         wall_s: wall time of the BVSE runs.
+        md: the MD predictor's settings (None: not run).
+        md_wall_s: wall time of the MD tasks (stored ones count 0).
     """
 
     rows: list[ValidationRow]
@@ -497,6 +574,8 @@ class ValidationResult(RoundTrip):
     n_refused: int
     n_bootstrap: int
     wall_s: float
+    md: MDPredictor | None = None
+    md_wall_s: float | None = None
 
 
 def _li_disorder(structure: Any, mobile: str) -> float:
@@ -565,12 +644,59 @@ def _rate_bootstrap(
     return estimate(precision, boot[:, 0]), estimate(recall, boot[:, 1])
 
 
+def _md_predictions(
+    rows: Sequence[ValidationRow],
+    structures: dict[str, Any],
+    md: MDPredictor,
+    store: ResultStore,
+    client: Any | None,
+    work_dir: str | Path,
+    device: str,
+    progress: bool,
+) -> float:
+    """Run the MD predictor's tasks (stored ones are reused) and fill the rows' MD fields.
+
+    Returns the wall time of the tasks computed now.
+    """
+    import numpy as np
+
+    md_task = {name: md.tasks(structure, name) for name, structure in structures.items()}
+    summary = run_tasks(md_task.values(), store, client, work_dir, device, progress)
+    for row in rows:
+        task = md_task.get(row.name)
+        if task is None:
+            continue
+        result = summary.payloads.get(task.key)
+        if result is None:
+            row.md_failed = _chain_failure(task, summary)
+            continue
+        msd = float(np.interp(md.lag_ps, result.lag_ps, result.msd_angstrom2))
+        row.md_msd_angstrom2 = round(msd, 5)
+        row.md_D_cm2_per_s = result.D_cm2_per_s
+    return round(summary.wall_s, 1)
+
+
+def _chain_failure(task: Any, summary: RunSummary) -> str:
+    """The first failure message of a task or its dependencies."""
+    if task.key in summary.failed:
+        return summary.failed[task.key]
+    for dep in task.deps.values():
+        for one in dep if isinstance(dep, list) else [dep]:
+            if (message := _chain_failure(one, summary)) != "no result":
+                return message
+    return "no result"
+
+
 def validate(
     resolution_angstrom: float = 0.3,
     n_bootstrap: int = 2000,
     seed: int = 0,
     store: ResultStore | None = None,
     progress: bool = True,
+    md: MDPredictor | None = None,
+    client: Any | None = None,
+    work_dir: str | Path = "sselab-work",
+    device: str = "auto",
 ) -> ValidationResult:
     """BVSE barriers of the shipped validation set and how well they rank measured sigma_RT.
 
@@ -584,6 +710,12 @@ def validate(
     anything fixed in advance): the 3D barrier above the highest BVSE minimum occupied by
     the compound's own Li sites (:attr:`ValidationRow.barrier_3d_from_occupied_eV`).
     Precision/recall of "barrier_3d < BARRIER_THRESHOLD_EV" for "sigma_RT > 1e-4 S/cm".
+
+    With ``md`` (:class:`MDPredictor`), every compound that got oxidation states also
+    gets a quick MLIP MD through the screen's own tasks (ordering, relaxation, NVT),
+    cached in ``store`` so a killed validation resumes where it stopped; two more
+    predictors: minus the Li MSD at ``md.lag_ps`` and the mean rank of (3D barrier,
+    -MSD), both named before any MD was run. Hours on 2 CPU cores (``client``: Dask).
 
     Example:
         >>> result = validate(resolution_angstrom=0.3)  # doctest: +SKIP
@@ -607,6 +739,7 @@ def validate(
 
     start = time.perf_counter()
     rows = []
+    ordered_inputs: dict[str, Any] = {}  # decorated site-averaged cells for the MD
     for conductor in tqdm(validation_set(), desc="validation BVSE", disable=not progress):
         structure = conductor.structure
         row = ValidationRow(
@@ -618,7 +751,8 @@ def validate(
         try:
             states = oxidation_states(structure, conductor.name)
             row.oxidation_states = states.label()
-            decorated = clear_mobile_sites(decorate(structure, states), "Li")
+            ordered_inputs[conductor.name] = decorate(structure, states)
+            decorated = clear_mobile_sites(ordered_inputs[conductor.name], "Li")
             bvse = percolation_barriers(
                 decorated, "Li", resolution_angstrom=resolution_angstrom, store=store
             )
@@ -631,6 +765,18 @@ def validate(
         row.li_disorder = round(_li_disorder(structure, "Li"), 4)
         rows.append(row)
     wall = time.perf_counter() - start
+    md_wall = None
+    if md is not None:
+        md_wall = _md_predictions(
+            rows,
+            ordered_inputs,
+            md,
+            store if store is not None else ResultStore(":memory:"),
+            client,
+            work_dir,
+            device,
+            progress,
+        )
 
     log_sigma = np.log10([r.sigma_RT_S_per_cm for r in rows])
     barrier3 = np.array(
@@ -654,10 +800,24 @@ def validate(
         # from the least-bound occupied Li site instead of the global minimum.
         "BVSE 3D above occupied Li site (post hoc)": from_occupied,
     }
-    scores = [
-        PredictorScore(name, spearman_bootstrap(values, log_sigma, n_bootstrap, seed), len(rows))
-        for name, values in predictors.items()
-    ]
+    if md is not None:
+        # A larger MSD means faster Li: negated so that rho < 0 is the right sign, as for
+        # the barriers. Compounds whose MD failed are left out of these rows (n says so).
+        msd = np.array([np.nan if r.md_msd_angstrom2 is None else r.md_msd_angstrom2 for r in rows])
+        label = f"{md.lag_ps:g} ps, {md.temperature_K:g} K"
+        predictors[f"-(MD Li MSD at {label})"] = -msd
+        # the combination named with the MD predictor, before any MD run was seen
+        ran = np.isfinite(msd)
+        combined_md = np.full(msd.shape, np.nan)
+        combined_md[ran] = (rankdata(barrier3[ran]) + rankdata(-msd[ran])) / 2
+        predictors["combined rank (3D barrier, MD MSD)"] = combined_md
+    scores = []
+    for name, values in predictors.items():
+        keep = ~np.isnan(values)  # inf (no percolation) stays: it ranks last
+        if keep.sum() < 3:
+            continue  # no rank correlation (an MD predictor that ran on < 3 compounds)
+        rho = spearman_bootstrap(values[keep], log_sigma[keep], n_bootstrap, seed)
+        scores.append(PredictorScore(name, rho, int(keep.sum())))
     precision, recall = _rate_bootstrap(
         [r.sigma_RT_S_per_cm > SIGMA_THRESHOLD_S_PER_CM for r in rows],
         list(barrier3 < BARRIER_THRESHOLD_EV),
@@ -675,4 +835,6 @@ def validate(
         n_refused=sum(r.refused is not None for r in rows),
         n_bootstrap=n_bootstrap,
         wall_s=round(wall, 2),
+        md=md,
+        md_wall_s=md_wall,
     )

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -58,6 +58,10 @@ STAGES: tuple[str, ...] = get_args(Stage)
 CORE_STAGES = ("order", "relax")
 ANION_CHARGES = {"O": -2, "S": -2, "Se": -2, "Te": -2, "N": -3}
 BUILTIN_STUDIES = ("seed",)
+# A structure file's ordered cell can be a 2-atom primitive rock salt: MD in it would
+# see a hopping ion's own periodic image 2.3 Å away. 7 Å keeps the images beyond the
+# first neighbour shell at < 100 atoms for most of the validation set.
+STRUCTURE_MD_MIN_HEIGHT_ANGSTROM = 7.0
 
 
 class StudyError(ValueError):
@@ -146,6 +150,9 @@ class MDSection(_Strict):
     supercell: tuple[PositiveInt, PositiveInt, PositiveInt] = (1, 1, 1)
     n_blocks: Annotated[int, Field(ge=3)] = 5
     seed: int = 0
+    # MD cells grown to this face-to-face height (sselab.structures.cells.md_supercell);
+    # structure files default to STRUCTURE_MD_MIN_HEIGHT_ANGSTROM, families to none
+    min_height_angstrom: PositiveFloat | None = None
 
     @field_validator("temperatures_K")
     @classmethod
@@ -537,6 +544,7 @@ def study_plan(study: Study) -> StudyPlan:
         md.supercell,
         md.n_blocks,
         md.seed,
+        md.min_height_angstrom,
     )
     for c in result.candidates:
         order = tasks.order_task(
@@ -597,6 +605,8 @@ def _plan_structures(
     if "transport" in stages:
         stages.add("md")
     needs_relax = stages & {"relax", "window", "md"}
+    if profile.min_height_angstrom is None:
+        profile = replace(profile, min_height_angstrom=STRUCTURE_MD_MIN_HEIGHT_ANGSTROM)
     for entry in study.structures:
         try:
             prepared = prepare_structure(entry)

@@ -410,11 +410,14 @@ def md_stage(inputs: dict[str, Any], deps: dict[str, Any], context: TaskContext)
         >>> out.D_cm2_per_s.value  # doctest: +SKIP
         2.1e-05
     """
+    from sselab.structures.cells import md_supercell
     from sselab.transport.analysis import analyze_diffusion
     from sselab.transport.md import run_md
     from sselab.transport.trajectory import read_trajectory
 
     structure = best_relaxed(deps).structure * inputs["supercell"]
+    if (height := inputs.get("min_height_angstrom")) is not None:
+        structure = md_supercell(structure, height)
     run = run_md(
         structure,
         inputs["temperature_K"],
@@ -807,6 +810,10 @@ class MDProfile:
         supercell: replication of the relaxed ordering for MD.
         n_blocks: blocks for the D error estimate.
         seed: initial-velocity seed.
+        min_height_angstrom: if set, the replicated cell is grown further to the
+            smallest near-cubic supercell with every face-to-face height at least this
+            (:func:`sselab.structures.cells.md_supercell`; structure files, whose
+            primitive cells can be 2 atoms).
     """
 
     temperatures_K: tuple[float, ...] = (600.0, 800.0, 1000.0)
@@ -817,6 +824,7 @@ class MDProfile:
     supercell: tuple[int, int, int] = (1, 1, 1)
     n_blocks: int = 5
     seed: int = 0
+    min_height_angstrom: float | None = None
 
 
 def md_tasks(species: str, relaxed: Sequence[Task], profile: MDProfile, model: str) -> list[Task]:
@@ -840,6 +848,8 @@ def md_tasks(species: str, relaxed: Sequence[Task], profile: MDProfile, model: s
         "n_blocks": profile.n_blocks,
         "seed": profile.seed,
     }
+    if profile.min_height_angstrom is not None:  # absent otherwise: stored keys stay valid
+        common["min_height_angstrom"] = profile.min_height_angstrom
     return [
         Task(
             "md",

@@ -263,18 +263,26 @@ def validation_table(result: ValidationResult) -> str:
         >>> print(validation_table(res).splitlines()[-3])
         BVSE 3D barrier                            -0.50 [-0.70, -0.30]  (n = 25)
     """
+    md_header = f" {'MD MSD (Å²)':>11s} {'MD D (cm²/s)':>12s}" if result.md else ""
     lines = [
         f"{'compound':30s} {'sigma_RT (S/cm)':>15s} {'1D (eV)':>8s} {'3D (eV)':>8s} "
-        f"{'Li site (eV)':>12s} {'Li disorder':>11s}  oxidation states"
+        f"{'Li site (eV)':>12s} {'Li disorder':>11s}{md_header}  oxidation states"
     ]
     for row in result.rows:
         one = "-" if row.barrier_1d_eV is None else f"{row.barrier_1d_eV.value:.3f}"
         three = "-" if row.barrier_3d_eV is None else f"{row.barrier_3d_eV.value:.3f}"
         # highest occupied Li site above the global minimum the barriers start from
         site = "-" if row.occupied_site_eV is None else f"{row.occupied_site_eV:.3f}"
+        md_columns = ""
+        if result.md:
+            msd = "-" if row.md_msd_angstrom2 is None else f"{row.md_msd_angstrom2:.3f}"
+            diffusion = "-" if row.md_D_cm2_per_s is None else f"{row.md_D_cm2_per_s.value:.2g}"
+            md_columns = f" {msd:>11s} {diffusion:>12s}"
+        problem = row.refused or (f"MD failed: {row.md_failed}" if row.md_failed else None)
         lines.append(
             f"{row.name:30s} {row.sigma_RT_S_per_cm:15.2g} {one:>8s} {three:>8s} "
-            f"{site:>12s} {row.li_disorder or 0:11.2f}  {row.refused or row.oxidation_states}"
+            f"{site:>12s} {row.li_disorder or 0:11.2f}{md_columns}  "
+            f"{problem or row.oxidation_states}"
         )
     lines.append(
         f"\nSpearman rho with log10 sigma_RT, bootstrap 95 % interval ({result.n_bootstrap} "
@@ -288,4 +296,11 @@ def validation_table(result: ValidationResult) -> str:
         f"recall {_interval(result.recall)}"
     )
     lines.append(f"BVSE wall time {result.wall_s:.1f} s")
+    if result.md:
+        md = result.md
+        lines.append(
+            f"MD: {md.model}, {md.temperature_K:g} K, {md.time_ps:g} ps after "
+            f"{md.equilibration_ps:g} ps, cells >= {md.min_height_angstrom:g} Å face to face; "
+            f"MSD at {md.lag_ps:g} ps; wall time {result.md_wall_s or 0:.0f} s (stored tasks 0)"
+        )
     return "\n".join(lines)

@@ -83,12 +83,9 @@ def phonon_supercell(structure: Structure, min_length_angstrom: float) -> list[i
         >>> phonon_supercell(Structure(Lattice.cubic(4.0), ["Li"], [[0, 0, 0]]), 7.0)
         [2, 2, 2]
     """
-    matrix = structure.lattice.matrix
-    volume = abs(np.linalg.det(matrix))
-    heights = [
-        volume / np.linalg.norm(np.cross(matrix[(i + 1) % 3], matrix[(i + 2) % 3]))
-        for i in range(3)
-    ]
+    from sselab.structures.cells import perpendicular_heights_angstrom
+
+    heights = perpendicular_heights_angstrom(structure.lattice.matrix)
     return [max(1, math.ceil(min_length_angstrom / h - 1e-9)) for h in heights]
 
 

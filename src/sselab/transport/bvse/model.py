@@ -43,6 +43,7 @@ from tqdm import tqdm
 
 from sselab.estimate import Estimate
 from sselab.roundtrip import RoundTrip
+from sselab.structures.cells import perpendicular_heights_angstrom
 from sselab.transport.resources import GIB, check_memory, memory_limit_gb
 
 COULOMB_EV_ANGSTROM = 14.399645  # e^2 / (4 pi eps0) in eV Å
@@ -265,17 +266,14 @@ def _images(lattice: Lattice, frac: np.ndarray, cutoff: float) -> tuple[np.ndarr
 
     Returns the positions and, for each, the index of the row of ``frac`` it copies.
     """
-    matrix = lattice.matrix
-    heights = lattice.volume / np.linalg.norm(
-        np.cross(matrix[[1, 2, 0]], matrix[[2, 0, 1]]), axis=1
-    )
+    heights = np.array(perpendicular_heights_angstrom(lattice.matrix))
     reach = np.ceil(cutoff / heights).astype(int) + 1
     shifts = np.array(np.meshgrid(*[np.arange(-r, r + 1) for r in reach], indexing="ij")).reshape(
         3, -1
     )
     images = (np.mod(frac, 1.0)[:, None, :] + shifts.T[None, :, :]).reshape(-1, 3)
     owner = np.repeat(np.arange(len(frac)), shifts.shape[1])
-    return images @ matrix, owner
+    return images @ lattice.matrix, owner
 
 
 def _switch(r: np.ndarray) -> np.ndarray:
