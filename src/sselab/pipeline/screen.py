@@ -486,6 +486,12 @@ class MDPredictor(RoundTrip):
         fmax_eV_per_angstrom / max_relax_steps: relaxation.
         n_candidates / max_atoms: ordering (``sselab.structures.partial.order_structure``).
         seed: ordering and velocity seed.
+
+    Example:
+        >>> from sselab.structures import antifluorite
+        >>> md_task = MDPredictor().tasks(antifluorite(0.5), "Li5NS")  # nothing runs yet
+        >>> md_task.inputs["temperature_K"], md_task.inputs["min_height_angstrom"]
+        (700.0, 7.0)
     """
 
     temperature_K: float = 700.0
