@@ -8,10 +8,11 @@ and includes the workers' start-up (process spawn, torch/CHGNet import and load)
 which is what a user waits for. A rerun on the filled store times the cache path.
 Numbers depend on the machine's load: compare them only within one run.
 
-``core_sharing`` asks why a worker pool does not speed up ``reproduce --quick`` on two
-cores: CHGNet energy + forces + stress on one 27-atom cell (the lattice stage's x = 3/8
-cell), per call, in one process with two torch threads, with one, and in two
-single-threaded processes side by side (what two Dask workers do).
+``core_sharing`` asks what a worker pool gains on two cores: CHGNet energy + forces +
+stress on one 27-atom cell (the lattice stage's x = 3/8 cell), per call, in one process
+with two torch threads, with one, and in two single-threaded processes side by side
+(what two Dask workers do), the pair once more with Dask's default 64 KiB
+``MALLOC_TRIM_THRESHOLD_`` (which made Dask workers look no faster than one process).
 """
 
 from __future__ import annotations
@@ -83,19 +84,43 @@ def _seconds_per_call(threads: int, n_calls: int = 30) -> float:
     return (time.perf_counter() - start) / n_calls
 
 
+def _side_by_side(environ: dict[str, str]) -> float:
+    """Mean s per call of two single-threaded processes at once, spawned with ``environ``."""
+    import multiprocessing
+    import os
+
+    # spawned, not forked: glibc reads MALLOC_* variables when a process starts
+    saved = {k: os.environ.get(k) for k in environ}
+    os.environ.update(environ)
+    try:
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return sum(pool.map(_seconds_per_call, [1, 1])) / 2
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def core_sharing() -> dict[str, float]:
-    """Seconds per MLIP call: 2 threads, 1 thread, two 1-thread processes at once."""
+    """Seconds per MLIP call: 2 threads, 1 thread, two 1-thread processes at once.
+
+    The pair runs twice: with sselab's worker environment and with Dask's default one
+    (``MALLOC_TRIM_THRESHOLD_=65536``, which ``local_cluster`` drops).
+    """
     two_threads = _seconds_per_call(2)
     one_thread = _seconds_per_call(1)
-    with ProcessPoolExecutor(2) as pool:
-        side_by_side = list(pool.map(_seconds_per_call, [1, 1]))
-    pair = sum(side_by_side) / 2
+    pair = _side_by_side({})
+    pair_dask_trim = _side_by_side({"MALLOC_TRIM_THRESHOLD_": "65536"})
     return {
         "s_per_call_2_threads": round(two_threads, 3),
         "s_per_call_1_thread": round(one_thread, 3),
         "s_per_call_1_thread_two_processes": round(pair, 3),
+        "s_per_call_1_thread_two_processes_dask_trim": round(pair_dask_trim, 3),
         # calls per second of two processes over one process with both cores
         "pool_throughput_ratio": round(2 * two_threads / pair, 2),
+        "dask_trim_slowdown": round(pair_dask_trim / pair, 2),
     }
 
 

@@ -164,3 +164,15 @@ def test_on_one_worker_the_task_others_wait_for_runs_first(tmp_path: Path) -> No
         summary = run_tasks([*alone, after], store, client, tmp_path, progress=False)
     finished = sorted((summary.payloads[t.key], t.kind) for t in (*alone, gate, after))
     assert finished[0][1] == "gate"
+
+
+def test_local_workers_keep_glibc_trim_threshold_and_one_thread() -> None:
+    # Dask's 64 KiB MALLOC_TRIM_THRESHOLD_ made every CHGNet force call 1.8x slower
+    # (page faults on each torch reallocation): local workers must not inherit it.
+    import os
+
+    with dask_client(workers=1) as client:
+        environ = client.run(
+            lambda: {k: os.environ.get(k) for k in ("MALLOC_TRIM_THRESHOLD_", "OMP_NUM_THREADS")}
+        )
+    assert list(environ.values()) == [{"MALLOC_TRIM_THRESHOLD_": None, "OMP_NUM_THREADS": "1"}]

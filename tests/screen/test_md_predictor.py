@@ -112,3 +112,9 @@ def test_cli_validate_md_passes_the_predictor_and_a_store(
     assert isinstance(asked["md"], MDPredictor) and asked["md"].temperature_K == 700.0
     assert isinstance(asked["store"], ResultStore) and asked["work_dir"] == tmp_path / "work"
     assert "MD: chgnet, 700 K, 1.6 ps after 0.4 ps" in result.output
+    hot = runner.invoke(
+        app, ["screen", "--validate", "--md", "--md-temperature", "1000", "--out", str(tmp_path)]
+    )
+    assert hot.exit_code == 0 and asked["md"].temperature_K == 1000.0, hot.output
+    cold = runner.invoke(app, ["screen", "--validate", "--md", "--md-temperature", "0"])
+    assert cold.exit_code != 0 and "--md-temperature 0: must be > 0 K" in cold.output

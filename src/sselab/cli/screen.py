@@ -41,6 +41,7 @@ def _print_validation(
     resolution: float,
     progress: bool,
     md: bool,
+    md_temperature_K: float,
     model: str,
     store: Path | None,
     client: object | None,
@@ -57,7 +58,7 @@ def _print_validation(
                 resolution_angstrom=resolution,
                 store=results,
                 progress=progress,
-                md=MDPredictor(model=model),
+                md=MDPredictor(temperature_K=md_temperature_K, model=model),
                 client=client,
                 work_dir=out / "work",
                 device=device,
@@ -107,6 +108,14 @@ def screen_command(
             "store).",
         ),
     ] = False,
+    md_temperature_K: Annotated[
+        float,
+        typer.Option(
+            "--md-temperature",
+            help="With --md: thermostat temperature (K) of the MD predictor; each "
+            "temperature is its own set of stored runs.",
+        ),
+    ] = 700.0,
     model: ModelOption = DEFAULT_MODEL,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -129,10 +138,14 @@ def screen_command(
         fail(f"--resolution {resolution}: must be > 0 Å")
     if md and not validate:
         fail("--md belongs to --validate (structure files get MD from a study's md stage)")
+    if md_temperature_K <= 0:
+        fail(f"--md-temperature {md_temperature_K:g}: must be > 0 K")
     if validate:
         try:
             with dask_client(workers, scheduler, gpus) as client:
-                _print_validation(out, resolution, progress, md, model, store, client, device)
+                _print_validation(
+                    out, resolution, progress, md, md_temperature_K, model, store, client, device
+                )
         except (ModelUnavailableError, ValueError, OSError) as exc:
             fail(str(exc))
         return
