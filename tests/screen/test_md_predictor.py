@@ -118,3 +118,5 @@ def test_cli_validate_md_passes_the_predictor_and_a_store(
     assert hot.exit_code == 0 and asked["md"].temperature_K == 1000.0, hot.output
     cold = runner.invoke(app, ["screen", "--validate", "--md", "--md-temperature", "0"])
     assert cold.exit_code != 0 and "--md-temperature 0: must be > 0 K" in cold.output
+    alone = runner.invoke(app, ["screen", "--validate", "--md-temperature", "900"])
+    assert alone.exit_code != 0 and "--md-temperature belongs to --md" in alone.output

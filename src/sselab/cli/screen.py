@@ -41,7 +41,7 @@ def _print_validation(
     resolution: float,
     progress: bool,
     md: bool,
-    md_temperature_K: float,
+    md_temperature_K: float | None,
     model: str,
     store: Path | None,
     client: object | None,
@@ -58,7 +58,9 @@ def _print_validation(
                 resolution_angstrom=resolution,
                 store=results,
                 progress=progress,
-                md=MDPredictor(temperature_K=md_temperature_K, model=model),
+                md=MDPredictor(model=model)
+                if md_temperature_K is None
+                else MDPredictor(temperature_K=md_temperature_K, model=model),
                 client=client,
                 work_dir=out / "work",
                 device=device,
@@ -109,13 +111,13 @@ def screen_command(
         ),
     ] = False,
     md_temperature_K: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--md-temperature",
-            help="With --md: thermostat temperature (K) of the MD predictor; each "
-            "temperature is its own set of stored runs.",
+            help="With --md: thermostat temperature (K) of the MD predictor (default: "
+            "MDPredictor's, 700 K); each temperature is its own set of stored runs.",
         ),
-    ] = 700.0,
+    ] = None,
     model: ModelOption = DEFAULT_MODEL,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -138,7 +140,9 @@ def screen_command(
         fail(f"--resolution {resolution}: must be > 0 Å")
     if md and not validate:
         fail("--md belongs to --validate (structure files get MD from a study's md stage)")
-    if md_temperature_K <= 0:
+    if md_temperature_K is not None and not md:
+        fail("--md-temperature belongs to --md")
+    if md_temperature_K is not None and md_temperature_K <= 0:
         fail(f"--md-temperature {md_temperature_K:g}: must be > 0 K")
     if validate:
         try:
