@@ -5,7 +5,13 @@ from __future__ import annotations
 from pymatgen.core import Lattice, Structure
 
 from sselab.estimate import Estimate
-from sselab.pipeline.screen import MDPredictor, PredictorScore, ValidationResult, ValidationRow
+from sselab.pipeline.screen import (
+    MDPredictor,
+    MDReading,
+    PredictorScore,
+    ValidationResult,
+    ValidationRow,
+)
 from sselab.structures.partial import OrderedSupercells, OxidationStates
 
 
@@ -20,8 +26,13 @@ def _row() -> ValidationRow:
         Estimate.normal(0.17, 0.01, "eV", error_kind="resolution"),
         0.0,
         None,
-        md_msd_angstrom2=1.25,
-        md_D_cm2_per_s=Estimate.normal(2e-5, 1e-5, "cm^2/s"),
+        md_runs=[
+            MDReading(700.0, 1.25, Estimate.normal(2e-5, 1e-5, "cm^2/s"), False, "D not > 2 σ"),
+            MDReading(1000.0, 2.5),
+        ],
+        md_sigma_300K_S_per_cm=Estimate.normal(1e-4, 5e-5, "S/cm"),
+        md_activation_energy_eV=Estimate.normal(0.3, 0.05, "eV"),
+        md_arrhenius_note="left out of the Arrhenius fit: [700.0] K",
     )
 
 
@@ -45,6 +56,7 @@ ROUND_TRIP_CASES = {
     "ValidationRow": (ValidationRow, _row),
     "PredictorScore": (PredictorScore, _score),
     "MDPredictor": (MDPredictor, lambda: MDPredictor(temperature_K=800.0)),
+    "MDReading": (MDReading, lambda: MDReading(850.0, 0.9, None, None, "trajectory not found")),
     "ValidationResult": (
         ValidationResult,
         lambda: ValidationResult(
@@ -60,6 +72,9 @@ ROUND_TRIP_CASES = {
             2.0,
             MDPredictor(),
             3600.0,
+            [700.0, 1000.0],
+            Estimate(0.8, 0.1, (0.5, 1.0)),
+            None,
         ),
     ),
 }

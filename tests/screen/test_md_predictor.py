@@ -79,10 +79,13 @@ def test_md_predictor_runs_through_the_screen_tasks_and_resumes(
     assert [r.md_failed for r in first.rows] == [None, None, None]
     for row in first.rows:
         # rattling at 700 K: a few 0.01-0.1 Å^2 per Li, far below a hop (~6 Å^2)
-        assert row.md_msd_angstrom2 is not None and 0.005 < row.md_msd_angstrom2 < 2.0
+        msd = row.md_msd_at(700.0)
+        assert msd is not None and 0.005 < msd < 2.0
+        # the trajectory was read back for the fraction rule's D
+        assert row.md_runs[0].D_cm2_per_s is not None, row.md_runs[0].note
     names = [s.predictor for s in first.scores]
     assert "-(MD Li MSD at 0.1 ps, 700 K)" in names
-    assert [r.md_msd_angstrom2 for r in again.rows] == [r.md_msd_angstrom2 for r in first.rows]
+    assert [r.md_runs for r in again.rows] == [r.md_runs for r in first.rows]
     assert again.md_wall_s is not None and again.md_wall_s < first.md_wall_s
 
 
@@ -110,12 +113,18 @@ def test_cli_validate_md_passes_the_predictor_and_a_store(
     result = runner.invoke(app, ["screen", "--validate", "--md", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert isinstance(asked["md"], MDPredictor) and asked["md"].temperature_K == 700.0
+    assert asked["md_temperatures_K"] is None
     assert isinstance(asked["store"], ResultStore) and asked["work_dir"] == tmp_path / "work"
     assert "MD: chgnet, 700 K, 1.6 ps after 0.4 ps" in result.output
     hot = runner.invoke(
         app, ["screen", "--validate", "--md", "--md-temperature", "1000", "--out", str(tmp_path)]
     )
-    assert hot.exit_code == 0 and asked["md"].temperature_K == 1000.0, hot.output
+    assert hot.exit_code == 0 and asked["md_temperatures_K"] == [1000.0], hot.output
+    three = [arg for t in ("700", "850", "1000") for arg in ("--md-temperature", t)]
+    arrhenius = runner.invoke(app, ["screen", "--validate", "--md", *three, "--out", str(tmp_path)])
+    assert arrhenius.exit_code == 0 and asked["md_temperatures_K"] == [700.0, 850.0, 1000.0]
+    twice = runner.invoke(app, ["screen", "--validate", "--md", *three[:2], *three[:2]])
+    assert twice.exit_code != 0 and "a temperature twice" in twice.output
     cold = runner.invoke(app, ["screen", "--validate", "--md", "--md-temperature", "0"])
     assert cold.exit_code != 0 and "--md-temperature 0: must be > 0 K" in cold.output
     alone = runner.invoke(app, ["screen", "--validate", "--md-temperature", "900"])

@@ -41,7 +41,7 @@ def _print_validation(
     resolution: float,
     progress: bool,
     md: bool,
-    md_temperature_K: float | None,
+    md_temperatures_K: list[float],
     model: str,
     store: Path | None,
     client: object | None,
@@ -58,12 +58,11 @@ def _print_validation(
                 resolution_angstrom=resolution,
                 store=results,
                 progress=progress,
-                md=MDPredictor(model=model)
-                if md_temperature_K is None
-                else MDPredictor(temperature_K=md_temperature_K, model=model),
+                md=MDPredictor(model=model),
                 client=client,
                 work_dir=out / "work",
                 device=device,
+                md_temperatures_K=md_temperatures_K or None,
             )
     else:
         result = validate(resolution_angstrom=resolution, progress=progress)
@@ -110,12 +109,15 @@ def screen_command(
             "store).",
         ),
     ] = False,
-    md_temperature_K: Annotated[
-        float | None,
+    md_temperatures_K: Annotated[
+        list[float] | None,
         typer.Option(
             "--md-temperature",
             help="With --md: thermostat temperature (K) of the MD predictor (default: "
-            "MDPredictor's, 700 K); each temperature is its own set of stored runs.",
+            "MDPredictor's, 700 K); repeat it for an Arrhenius sigma(300 K) per compound "
+            "(e.g. --md-temperature 700 --md-temperature 850 --md-temperature 1000; "
+            "trajectories are read back from OUT/work). Each temperature is its own set "
+            "of stored runs.",
         ),
     ] = None,
     model: ModelOption = DEFAULT_MODEL,
@@ -140,15 +142,19 @@ def screen_command(
         fail(f"--resolution {resolution}: must be > 0 Å")
     if md and not validate:
         fail("--md belongs to --validate (structure files get MD from a study's md stage)")
-    if md_temperature_K is not None and not md:
+    temperatures = md_temperatures_K or []
+    if temperatures and not md:
         fail("--md-temperature belongs to --md")
-    if md_temperature_K is not None and md_temperature_K <= 0:
-        fail(f"--md-temperature {md_temperature_K:g}: must be > 0 K")
+    for temperature in temperatures:
+        if temperature <= 0:
+            fail(f"--md-temperature {temperature:g}: must be > 0 K")
+    if len(set(temperatures)) != len(temperatures):
+        fail(f"--md-temperature {' '.join(f'{t:g}' for t in temperatures)}: a temperature twice")
     if validate:
         try:
             with dask_client(workers, scheduler, gpus) as client:
                 _print_validation(
-                    out, resolution, progress, md, md_temperature_K, model, store, client, device
+                    out, resolution, progress, md, temperatures, model, store, client, device
                 )
         except (ModelUnavailableError, ValueError, OSError) as exc:
             fail(str(exc))

@@ -191,6 +191,19 @@ def _resources_offered(client: Any) -> set[str]:
     return {name for worker in workers for name in (worker.get("resources") or {})}
 
 
+def task_work_dir(work_dir: str | Path, task: Task) -> Path:
+    """Scratch folder of ``task`` under the root ``work_dir`` of :func:`run_tasks`.
+
+    Where an MD task left its trajectory, for analyses that read it afterwards.
+
+    Example:
+        >>> def one(inputs, deps, context): return 1
+        >>> task_work_dir("work", Task("md", {"x": 1}, one)).name.startswith("md-")
+        True
+    """
+    return Path(work_dir) / f"{task.kind}-{task.key[:16]}"
+
+
 def run_tasks(
     tasks: Iterable[Task],
     store: ResultStore,
@@ -230,10 +243,10 @@ def run_tasks(
     root = Path(work_dir)
 
     def context(task: Task) -> TaskContext:
-        return TaskContext(root / f"{task.kind}-{task.key[:16]}", device)
+        return TaskContext(task_work_dir(root, task), device)
 
     def context_in_process(task: Task) -> TaskContext:
-        return TaskContext(root / f"{task.kind}-{task.key[:16]}", device, store)
+        return TaskContext(task_work_dir(root, task), device, store)
 
     with _progress(progress) as bars:
         bar_of: dict[str, Any] = {}

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -425,10 +425,12 @@ class ValidationRow(RoundTrip):
             above the global minimum (:func:`sselab.transport.bvse.occupied_site_energy`).
         li_disorder: fraction of the mobile ions on partially occupied sites (0-1).
         refused: why the compound got no barrier (None when it got one).
-        md_msd_angstrom2: Li tracer MSD at ``MDPredictor.lag_ps`` of the quick MLIP MD,
-            Å^2 (None: MD not run or failed).
-        md_D_cm2_per_s: Li tracer D of that run (block errors; mostly vibrational in so
-            short a run).
+        md_runs: the quick MLIP MD runs, one per temperature (empty: MD not run or failed).
+        md_sigma_300K_S_per_cm: Nernst-Einstein sigma at 300 K from the Arrhenius fit
+            of the diffusive runs (None: fewer than two temperatures, or fewer than two
+            diffusive runs).
+        md_activation_energy_eV: Ea of that fit.
+        md_arrhenius_note: which runs were left out of the fit and why.
         md_failed: why the MD gave no number (None when it gave one or did not run).
     """
 
@@ -442,9 +444,47 @@ class ValidationRow(RoundTrip):
     occupied_site_eV: float | None = None
     li_disorder: float | None = None
     refused: str | None = None
-    md_msd_angstrom2: float | None = None
-    md_D_cm2_per_s: Estimate | None = None
+    md_runs: list[MDReading] = field(default_factory=list)
+    md_sigma_300K_S_per_cm: Estimate | None = None
+    md_activation_energy_eV: Estimate | None = None
+    md_arrhenius_note: str = ""
     md_failed: str | None = None
+
+    def md_msd_at(self, temperature_K: float) -> float | None:
+        """Li MSD of the run at ``temperature_K``, Å^2 (None: no such run).
+
+        Example:
+            >>> row = ValidationRow("x", "Li", 1e-3, md_runs=[MDReading(700.0, 1.2)])
+            >>> row.md_msd_at(700.0), row.md_msd_at(1000.0)
+            (1.2, None)
+        """
+        at = [r.msd_angstrom2 for r in self.md_runs if r.temperature_K == temperature_K]
+        return at[0] if at else None
+
+    def arrhenius_rank_key(self) -> tuple[int, float, float] | None:
+        """Sort key of the Arrhenius predictor (larger: faster), fixed before its runs.
+
+        Compounds with a fit by log10 sigma(300 K); below them those with one diffusive
+        run (the lower its temperature, the higher; then by its D); at the bottom, tied,
+        those with none (docs/screening.md). None: a run is missing or unread.
+
+        Example:
+            >>> D = Estimate.normal(1e-9, 1e-9, "cm^2/s")
+            >>> runs = [MDReading(t, 0.3, D, False) for t in (700.0, 1000.0)]
+            >>> ValidationRow("x", "Li", 1e-9, md_runs=runs).arrhenius_rank_key()
+            (0, 0.0, 0.0)
+        """
+        runs = self.md_runs
+        if len(runs) < 2 or any(r.diffusive is None for r in runs) or self.md_failed:
+            return None
+        if self.md_sigma_300K_S_per_cm is not None:
+            return (2, math.log10(self.md_sigma_300K_S_per_cm.value), 0.0)
+        moving = [r for r in self.md_runs if r.diffusive and r.D_cm2_per_s is not None]
+        if moving:
+            first = min(moving, key=lambda r: r.temperature_K)
+            assert first.D_cm2_per_s is not None
+            return (1, -first.temperature_K, math.log10(first.D_cm2_per_s.value))
+        return (0, 0.0, 0.0)
 
     @property
     def barrier_3d_from_occupied_eV(self) -> float | None:
@@ -461,6 +501,27 @@ class ValidationRow(RoundTrip):
         if self.barrier_3d_eV is None:
             return None
         return max(self.barrier_3d_eV.value - (self.occupied_site_eV or 0.0), 0.0)
+
+
+@dataclass
+class MDReading(RoundTrip):
+    """One quick MD run of a validation compound.
+
+    Attributes:
+        temperature_K: thermostat temperature.
+        msd_angstrom2: Li tracer MSD at ``MDPredictor.lag_ps``, Å^2.
+        D_cm2_per_s: Li tracer D by the fraction rule
+            (:func:`sselab.transport.analysis.analyze_replicas` of the trajectory; None:
+            the trajectory was not found, ``note`` says where it was looked for).
+        diffusive: the fraction rule's verdict (None without D).
+        note: why the run is not diffusive, or why it has no D.
+    """
+
+    temperature_K: float
+    msd_angstrom2: float
+    D_cm2_per_s: Estimate | None = None
+    diffusive: bool | None = None
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -566,8 +627,13 @@ class ValidationResult(RoundTrip):
         n_refused: compounds without a barrier.
         n_bootstrap: bootstrap resamples.
         wall_s: wall time of the BVSE runs.
-        md: the MD predictor's settings (None: not run).
+        md: the MD predictor's settings (None: not run); its ``temperature_K`` is the
+            first of ``md_temperatures_K``.
         md_wall_s: wall time of the MD tasks (stored ones count 0).
+        md_temperatures_K: temperatures of the MD runs (empty: not run).
+        md_precision / md_recall: of the call "Arrhenius sigma(300 K) >
+            ``sigma_threshold_S_per_cm``" (compounds without a fit never call; None
+            with fewer than two temperatures).
     """
 
     rows: list[ValidationRow]
@@ -582,6 +648,9 @@ class ValidationResult(RoundTrip):
     wall_s: float
     md: MDPredictor | None = None
     md_wall_s: float | None = None
+    md_temperatures_K: list[float] = field(default_factory=list)
+    md_precision: Estimate | None = None
+    md_recall: Estimate | None = None
 
 
 def _li_disorder(structure: Any, mobile: str) -> float:
@@ -653,33 +722,109 @@ def _rate_bootstrap(
 def _md_predictions(
     rows: Sequence[ValidationRow],
     structures: dict[str, Any],
-    md: MDPredictor,
+    predictors: Sequence[MDPredictor],
     store: ResultStore,
     client: Any | None,
     work_dir: str | Path,
     device: str,
     progress: bool,
 ) -> float:
-    """Run the MD predictor's tasks (stored ones are reused) and fill the rows' MD fields.
+    """Run the MD predictors' tasks (stored ones are reused) and fill the rows' MD fields.
 
-    Returns the wall time of the tasks computed now.
+    Each run's trajectory is read back from ``work_dir`` for the fraction-rule D; with
+    two or more temperatures the diffusive runs get an Arrhenius fit
+    (:func:`sselab.transport.study.study_from_results`). Returns the wall time of the
+    tasks computed now.
+    """
+    md_task = {
+        (name, p.temperature_K): p.tasks(structure, name)
+        for name, structure in structures.items()
+        for p in predictors
+    }
+    summary = run_tasks(md_task.values(), store, client, work_dir, device, progress)
+    for row in rows:
+        runs = []
+        for predictor in predictors:
+            task = md_task.get((row.name, predictor.temperature_K))
+            if task is None:
+                break
+            result = summary.payloads.get(task.key)
+            if result is None:
+                row.md_failed = _chain_failure(task, summary)
+                break
+            runs.append(_md_reading(predictor, result, task, work_dir))
+        else:
+            if runs:
+                row.md_runs = [reading for reading, _ in runs]
+                if len(runs) >= 2:
+                    _arrhenius(row, [fraction for _, fraction in runs])
+    return round(summary.wall_s, 1)
+
+
+def _md_reading(
+    predictor: MDPredictor, result: Any, task: Any, work_dir: str | Path
+) -> tuple[MDReading, Any]:
+    """The run's MSD at the predictor's lag, and its fraction-rule D from the trajectory."""
+    import numpy as np
+
+    from sselab.pipeline.executor import task_work_dir
+    from sselab.transport.analysis import analyze_replicas
+    from sselab.transport.md import trajectory_path_for
+    from sselab.transport.trajectory import TrajectoryError, read_trajectory
+
+    msd = round(float(np.interp(predictor.lag_ps, result.lag_ps, result.msd_angstrom2)), 5)
+    path = trajectory_path_for(task_work_dir(work_dir, task), predictor.temperature_K)
+    if not path.exists():
+        note = f"trajectory {path} not found (a stored run from another --out folder)"
+        return MDReading(predictor.temperature_K, msd, note=note), None
+    try:
+        fraction = analyze_replicas([read_trajectory(path)], "Li")
+    except (TrajectoryError, OSError) as exc:
+        return MDReading(predictor.temperature_K, msd, note=f"{path}: {exc}"), None
+    reading = MDReading(
+        predictor.temperature_K,
+        msd,
+        fraction.D_cm2_per_s,
+        fraction.diffusive,
+        fraction.diffusive_note,
+    )
+    return reading, fraction
+
+
+def _arrhenius(row: ValidationRow, fractions: Sequence[Any]) -> None:
+    """Arrhenius sigma(300 K) and Ea of the row's diffusive runs (the reproduce rule)."""
+    from sselab.transport.study import study_from_results
+
+    if any(f is None for f in fractions):
+        row.md_arrhenius_note = "a run has no trajectory to analyse: no Arrhenius fit."
+        return
+    study = study_from_results(fractions)
+    row.md_arrhenius_note = study.note
+    if study.arrhenius is not None:
+        row.md_sigma_300K_S_per_cm = study.arrhenius.sigma_S_per_cm
+        row.md_activation_energy_eV = study.arrhenius.fit.activation_energy_eV
+
+
+def arrhenius_predictor(rows: Sequence[ValidationRow]) -> Any:
+    """Minus the rank of :meth:`ValidationRow.arrhenius_rank_key` (NaN without a key).
+
+    Negated so that rho < 0 is the right sign, as for the barriers; ties share a rank.
+
+    Example:
+        >>> D = Estimate.normal(1e-5, 1e-6, "cm^2/s")
+        >>> fast = [MDReading(t, 3.0, D, True) for t in (700.0, 1000.0)]
+        >>> slow = [MDReading(t, 0.3, D, False) for t in (700.0, 1000.0)]
+        >>> rows = [ValidationRow(n, "Li", 1e-3, md_runs=r) for n, r in
+        ...         (("a", slow), ("b", fast), ("c", slow), ("d", []))]
+        >>> rows[1].md_sigma_300K_S_per_cm = Estimate.normal(1e-3, 1e-4, "S/cm")
+        >>> arrhenius_predictor(rows).tolist()
+        [-0.0, -1.0, -0.0, nan]
     """
     import numpy as np
 
-    md_task = {name: md.tasks(structure, name) for name, structure in structures.items()}
-    summary = run_tasks(md_task.values(), store, client, work_dir, device, progress)
-    for row in rows:
-        task = md_task.get(row.name)
-        if task is None:
-            continue
-        result = summary.payloads.get(task.key)
-        if result is None:
-            row.md_failed = _chain_failure(task, summary)
-            continue
-        msd = float(np.interp(md.lag_ps, result.lag_ps, result.msd_angstrom2))
-        row.md_msd_angstrom2 = round(msd, 5)
-        row.md_D_cm2_per_s = result.D_cm2_per_s
-    return round(summary.wall_s, 1)
+    keys = [row.arrhenius_rank_key() for row in rows]
+    order = sorted({k for k in keys if k is not None})
+    return np.array([np.nan if k is None else -float(order.index(k)) for k in keys])
 
 
 def _chain_failure(task: Any, summary: RunSummary) -> str:
@@ -703,6 +848,7 @@ def validate(
     client: Any | None = None,
     work_dir: str | Path = "sselab-work",
     device: str = "auto",
+    md_temperatures_K: Sequence[float] | None = None,
 ) -> ValidationResult:
     """BVSE barriers of the shipped validation set and how well they rank measured sigma_RT.
 
@@ -722,6 +868,12 @@ def validate(
     cached in ``store`` so a killed validation resumes where it stopped; two more
     predictors: minus the Li MSD at ``md.lag_ps`` and the mean rank of (3D barrier,
     -MSD), both named before any MD was run. Hours on 2 CPU cores (``client``: Dask).
+    ``md_temperatures_K`` runs ``md`` at each of them (default: ``md.temperature_K``);
+    with two or more, each run's trajectory (read back from ``work_dir``) gets the
+    fraction-rule D, the diffusive ones an Arrhenius fit to sigma(300 K), and two more
+    predictors named before the third temperature was run (docs/screening.md): the rank
+    of :meth:`ValidationRow.arrhenius_rank_key` and its mean rank with the 3D barrier,
+    with precision/recall of "sigma(300 K) > 1e-4 S/cm".
 
     Example:
         >>> result = validate(resolution_angstrom=0.3)  # doctest: +SKIP
@@ -772,11 +924,17 @@ def validate(
         rows.append(row)
     wall = time.perf_counter() - start
     md_wall = None
+    predictors_md: list[MDPredictor] = []
     if md is not None:
+        temperatures = md_temperatures_K or (md.temperature_K,)
+        if len(set(temperatures)) != len(temperatures) or min(temperatures) <= 0:
+            raise ValueError(f"MD temperatures {list(temperatures)} K: give distinct values > 0")
+        predictors_md = [replace(md, temperature_K=float(t)) for t in temperatures]
+        md = predictors_md[0]
         md_wall = _md_predictions(
             rows,
             ordered_inputs,
-            md,
+            predictors_md,
             store if store is not None else ResultStore(":memory:"),
             client,
             work_dir,
@@ -806,17 +964,39 @@ def validate(
         # from the least-bound occupied Li site instead of the global minimum.
         "BVSE 3D above occupied Li site (post hoc)": from_occupied,
     }
-    if md is not None:
+
+    def with_barrier(values: Any) -> Any:
+        """Mean rank of (3D barrier, values) where values exist (NaN elsewhere)."""
+        ran = np.isfinite(values)
+        combined = np.full(values.shape, np.nan)
+        combined[ran] = (rankdata(barrier3[ran]) + rankdata(values[ran])) / 2
+        return combined
+
+    for predictor in predictors_md:
         # A larger MSD means faster Li: negated so that rho < 0 is the right sign, as for
         # the barriers. Compounds whose MD failed are left out of these rows (n says so).
-        msd = np.array([np.nan if r.md_msd_angstrom2 is None else r.md_msd_angstrom2 for r in rows])
-        label = f"{md.lag_ps:g} ps, {md.temperature_K:g} K"
+        temperature = predictor.temperature_K
+        msd = np.array([np.nan if (m := r.md_msd_at(temperature)) is None else m for r in rows])
+        label = f"{predictor.lag_ps:g} ps, {temperature:g} K"
         predictors[f"-(MD Li MSD at {label})"] = -msd
         # the combination named with the MD predictor, before any MD run was seen
-        ran = np.isfinite(msd)
-        combined_md = np.full(msd.shape, np.nan)
-        combined_md[ran] = (rankdata(barrier3[ran]) + rankdata(-msd[ran])) / 2
-        predictors["combined rank (3D barrier, MD MSD)"] = combined_md
+        predictors[f"combined rank (3D barrier, MD MSD at {temperature:g} K)"] = with_barrier(-msd)
+    md_precision = md_recall = None
+    if len(predictors_md) >= 2:
+        kelvin = "/".join(f"{p.temperature_K:g}" for p in predictors_md)
+        ranked = arrhenius_predictor(rows)
+        predictors[f"-(MD Arrhenius rank, {kelvin} K)"] = ranked
+        predictors["combined rank (3D barrier, MD Arrhenius)"] = with_barrier(ranked)
+        md_precision, md_recall = _rate_bootstrap(
+            [r.sigma_RT_S_per_cm > SIGMA_THRESHOLD_S_PER_CM for r in rows],
+            [
+                r.md_sigma_300K_S_per_cm is not None
+                and r.md_sigma_300K_S_per_cm.value > SIGMA_THRESHOLD_S_PER_CM
+                for r in rows
+            ],
+            n_bootstrap,
+            seed,
+        )
     scores = []
     for name, values in predictors.items():
         keep = ~np.isnan(values)  # inf (no percolation) stays: it ranks last
@@ -843,4 +1023,7 @@ def validate(
         wall_s=round(wall, 2),
         md=md,
         md_wall_s=md_wall,
+        md_temperatures_K=[p.temperature_K for p in predictors_md],
+        md_precision=md_precision,
+        md_recall=md_recall,
     )

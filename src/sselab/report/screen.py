@@ -263,7 +263,11 @@ def validation_table(result: ValidationResult) -> str:
         >>> print(validation_table(res).splitlines()[-3])
         BVSE 3D barrier                            -0.50 [-0.70, -0.30]  (n = 25)
     """
-    md_header = f" {'MD MSD (Å²)':>11s} {'MD D (cm²/s)':>12s}" if result.md else ""
+    temperatures = result.md_temperatures_K if result.md else []
+    arrhenius = len(temperatures) >= 2
+    md_header = "".join(f" {f'MSD {t:g}K':>9s} {f'D {t:g}K':>9s}" for t in temperatures)
+    if arrhenius:
+        md_header += f" {'MD σ300 (S/cm)':>14s} {'MD Ea (eV)':>10s}"
     lines = [
         f"{'compound':30s} {'sigma_RT (S/cm)':>15s} {'1D (eV)':>8s} {'3D (eV)':>8s} "
         f"{'Li site (eV)':>12s} {'Li disorder':>11s}{md_header}  oxidation states"
@@ -274,10 +278,21 @@ def validation_table(result: ValidationResult) -> str:
         # highest occupied Li site above the global minimum the barriers start from
         site = "-" if row.occupied_site_eV is None else f"{row.occupied_site_eV:.3f}"
         md_columns = ""
-        if result.md:
-            msd = "-" if row.md_msd_angstrom2 is None else f"{row.md_msd_angstrom2:.3f}"
-            diffusion = "-" if row.md_D_cm2_per_s is None else f"{row.md_D_cm2_per_s.value:.2g}"
-            md_columns = f" {msd:>11s} {diffusion:>12s}"
+        runs = {r.temperature_K: r for r in row.md_runs}
+        for temperature in temperatures:
+            run = runs.get(temperature)
+            msd = "-" if run is None else f"{run.msd_angstrom2:.3f}"
+            # the fraction-rule D; "*" marks a run the rule does not call diffusive
+            diffusion = (
+                "-"
+                if run is None or run.D_cm2_per_s is None
+                else (f"{run.D_cm2_per_s.value:.2g}" + ("" if run.diffusive else "*"))
+            )
+            md_columns += f" {msd:>9s} {diffusion:>9s}"
+        if arrhenius:
+            sigma, ea = row.md_sigma_300K_S_per_cm, row.md_activation_energy_eV
+            md_columns += f" {'-' if sigma is None else f'{sigma.value:.2g}':>14s}"
+            md_columns += f" {'-' if ea is None else f'{ea.value:.2f}':>10s}"
         problem = row.refused or (f"MD failed: {row.md_failed}" if row.md_failed else None)
         lines.append(
             f"{row.name:30s} {row.sigma_RT_S_per_cm:15.2g} {one:>8s} {three:>8s} "
@@ -295,12 +310,19 @@ def validation_table(result: ValidationResult) -> str:
         f"{result.sigma_threshold_S_per_cm:g} S/cm': precision {_interval(result.precision)}, "
         f"recall {_interval(result.recall)}"
     )
+    if arrhenius:
+        lines.append(
+            f"'MD sigma(300 K) > {result.sigma_threshold_S_per_cm:g} S/cm' for the same: "
+            f"precision {_interval(result.md_precision)}, recall {_interval(result.md_recall)}"
+        )
     lines.append(f"BVSE wall time {result.wall_s:.1f} s")
     if result.md:
         md = result.md
+        kelvin = "/".join(f"{t:g}" for t in temperatures) or f"{md.temperature_K:g}"
         lines.append(
-            f"MD: {md.model}, {md.temperature_K:g} K, {md.time_ps:g} ps after "
+            f"MD: {md.model}, {kelvin} K, {md.time_ps:g} ps after "
             f"{md.equilibration_ps:g} ps, cells >= {md.min_height_angstrom:g} Å face to face; "
-            f"MSD at {md.lag_ps:g} ps; wall time {result.md_wall_s or 0:.0f} s (stored tasks 0)"
+            f"MSD at {md.lag_ps:g} ps; D by the fraction rule (* not diffusive); "
+            f"wall time {result.md_wall_s or 0:.0f} s (stored tasks 0)"
         )
     return "\n".join(lines)
