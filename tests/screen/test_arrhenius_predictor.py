@@ -14,9 +14,17 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from sselab.estimate import Estimate
 from sselab.pipeline.executor import RunSummary, task_work_dir
-from sselab.pipeline.screen import MDPredictor, ValidationRow, _md_predictions, arrhenius_predictor
+from sselab.pipeline.screen import (
+    MDPredictor,
+    MDReading,
+    ValidationRow,
+    _md_predictions,
+    arrhenius_predictor,
+)
 from sselab.structures import antifluorite
+from sselab.transport.analysis import nernst_einstein_sigma
 from sselab.transport.md import trajectory_path_for
 from sselab.transport.trajectory import Trajectory
 from sselab.units import BOLTZMANN_EV_PER_K
@@ -56,6 +64,7 @@ COMPOUNDS = {
     "hot only": lambda t: FED_D_1000K_CM2_PER_S if t == 1000.0 else 0.0,
     "frozen": lambda t: 0.0,
     "lost": _arrhenius_d,  # its 850 K trajectory is missing from the work folder
+    "broken": _arrhenius_d,  # its 1000 K MD failed
 }
 
 
@@ -69,15 +78,17 @@ def rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[ValidationRow]
     walks: dict[Path, Trajectory] = {}
     payloads = {}
     for k, (name, d_of_t) in enumerate(COMPOUNDS.items()):
-        for p in predictors:
+        for j, p in enumerate(predictors):
             task = p.tasks(structures[name], name)
             path = trajectory_path_for(task_work_dir(tmp_path, task), p.temperature_K)
-            walk = _walk(d_of_t(p.temperature_K), p.temperature_K, seed=10 * k + len(walks))
+            walk = _walk(d_of_t(p.temperature_K), p.temperature_K, seed=10 * k + j)
             if not (name == "lost" and p.temperature_K == 850.0):
                 path.parent.mkdir(parents=True)
                 path.touch()
                 walks[path] = walk
             lag = np.linspace(0.0, 0.53, 27)
+            if name == "broken" and p.temperature_K == 1000.0:
+                continue
             payloads[task.key] = SimpleNamespace(lag_ps=lag, msd_angstrom2=lag)
 
     def fake_run_tasks(tasks: object, *args: object) -> RunSummary:
@@ -102,14 +113,13 @@ def test_the_fed_activation_energy_comes_back(rows: list[ValidationRow]) -> None
     # D(300 K) of the fed law through Nernst-Einstein, inside the extrapolated interval
     sigma = walker.md_sigma_300K_S_per_cm
     assert sigma is not None and sigma.ci95 is not None
-    from sselab.transport.analysis import nernst_einstein_sigma
-
     truth = nernst_einstein_sigma(_arrhenius_d(300.0), N_LI, 12.0**3, 300.0)
     assert sigma.ci95[0] <= truth <= sigma.ci95[1]
 
 
 def test_the_rank_rule_named_before_the_runs(rows: list[ValidationRow]) -> None:
-    walker, hot_only, frozen, lost = rows
+    """Tiers of docs/screening.md: a fit, then one diffusive run, then none; gaps left out."""
+    walker, hot_only, frozen, lost, broken = rows
     assert walker.arrhenius_rank_key()[0] == 2  # type: ignore[index]
     assert hot_only.md_sigma_300K_S_per_cm is None
     assert "fewer than two temperatures with diffusion" in hot_only.md_arrhenius_note
@@ -119,5 +129,20 @@ def test_the_rank_rule_named_before_the_runs(rows: list[ValidationRow]) -> None:
     # a missing trajectory: the row says where it looked and stays out of the ranking
     assert lost.md_runs[1].D_cm2_per_s is None and "not found" in lost.md_runs[1].note
     assert lost.arrhenius_rank_key() is None
+    # a failed temperature keeps the other runs' readings but gives no rank
+    assert broken.md_failed is not None and broken.md_failed.startswith("1000 K: ")
+    assert [r.temperature_K for r in broken.md_runs] == [700.0, 850.0]
+    assert broken.arrhenius_rank_key() is None
     ranks = arrhenius_predictor(rows)
-    assert ranks[0] < ranks[1] < ranks[2] and np.isnan(ranks[3])
+    assert ranks[0] < ranks[1] < ranks[2] and np.isnan(ranks[3]) and np.isnan(ranks[4])
+
+
+def test_one_diffusive_run_ranks_higher_the_colder_it_is() -> None:
+    D = Estimate.normal(1e-6, 1e-7, "cm^2/s")
+
+    def row(diffusive_K: float) -> ValidationRow:
+        runs = [MDReading(t, 1.0, D, t == diffusive_K) for t in TEMPERATURES_K]
+        return ValidationRow(f"moves at {diffusive_K:g} K", "Li", 1e-4, md_runs=runs)
+
+    ranks = arrhenius_predictor([row(1000.0), row(850.0)])
+    assert ranks[1] < ranks[0]  # the 850 K mover is the faster (rho < 0 convention)

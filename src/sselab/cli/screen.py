@@ -116,8 +116,8 @@ def screen_command(
             help="With --md: thermostat temperature (K) of the MD predictor (default: "
             "MDPredictor's, 700 K); repeat it for an Arrhenius sigma(300 K) per compound "
             "(e.g. --md-temperature 700 --md-temperature 850 --md-temperature 1000; "
-            "trajectories are read back from OUT/work). Each temperature is its own set "
-            "of stored runs.",
+            "trajectories are read back from OUT/work, so give every temperature the same "
+            "--out). Each temperature is its own set of stored runs.",
         ),
     ] = None,
     model: ModelOption = DEFAULT_MODEL,

@@ -31,7 +31,7 @@ from typing import Any
 
 from sselab.calculators import model_label
 from sselab.estimate import Estimate
-from sselab.pipeline.executor import RunSummary, run_tasks
+from sselab.pipeline.executor import RunSummary, run_tasks, task_work_dir
 from sselab.pipeline.study import Study, StudyPlan, study_plan
 from sselab.roundtrip import RoundTrip
 from sselab.store import ResultStore
@@ -425,13 +425,15 @@ class ValidationRow(RoundTrip):
             above the global minimum (:func:`sselab.transport.bvse.occupied_site_energy`).
         li_disorder: fraction of the mobile ions on partially occupied sites (0-1).
         refused: why the compound got no barrier (None when it got one).
-        md_runs: the quick MLIP MD runs, one per temperature (empty: MD not run or failed).
+        md_runs: the quick MLIP MD runs that gave a result, one per temperature (empty:
+            MD not run, or failed at every temperature).
         md_sigma_300K_S_per_cm: Nernst-Einstein sigma at 300 K from the Arrhenius fit
-            of the diffusive runs (None: fewer than two temperatures, or fewer than two
-            diffusive runs).
+            of the diffusive runs (None: fewer than two temperatures or diffusive runs,
+            a run failed, or a trajectory was missing or unreadable).
         md_activation_energy_eV: Ea of that fit.
         md_arrhenius_note: which runs were left out of the fit and why.
-        md_failed: why the MD gave no number (None when it gave one or did not run).
+        md_failed: which temperatures' MD gave no number and why (None when all gave
+            one or MD did not run).
     """
 
     name: str
@@ -479,7 +481,7 @@ class ValidationRow(RoundTrip):
             return None
         if self.md_sigma_300K_S_per_cm is not None:
             return (2, math.log10(self.md_sigma_300K_S_per_cm.value), 0.0)
-        moving = [r for r in self.md_runs if r.diffusive and r.D_cm2_per_s is not None]
+        moving = [r for r in runs if r.diffusive and r.D_cm2_per_s is not None]
         if moving:
             first = min(moving, key=lambda r: r.temperature_K)
             assert first.D_cm2_per_s is not None
@@ -512,7 +514,7 @@ class MDReading(RoundTrip):
         msd_angstrom2: Li tracer MSD at ``MDPredictor.lag_ps``, Å^2.
         D_cm2_per_s: Li tracer D by the fraction rule
             (:func:`sselab.transport.analysis.analyze_replicas` of the trajectory; None:
-            the trajectory was not found, ``note`` says where it was looked for).
+            the trajectory was not found or not readable, ``note`` says where or why).
         diffusive: the fraction rule's verdict (None without D).
         note: why the run is not diffusive, or why it has no D.
     """
@@ -743,21 +745,22 @@ def _md_predictions(
     }
     summary = run_tasks(md_task.values(), store, client, work_dir, device, progress)
     for row in rows:
-        runs = []
+        if row.name not in structures:
+            continue  # no oxidation states: no ordered cell, no MD
+        runs, failures = [], []
         for predictor in predictors:
-            task = md_task.get((row.name, predictor.temperature_K))
-            if task is None:
-                break
+            task = md_task[(row.name, predictor.temperature_K)]
             result = summary.payloads.get(task.key)
             if result is None:
-                row.md_failed = _chain_failure(task, summary)
-                break
-            runs.append(_md_reading(predictor, result, task, work_dir))
-        else:
-            if runs:
-                row.md_runs = [reading for reading, _ in runs]
-                if len(runs) >= 2:
-                    _arrhenius(row, [fraction for _, fraction in runs])
+                failures.append(f"{predictor.temperature_K:g} K: {_chain_failure(task, summary)}")
+            else:
+                runs.append(_md_reading(predictor, result, task, work_dir))
+        # the runs that worked keep their single-temperature readings
+        row.md_runs = [reading for reading, _ in runs]
+        if failures:
+            row.md_failed = "; ".join(failures)
+        elif len(runs) >= 2:
+            _arrhenius(row, [fraction for _, fraction in runs])
     return round(summary.wall_s, 1)
 
 
@@ -767,10 +770,9 @@ def _md_reading(
     """The run's MSD at the predictor's lag, and its fraction-rule D from the trajectory."""
     import numpy as np
 
-    from sselab.pipeline.executor import task_work_dir
     from sselab.transport.analysis import analyze_replicas
     from sselab.transport.md import trajectory_path_for
-    from sselab.transport.trajectory import TrajectoryError, read_trajectory
+    from sselab.transport.trajectory import read_trajectory
 
     msd = round(float(np.interp(predictor.lag_ps, result.lag_ps, result.msd_angstrom2)), 5)
     path = trajectory_path_for(task_work_dir(work_dir, task), predictor.temperature_K)
@@ -779,7 +781,7 @@ def _md_reading(
         return MDReading(predictor.temperature_K, msd, note=note), None
     try:
         fraction = analyze_replicas([read_trajectory(path)], "Li")
-    except (TrajectoryError, OSError) as exc:
+    except (OSError, ValueError) as exc:  # TrajectoryError; LinAlgError of a flat MSD
         return MDReading(predictor.temperature_K, msd, note=f"{path}: {exc}"), None
     reading = MDReading(
         predictor.temperature_K,
@@ -926,7 +928,7 @@ def validate(
     md_wall = None
     predictors_md: list[MDPredictor] = []
     if md is not None:
-        temperatures = md_temperatures_K or (md.temperature_K,)
+        temperatures = sorted(md_temperatures_K or (md.temperature_K,))
         if len(set(temperatures)) != len(temperatures) or min(temperatures) <= 0:
             raise ValueError(f"MD temperatures {list(temperatures)} K: give distinct values > 0")
         predictors_md = [replace(md, temperature_K=float(t)) for t in temperatures]

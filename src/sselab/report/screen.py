@@ -315,6 +315,10 @@ def validation_table(result: ValidationResult) -> str:
             f"'MD sigma(300 K) > {result.sigma_threshold_S_per_cm:g} S/cm' for the same: "
             f"precision {_interval(result.md_precision)}, recall {_interval(result.md_recall)}"
         )
+    unread = [r for row in result.rows for r in row.md_runs if r.D_cm2_per_s is None]
+    if unread:
+        # stored runs whose trajectories live under another --out folder: no D, no fit
+        lines.append(f"MD runs without a readable trajectory: {len(unread)} ({unread[0].note})")
     lines.append(f"BVSE wall time {result.wall_s:.1f} s")
     if result.md:
         md = result.md
