@@ -481,11 +481,14 @@ class ValidationRow(RoundTrip):
             return None
         if self.md_sigma_300K_S_per_cm is not None:
             return (2, math.log10(self.md_sigma_300K_S_per_cm.value), 0.0)
-        moving = [r for r in runs if r.diffusive and r.D_cm2_per_s is not None]
+        moving = [
+            (r.temperature_K, r.D_cm2_per_s.value)
+            for r in runs
+            if r.diffusive and r.D_cm2_per_s is not None
+        ]
         if moving:
-            first = min(moving, key=lambda r: r.temperature_K)
-            assert first.D_cm2_per_s is not None
-            return (1, -first.temperature_K, math.log10(first.D_cm2_per_s.value))
+            temperature_K, d_cm2_per_s = min(moving)  # the coldest diffusive run
+            return (1, -temperature_K, math.log10(d_cm2_per_s))
         return (0, 0.0, 0.0)
 
     @property
@@ -630,7 +633,7 @@ class ValidationResult(RoundTrip):
         n_bootstrap: bootstrap resamples.
         wall_s: wall time of the BVSE runs.
         md: the MD predictor's settings (None: not run); its ``temperature_K`` is the
-            first of ``md_temperatures_K``.
+            lowest of ``md_temperatures_K``.
         md_wall_s: wall time of the MD tasks (stored ones count 0).
         md_temperatures_K: temperatures of the MD runs (empty: not run).
         md_precision / md_recall: of the call "Arrhenius sigma(300 K) >

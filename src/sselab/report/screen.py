@@ -317,7 +317,7 @@ def validation_table(result: ValidationResult) -> str:
         )
     unread = [r for row in result.rows for r in row.md_runs if r.D_cm2_per_s is None]
     if unread:
-        # stored runs whose trajectories live under another --out folder: no D, no fit
+        # trajectories missing (stored runs of another --out folder) or unreadable: no D
         lines.append(f"MD runs without a readable trajectory: {len(unread)} ({unread[0].note})")
     lines.append(f"BVSE wall time {result.wall_s:.1f} s")
     if result.md:
