@@ -129,3 +129,10 @@ def test_cli_validate_md_passes_the_predictor_and_a_store(
     assert cold.exit_code != 0 and "--md-temperature 0: must be > 0 K" in cold.output
     alone = runner.invoke(app, ["screen", "--validate", "--md-temperature", "900"])
     assert alone.exit_code != 0 and "--md-temperature belongs to --md" in alone.output
+    replicate = runner.invoke(
+        app, ["screen", "--validate", "--md", "--md-seed", "1", "--out", str(tmp_path)]
+    )
+    assert replicate.exit_code == 0 and asked["md"].seed == 1, replicate.output
+    assert "; seed 1;" in replicate.output
+    seed_alone = runner.invoke(app, ["screen", "--validate", "--md-seed", "1"])
+    assert seed_alone.exit_code != 0 and "--md-seed belongs to --md" in seed_alone.output

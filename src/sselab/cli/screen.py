@@ -42,6 +42,7 @@ def _print_validation(
     progress: bool,
     md: bool,
     md_temperatures_K: list[float],
+    md_seed: int,
     model: str,
     store: Path | None,
     client: object | None,
@@ -58,7 +59,7 @@ def _print_validation(
                 resolution_angstrom=resolution,
                 store=results,
                 progress=progress,
-                md=MDPredictor(model=model),
+                md=MDPredictor(model=model, seed=md_seed),
                 client=client,
                 work_dir=out / "work",
                 device=device,
@@ -120,6 +121,15 @@ def screen_command(
             "--out). Each temperature is its own set of stored runs.",
         ),
     ] = None,
+    md_seed: Annotated[
+        int,
+        typer.Option(
+            "--md-seed",
+            help="With --md: seed of the MD predictor's ordering sample and initial "
+            "velocities (default 0); another seed is another set of stored runs, a "
+            "replicate of the same predictor.",
+        ),
+    ] = 0,
     model: ModelOption = DEFAULT_MODEL,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -148,13 +158,24 @@ def screen_command(
     for temperature in temperatures:
         if temperature <= 0:
             fail(f"--md-temperature {temperature:g}: must be > 0 K")
+    if md_seed != 0 and not md:
+        fail("--md-seed belongs to --md")
     if len(set(temperatures)) != len(temperatures):
         fail(f"--md-temperature {' '.join(f'{t:g}' for t in temperatures)}: a temperature twice")
     if validate:
         try:
             with dask_client(workers, scheduler, gpus) as client:
                 _print_validation(
-                    out, resolution, progress, md, temperatures, model, store, client, device
+                    out,
+                    resolution,
+                    progress,
+                    md,
+                    temperatures,
+                    md_seed,
+                    model,
+                    store,
+                    client,
+                    device,
                 )
         except (ModelUnavailableError, ValueError, OSError) as exc:
             fail(str(exc))

@@ -326,7 +326,7 @@ def validation_table(result: ValidationResult) -> str:
         lines.append(
             f"MD: {md.model}, {kelvin} K, {md.time_ps:g} ps after "
             f"{md.equilibration_ps:g} ps, cells >= {md.min_height_angstrom:g} Å face to face; "
-            f"MSD at {md.lag_ps:g} ps; D by the fraction rule (* not diffusive); "
+            f"MSD at {md.lag_ps:g} ps; seed {md.seed}; D by the fraction rule (* not diffusive); "
             f"wall time {result.md_wall_s or 0:.0f} s (stored tasks 0)"
         )
     return "\n".join(lines)
