@@ -125,6 +125,7 @@ def screen_command(
         int,
         typer.Option(
             "--md-seed",
+            min=0,
             help="With --md: seed of the MD predictor's ordering sample and initial "
             "velocities (default 0); another seed is another set of stored runs, a "
             "replicate of the same predictor.",

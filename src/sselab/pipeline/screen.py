@@ -575,7 +575,8 @@ class MDPredictor(RoundTrip):
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if not 0 < self.lag_ps <= self.time_ps / self.n_blocks:
+        # rounding: 0.3 / 3 is 0.0999... in floating point, and lag_ps = 0.1 is meant
+        if not 0 < self.lag_ps <= self.time_ps / self.n_blocks * (1 + 1e-9):
             raise ValueError(
                 f"lag_ps = {self.lag_ps}: must lie in (0, time_ps / n_blocks = "
                 f"{self.time_ps / self.n_blocks:g}] ps (the MSD curve of the analysis)"
