@@ -66,13 +66,14 @@ def test_md_predictor_refuses_a_lag_the_analysis_has_no_msd_for() -> None:
 def test_md_predictor_runs_through_the_screen_tasks_and_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """CHGNet, two small compounds, 0.3 ps: the chain works and is read back from the store."""
+    """CHGNet, three small compounds, 0.4 ps: the chain works and is read back from the store."""
     import sselab.structures.conductors as conductors
 
     full = conductors.validation_set()
     picked = [c for c in full if c.name in ("LiCl", "alpha-Li3N", "Li2S")]
     monkeypatch.setattr(conductors, "validation_set", lambda: picked)
-    md = MDPredictor(time_ps=0.3, equilibration_ps=0.05, lag_ps=0.1, max_relax_steps=5)
+    # 0.4 ps: the analysis needs >= 3 blocks of >= 6 frames (0.3 ps holds 16 frames)
+    md = MDPredictor(time_ps=0.4, equilibration_ps=0.05, lag_ps=0.1, max_relax_steps=5)
     with ResultStore(tmp_path / "s.sqlite") as store:
         first = validate(0.3, 100, store=store, md=md, work_dir=tmp_path, progress=False)
         again = validate(0.3, 100, store=store, md=md, work_dir=tmp_path, progress=False)
@@ -136,3 +137,10 @@ def test_cli_validate_md_passes_the_predictor_and_a_store(
     assert "; seed 1;" in replicate.output
     seed_alone = runner.invoke(app, ["screen", "--validate", "--md-seed", "1"])
     assert seed_alone.exit_code != 0 and "--md-seed belongs to --md" in seed_alone.output
+
+
+def test_spearman_bootstrap_refuses_a_constant_predictor_by_name() -> None:
+    from sselab.pipeline.screen import spearman_bootstrap
+
+    with pytest.raises(ValueError, match="constant"):
+        spearman_bootstrap([0.0, 0.0, 0.0], [-3.0, -8.0, -11.0], 100)

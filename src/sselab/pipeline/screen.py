@@ -691,6 +691,8 @@ def spearman_bootstrap(x: Any, y: Any, n_bootstrap: int = 2000, seed: int = 0) -
         if np.ptp(xs[pick]) == 0 or np.ptp(ys[pick]) == 0:
             continue  # rank correlation undefined for a constant resample
         samples.append(float(spearmanr(xs[pick], ys[pick]).statistic))
+    if not samples:
+        raise ValueError("x or y is constant in every resample: no rank correlation")
     low, high = np.percentile(samples, [2.5, 97.5])
     return Estimate(value, float(np.std(samples, ddof=1)), (float(low), float(high)), "")
 
@@ -1006,8 +1008,10 @@ def validate(
     scores = []
     for name, values in predictors.items():
         keep = ~np.isnan(values)  # inf (no percolation) stays: it ranks last
-        if keep.sum() < 3:
-            continue  # no rank correlation (an MD predictor that ran on < 3 compounds)
+        if keep.sum() < 3 or np.ptp(values[keep]) == 0:
+            # no rank correlation: an MD predictor that ran on < 3 compounds, or one that
+            # reads the same for every compound (no Li disorder in a subset)
+            continue
         rho = spearman_bootstrap(values[keep], log_sigma[keep], n_bootstrap, seed)
         scores.append(PredictorScore(name, rho, int(keep.sum())))
     precision, recall = _rate_bootstrap(
