@@ -135,8 +135,10 @@ def test_cli_validate_md_passes_the_predictor_and_a_store(
     )
     assert replicate.exit_code == 0 and asked["md"].seed == 1, replicate.output
     assert "; seed 1;" in replicate.output
-    seed_alone = runner.invoke(app, ["screen", "--validate", "--md-seed", "1"])
-    assert seed_alone.exit_code != 0 and "--md-seed belongs to --md" in seed_alone.output
+    # 0 is the default seed, but given without --md it is still a mistake worth naming
+    for seed in ("1", "0"):
+        seed_alone = runner.invoke(app, ["screen", "--validate", "--md-seed", seed])
+        assert seed_alone.exit_code != 0 and "--md-seed belongs to --md" in seed_alone.output
 
 
 def test_spearman_bootstrap_refuses_a_constant_predictor_by_name() -> None:

@@ -216,3 +216,48 @@ def test_cli_validate_prints_the_table_and_writes_json(
     assert "BVSE 3D barrier" in result.output and "refused: 0" in result.output
     saved = ValidationResult.from_dict(json.loads((tmp_path / "validation.json").read_text()))
     assert saved.n_refused == 0 and len(saved.rows) == len(coarse.rows)
+    assert (tmp_path / "validation.png").stat().st_size > 10_000
+
+
+def test_validation_figure_plots_each_predictor_against_sigma_with_its_rho(
+    coarse: ValidationResult,
+) -> None:
+    from dataclasses import replace
+
+    from sselab.estimate import Estimate
+    from sselab.pipeline.screen import MDPredictor, MDReading
+    from sselab.report.screen import validation_figure
+
+    barrier_only = validation_figure(coarse)
+    (ax,) = barrier_only.axes
+    rho = {s.predictor: s for s in coarse.scores}["BVSE 3D barrier"]
+    assert f"ρ = {rho.rho.value:+.2f}" in ax.get_title() and f"n = {rho.n}" in ax.get_title()
+    (points,) = ax.collections
+    assert len(points.get_offsets()) == len(coarse.rows)
+    lgps = next(r for r in coarse.rows if r.name.endswith("(LGPS)"))
+    assert [1.2e-2, lgps.barrier_3d_eV.value] in points.get_offsets().tolist()
+    assert any(text.get_text() == "LGPS" for text in ax.texts)
+
+    # two MD temperatures: one MSD panel each and the Arrhenius sigma(300 K) panel; a
+    # compound without a run at 1000 K is left out of that panel and counted
+    rows = []
+    for index, row in enumerate(coarse.rows):
+        runs = [MDReading(700.0, 0.5 + index)]
+        if index:
+            runs.append(MDReading(1000.0, 1.0 + index))
+        sigma = Estimate.normal(10.0**-index, 1e-9, "S/cm") if index % 2 else None
+        rows.append(replace(row, md_runs=runs, md_sigma_300K_S_per_cm=sigma))
+    with_md = replace(coarse, rows=rows, md=MDPredictor(), md_temperatures_K=[700.0, 1000.0])
+    axes = validation_figure(with_md).axes
+    assert [a.get_ylabel() for a in axes] == [
+        "BVSE 3D barrier (eV)",
+        "Li MSD at 0.5 ps, 700 K (Å²)",
+        "Li MSD at 0.5 ps, 1000 K (Å²)",
+        "MD Arrhenius σ(300 K) (S/cm)",
+    ]
+    assert "no rank correlation" in axes[1].get_title()  # no score of that name here
+    assert [t.get_text() for t in axes[2].texts if "without" in t.get_text()] == [
+        "1 without a value"
+    ]
+    assert axes[3].get_yscale() == "log"
+    assert len(axes[3].collections[0].get_offsets()) == len(rows) // 2

@@ -51,7 +51,7 @@ def _print_validation(
     import json
 
     from sselab.pipeline.screen import MDPredictor, validate
-    from sselab.report.screen import validation_table
+    from sselab.report.screen import validation_figure, validation_table
 
     if md:
         with ResultStore(store or out / "sselab.sqlite") as results:
@@ -71,7 +71,9 @@ def _print_validation(
     out.mkdir(parents=True, exist_ok=True)
     path = out / "validation.json"
     path.write_text(json.dumps(result.as_dict(), indent=2))
-    typer.echo(f"wrote {path}")
+    figure = out / "validation.png"
+    validation_figure(result).savefig(figure, dpi=120)
+    typer.echo(f"wrote {path} and {figure}")
 
 
 def screen_command(
@@ -122,7 +124,7 @@ def screen_command(
         ),
     ] = None,
     md_seed: Annotated[
-        int,
+        int | None,
         typer.Option(
             "--md-seed",
             min=0,
@@ -130,7 +132,7 @@ def screen_command(
             "velocities (default 0); another seed is another set of stored runs, a "
             "replicate of the same predictor.",
         ),
-    ] = 0,
+    ] = None,
     model: ModelOption = DEFAULT_MODEL,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -159,7 +161,7 @@ def screen_command(
     for temperature in temperatures:
         if temperature <= 0:
             fail(f"--md-temperature {temperature:g}: must be > 0 K")
-    if md_seed != 0 and not md:
+    if md_seed is not None and not md:
         fail("--md-seed belongs to --md")
     if len(set(temperatures)) != len(temperatures):
         fail(f"--md-temperature {' '.join(f'{t:g}' for t in temperatures)}: a temperature twice")
@@ -172,7 +174,7 @@ def screen_command(
                     progress,
                     md,
                     temperatures,
-                    md_seed,
+                    md_seed or 0,
                     model,
                     store,
                     client,

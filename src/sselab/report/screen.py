@@ -330,3 +330,117 @@ def validation_table(result: ValidationResult) -> str:
             f"wall time {result.md_wall_s or 0:.0f} s (stored tasks 0)"
         )
     return "\n".join(lines)
+
+
+def _short_name(name: str) -> str:
+    """A compound's label in a crowded scatter: the parenthesised nickname where there is
+    one ("Li10GeP2S12 (LGPS)" -> "LGPS"), else the name without its qualifier."""
+    head, _, tail = name.partition(" (")
+    nickname = tail.rstrip(")")
+    return nickname if nickname.isupper() and nickname.isalpha() else head
+
+
+def validation_figure(result: ValidationResult) -> Figure:
+    """Each predictor against measured sigma_RT, one panel each, rho and interval in the title.
+
+    Panels: the BVSE 3D barrier (dashed: the call's threshold), the MD Li MSD per
+    temperature when MD ran, and the Arrhenius sigma(300 K) with two or more
+    temperatures (compounds without a fit are not drawn; their rank tier is in the
+    table). The dotted vertical line is the "fast" threshold of the precision/recall
+    call; a compound without a value (no percolation, MD failed) is left out and
+    counted in the panel's corner.
+
+    Example:
+        >>> from sselab.estimate import Estimate
+        >>> from sselab.pipeline.screen import PredictorScore, ValidationRow
+        >>> rows = [ValidationRow(n, "Li", s, barrier_3d_eV=Estimate.exact(b, "eV"))
+        ...         for n, s, b in (("LiI", 1e-7, 0.6), ("Li10GeP2S12 (LGPS)", 1e-2, 0.5))]
+        >>> rho = Estimate(-1.0, 0.0, (-1.0, -1.0))
+        >>> res = ValidationResult(rows, [PredictorScore("BVSE 3D barrier", rho, 2)], None,
+        ...                        None, 1e-4, 0.35, 0.3, 0, 2000, 1.0)
+        >>> validation_figure(res).axes[0].get_title()
+        'BVSE 3D barrier: ρ = -1.00 [-1.00, -1.00], n = 2'
+    """
+    rho = {score.predictor: score for score in result.scores}
+    rows = result.rows
+    panels: list[tuple[str, str, list[float | None], float | None, bool]] = [
+        (
+            "BVSE 3D barrier",
+            "BVSE 3D barrier (eV)",
+            [None if r.barrier_3d_eV is None else r.barrier_3d_eV.value for r in rows],
+            result.barrier_threshold_eV,
+            False,
+        )
+    ]
+    temperatures = result.md_temperatures_K if result.md else []
+    lag = result.md.lag_ps if result.md else 0.0
+    for temperature in temperatures:
+        panels.append(
+            (
+                f"-(MD Li MSD at {lag:g} ps, {temperature:g} K)",
+                f"Li MSD at {lag:g} ps, {temperature:g} K (Å²)",
+                [r.md_msd_at(temperature) for r in rows],
+                None,
+                False,
+            )
+        )
+    if len(temperatures) >= 2:
+        kelvin = "/".join(f"{t:g}" for t in temperatures)
+        panels.append(
+            (
+                f"-(MD Arrhenius rank, {kelvin} K)",
+                "MD Arrhenius σ(300 K) (S/cm)",
+                [
+                    None if r.md_sigma_300K_S_per_cm is None else r.md_sigma_300K_S_per_cm.value
+                    for r in rows
+                ],
+                result.sigma_threshold_S_per_cm,
+                True,
+            )
+        )
+    columns = min(len(panels), 3)
+    n_rows = math.ceil(len(panels) / columns)
+    fig = Figure(figsize=(4.6 * columns, 4.0 * n_rows))
+    for index, (predictor, ylabel, values, threshold, log_y) in enumerate(panels):
+        ax = fig.add_subplot(n_rows, columns, index + 1)
+        shown = [(r, v) for r, v in zip(rows, values, strict=True) if v is not None]
+        ax.scatter([r.sigma_RT_S_per_cm for r, _ in shown], [v for _, v in shown], s=18)
+        for row, value in shown:
+            ax.annotate(
+                _short_name(row.name),
+                (row.sigma_RT_S_per_cm, value),
+                fontsize=6,
+                xytext=(3, 2),
+                textcoords="offset points",
+            )
+        ax.set_xlabel("measured σ_RT (S/cm)")
+        ax.set_ylabel(ylabel)
+        if not shown:
+            ax.set_title(f"{predictor}: no values", fontsize=8)
+            continue
+        ax.set_xscale("log")
+        if log_y:
+            ax.set_yscale("log")
+        ax.axvline(result.sigma_threshold_S_per_cm, color="0.5", ls=":", lw=0.8)
+        if threshold is not None:
+            ax.axhline(threshold, color="0.5", ls="--", lw=0.8)
+        # the table's predictor names and sign convention (rho < 0: the right sign)
+        score = rho.get(predictor)
+        reading = (
+            "no rank correlation"
+            if score is None
+            else (f"ρ = {_interval(score.rho)}, n = {score.n}")
+        )
+        ax.set_title(f"{predictor}: {reading}", fontsize=8)
+        left_out = len(rows) - len(shown)
+        if left_out:
+            ax.text(
+                0.02,
+                0.97,
+                f"{left_out} without a value",
+                transform=ax.transAxes,
+                fontsize=7,
+                va="top",
+            )
+    fig.tight_layout()
+    return fig
