@@ -87,6 +87,20 @@ def test_aborted_gamry_run_is_read_with_a_warning(shared_dir: Path) -> None:
     assert spectrum.metadata["aborted"] and spectrum.frequency_Hz.min() == pytest.approx(0.0158898)
 
 
+def test_aborted_gamry_run_with_a_damaged_header_value_still_reads(
+    shared_dir: Path, tmp_path: Path
+) -> None:
+    """The fuzzer's case: a NUL in place of the tab before FREQFINAL's value made the
+    planned frequency (used only in the warning) a ValueError that stopped the read."""
+    text = (shared_dir / "data" / "eis" / "exampleDataGamryABORT.DTA").read_bytes()
+    damaged = tmp_path / "damaged.DTA"
+    damaged.write_bytes(text.replace(b"FREQFINAL\tQUANT\t", b"FREQFINAL\tQUANT\x00", 1))
+    assert damaged.read_bytes() != text
+    with pytest.warns(EISDataWarning, match=r"reached 0\.01589 Hz \(low-frequency data missing"):
+        spectrum = read_eis(damaged)
+    assert spectrum.n_points == 72
+
+
 def test_truncated_zplot_export_is_flagged(shared_dir: Path) -> None:
     with pytest.warns(EISDataWarning, match="announces 56 points, the file holds 21"):
         read_eis(shared_dir / "data" / "eis" / "exampleDataZPlot.z")

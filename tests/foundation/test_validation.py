@@ -8,6 +8,7 @@ structure or failed with a bare parser key.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,50 @@ def test_truncated_cif_says_so_and_never_reads_a_smaller_structure(
     assert message.startswith(f"{bad}:")
     assert "truncated" in message
     assert not message.rstrip().endswith("')")  # no bare parser key as the last word
+
+
+_P1_CIF = """data_toy
+_cell_length_a 4.0
+_cell_length_b 4.0
+_cell_length_c 4.0
+_cell_angle_alpha 90
+_cell_angle_beta 90
+_cell_angle_gamma 90
+_symmetry_space_group_name_H-M 'P 1'
+loop_
+_atom_site_label
+_atom_site_type_symbol
+_atom_site_fract_x
+_atom_site_fract_y
+_atom_site_fract_z
+_atom_site_occupancy
+{rows}
+"""
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # pymatgen reads "Va" as vanadium: Li0.9V0.1Cl, a cation that is not there
+        (
+            "Li1 Li 0 0 0 0.9\nVa1 Va 0 0 0 0.1\nCl1 Cl 0.5 0.5 0.5 1",
+            "atom site Va1: type 'Va' is a vacancy",
+        ),
+        # pymatgen drops the row, and the structure has no Li at all
+        (
+            "Li1 Li 0 0 0 -0.5(1)\nCl1 Cl 0.5 0.5 0.5 1",
+            "atom site Li1: _atom_site_occupancy -0.5(1) must be > 0",
+        ),
+        ("Li1 Li 0 0 0 0\nCl1 Cl 0.5 0.5 0.5 1", "atom site Li1: _atom_site_occupancy 0 must"),
+    ],
+)
+def test_cif_rows_pymatgen_would_misread_are_refused_by_label(
+    tmp_path: Path, rows: str, expected: str
+) -> None:
+    path = tmp_path / "toy.cif"
+    path.write_text(_P1_CIF.format(rows=rows))
+    with pytest.raises(StructureFileError, match=rf"^{path}: {re.escape(expected)}"):
+        read_structure(path)
 
 
 @pytest.mark.parametrize("command", ["xrd", "relax", "bvse"])

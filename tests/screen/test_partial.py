@@ -87,6 +87,10 @@ def test_given_states_override_the_guess_and_must_cover_every_element(
         ("Li6.4La3Zr1.4Ta0.6O12", {"Li": 1, "La": 3, "Zr": 4, "Ta": 5, "O": -2}),
         ("Li2.5N0.5S0.5", {"Li": 1, "N": -3, "S": -2}),
         ("Li1.3Al0.3Ti1.7P3O12", {"Li": 1, "Al": 3, "Ti": 4, "P": 5, "O": -2}),
+        # H by neutrality: a hydride anion in the borohydrides, a proton in hydroxides
+        ("LiBH4", {"Li": 1, "B": 3, "H": -1}),
+        ("LiOH", {"Li": 1, "O": -2, "H": 1}),
+        ("LiNH2", {"Li": 1, "N": -3, "H": 1}),
     ],
 )
 def test_guess_on_fractional_compositions(formula: str, expected: dict[str, int]) -> None:
@@ -97,3 +101,13 @@ def test_mobile_sites_lose_their_co_occupants_for_bvse() -> None:
     cleared = clear_mobile_sites(_conductor("Li6.25Al0.25La3Zr2O12"), "Li")
     assert "Al" not in cleared.composition
     assert cleared.composition["Zr"] == _conductor("Li6.25Al0.25La3Zr2O12").composition["Zr"]
+
+
+def test_mixed_valence_in_the_file_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "Li1.5FeO2.cif"
+    species = ["Li+", {"Li+": 0.5}, {"Fe2+": 0.5, "Fe3+": 0.5}, "O2-", "O2-"]
+    coords = [[0, 0, 0], [0.5, 0.5, 0.5], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]
+    Structure(Lattice.cubic(5.0), species, coords).to(filename=str(path))
+    # neutral on average (Fe +2.5), but not with one integer state per element
+    with pytest.raises(OxidationStateError, match=rf"{path}: the file gives Fe as \+2 and \+3"):
+        prepare_structure(StructureEntry(path=str(path)))

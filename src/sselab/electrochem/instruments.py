@@ -99,21 +99,27 @@ def read_gamry(path: Path, mapping: Mapping[str, str] | None = None) -> EISSpect
         planned = _gamry_value(lines, "FREQFINAL")
         reached = float(spectrum.frequency_Hz.min())
         spectrum.metadata["aborted"] = True
+        of_planned = "" if planned is None else f" of the planned {planned:.4g} Hz"
         warnings.warn(
             f"{path}: experiment aborted after {spectrum.n_points} points; the sweep reached "
-            f"{reached:.4g} Hz of the planned {planned:.4g} Hz (low-frequency data missing)",
+            f"{reached:.4g} Hz{of_planned} (low-frequency data missing)",
             EISDataWarning,
             stacklevel=2,
         )
     return spectrum
 
 
-def _gamry_value(lines: Sequence[str], key: str) -> float:
+def _gamry_value(lines: Sequence[str], key: str) -> float | None:
+    """The number of a Gamry header line ``KEY<tab>TYPE<tab>value``; None if absent or not
+    a number (it only adds to a warning, so a damaged header line must not stop the read)."""
     for line in lines:
         cells = line.split("\t")
         if cells[0] == key and len(cells) > 2:
-            return float(cells[2].replace(",", "."))
-    return float("nan")
+            try:
+                return float(cells[2].replace(",", "."))
+            except ValueError:
+                return None
+    return None
 
 
 def _read_zview(path: Path, lines: list[str], instrument: str) -> EISSpectrum:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -17,6 +18,47 @@ from sselab.structures.validate import (
 
 class StructureFileError(ValueError):
     """A structure file is missing, empty or malformed; the message names file and problem."""
+
+
+# Vacancy pseudo-elements some programs write as atom-site rows; pymatgen reads "Va" as
+# vanadium (it strips symbols to a valid element), which would silently add a cation.
+_VACANCY_SYMBOL = re.compile(r"^(va|vac|vc)(?![a-z])", re.IGNORECASE)
+_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
+def _check_cif_rows(path: Path) -> None:
+    """Refuse atom-site rows pymatgen would misread without a word, naming the row.
+
+    pymatgen drops a row with a zero or negative occupancy (the structure then lacks
+    the element, or a site), and reads a vacancy row "Va" as vanadium.
+    """
+    from pymatgen.io.cif import CifFile
+
+    try:
+        blocks = CifFile.from_str(path.read_text(errors="replace")).data.values()
+    except Exception:  # malformed files get the parser's own message in read_structure
+        return
+    for block in blocks:
+        labels = block.data.get("_atom_site_label")
+        if not isinstance(labels, list):
+            continue
+        symbols = block.data.get("_atom_site_type_symbol", labels)
+        occupancies = block.data.get("_atom_site_occupancy", ["1"] * len(labels))
+        if not isinstance(symbols, list) or not isinstance(occupancies, list):
+            continue
+        for label, symbol, occupancy in zip(labels, symbols, occupancies, strict=False):
+            if _VACANCY_SYMBOL.match(str(symbol)):
+                raise StructureFileError(
+                    f"{path}: atom site {label}: type {symbol!r} is a vacancy, not an "
+                    "element; leave vacancy rows out (a site's missing occupancy is its "
+                    "vacancy)"
+                )
+            number = _NUMBER.match(str(occupancy).strip())
+            if number is not None and float(number.group(0)) <= 0:
+                raise StructureFileError(
+                    f"{path}: atom site {label}: _atom_site_occupancy {occupancy} must be > 0 "
+                    "(remove an empty site's row)"
+                )
 
 
 def _parse(path: Path, name: str) -> Structure:
@@ -79,6 +121,8 @@ def read_structure(
     if path.stat().st_size == 0 or not path.read_bytes().strip():
         raise StructureFileError(f"{path}: file is empty")
     name = path.name.lower()
+    if name.endswith(".cif"):
+        _check_cif_rows(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

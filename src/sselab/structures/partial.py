@@ -11,7 +11,9 @@ cation charge are kept (CIFs round occupancies), and the one with the smallest
 imbalance, then the smallest total |charge| wins. The most electronegative element
 must be an anion and the least electronegative a cation. Alkali, alkaline-earth and
 the first halide take their only sensible state, so a sulfide-chloride or an oxide
-with sulfur (S+6 in sulfate) is resolved by neutrality alone.
+with sulfur (S+6 in sulfate) is resolved by neutrality alone; so is H (+1 in LiOH,
+-1 in LiBH4). Mixed valence written in a file (Fe2+ and Fe3+) that no one state per
+element neutralises is refused by name.
 
 Ordered supercells: the smallest supercell of the primitive cell (diagonal, at most
 ``max_atoms`` atoms) in which every partial occupancy times its site count is an
@@ -52,8 +54,10 @@ OCCUPANCY_TOLERANCE = 0.03
 # Split positions of one ion (argyrodite Li 48h pairs, 1.0-1.8 Å apart) are never
 # both filled in a physical ordering.
 MIN_SPLIT_DISTANCE_ANGSTROM = 1.9
+# H is not here: it is +1 in hydroxides and amides (LiOH, LiNH2) but -1 in the hydride
+# and borohydride conductors (LiH, LiBH4, LiAlH4); neutrality decides between them.
 _ONLY_STATE = {
-    **{e: 1 for e in ("H", "Li", "Na", "K", "Rb", "Cs")},
+    **{e: 1 for e in ("Li", "Na", "K", "Rb", "Cs")},
     **{e: 2 for e in ("Be", "Mg", "Ca", "Sr", "Ba")},
 }
 
@@ -167,6 +171,27 @@ def file_oxidation_states(structure: Structure) -> dict[str, int] | None:
     return {e: s.pop() for e, s in sorted(states.items())}
 
 
+def _mixed_valence(structure: Structure) -> str:
+    """The elements a file decorates with two or more oxidation states, in words ("" if none).
+
+    Example:
+        >>> from pymatgen.core import Lattice
+        >>> cell = Structure(Lattice.cubic(4.0), [{"Fe2+": 0.5, "Fe3+": 0.5}, "O2-"],
+        ...                  [[0, 0, 0], [0.5, 0.5, 0.5]])
+        >>> _mixed_valence(cell)
+        'Fe as +2 and +3'
+    """
+    states: dict[str, set[float]] = {}
+    for species in structure.composition:
+        if (oxi := getattr(species, "oxi_state", None)) is not None:
+            states.setdefault(species.symbol, set()).add(float(oxi))
+    return "; ".join(
+        f"{element} as " + " and ".join(f"{q:+g}" for q in sorted(found))
+        for element, found in sorted(states.items())
+        if len(found) > 1
+    )
+
+
 @dataclass
 class OxidationStates(RoundTrip):
     """Oxidation states of one structure and where they came from.
@@ -224,7 +249,16 @@ def oxidation_states(
     elif (found := file_oxidation_states(structure)) is not None:
         states, origin = found, "file"
     else:
-        states = guess_oxidation_states(structure.composition, source)
+        try:
+            states = guess_oxidation_states(structure.composition, source)
+        except OxidationStateError as exc:
+            if mixed := _mixed_valence(structure):
+                raise OxidationStateError(
+                    f"{source}: the file gives {mixed} (mixed valence): BVSE and the "
+                    "orderings take one integer state per element, and a mixed-valence "
+                    "compound conducts electrons, so it is not screened as an electrolyte"
+                ) from exc
+            raise
         origin = "guess"
     composition = structure.composition.element_composition
     net = sum(float(composition[e]) * s for e, s in states.items())
