@@ -59,6 +59,21 @@ def test_nan_lattice_is_refused_naming_the_file(li2s_cif: Path) -> None:
         read_structure(bad)
 
 
+def test_typos_that_only_a_fuzzer_would_type_are_refused_not_a_crash(li2s_cif: Path) -> None:
+    """Python reads "5_4435" as 54435 (digit separators): the neighbour search then tried
+    to allocate 187 GB. A position of -1e300 Å made its C code fail on a NULL pointer."""
+    text = li2s_cif.read_text()
+    a_line = next(line for line in text.splitlines() if line.startswith("_cell_length_a"))
+    typo = li2s_cif.with_name("typo.cif")
+    typo.write_text(text.replace(a_line, a_line.replace(".", "_", 1) + "00000"))
+    with pytest.raises(StructureFileError, match=r"typo\.cif: cell volume .* a typo in a cell"):
+        read_structure(typo)
+    far = antifluorite(0.0)
+    far.replace(0, far[0].species, [-1e300 / far.lattice.a, 0.0, 0.0])
+    with pytest.raises(StructureValidationError, match=r"Li2S: site 0 lies .* cells from the"):
+        validate_structure(far, "Li2S")
+
+
 def test_overlapping_atoms_are_refused_naming_both_sites(li2s_cif: Path) -> None:
     with pytest.raises(StructureFileError, match=r"overlap\.cif: site 0 .* 0\.005 Å apart"):
         read_structure(_overlap(li2s_cif))
@@ -123,6 +138,10 @@ _atom_site_occupancy
             "atom site Li1: _atom_site_occupancy -0.5(1) must be > 0",
         ),
         ("Li1 Li 0 0 0 0\nCl1 Cl 0.5 0.5 0.5 1", "atom site Li1: _atom_site_occupancy 0 must"),
+        (
+            "Li1 Li 0 0 0 1.02(3)\nCl1 Cl 0.5 0.5 0.5 1",
+            "atom site Li1: _atom_site_occupancy 1.02(3) is above 1",
+        ),
     ],
 )
 def test_cif_rows_pymatgen_would_misread_are_refused_by_label(
@@ -149,3 +168,18 @@ def test_commands_exit_with_one_line_not_a_crash(li2s_cif: Path, command: str, c
     assert run.returncode == 1, run.stderr
     assert "Traceback" not in run.stderr
     assert f"error: {bad}" in run.stderr
+
+
+def test_cif_with_several_structures_is_refused_but_a_publication_block_is_not(
+    tmp_path: Path,
+) -> None:
+    one = _P1_CIF.format(rows="Li1 Li 0 0 0 1\nCl1 Cl 0.5 0.5 0.5 1")
+    two = one.replace("data_toy", "data_impurity").replace("4.0", "4.4")
+    path = tmp_path / "two.cif"
+    path.write_text(one + "\n" + two)
+    # pymatgen would take the first block without a word
+    with pytest.raises(StructureFileError, match=r"holds 2 structures \(data_toy, data_impurity\)"):
+        read_structure(path)
+    publication = "data_global\n_publ_section_title 'A paper'\n_journal_year 2024\n\n"
+    path.write_text(publication + one)
+    assert read_structure(path).composition.reduced_formula == "LiCl"

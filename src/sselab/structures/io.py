@@ -23,6 +23,7 @@ class StructureFileError(ValueError):
 # Vacancy pseudo-elements some programs write as atom-site rows; pymatgen reads "Va" as
 # vanadium (it strips symbols to a valid element), which would silently add a cation.
 _VACANCY_SYMBOL = re.compile(r"^(va|vac|vc)(?![a-z])", re.IGNORECASE)
+_ROUNDED_FULL = 1e-3  # as sselab.structures.validate: CIFs round occupancies to 3-4 digits
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -30,15 +31,25 @@ def _check_cif_rows(path: Path) -> None:
     """Refuse atom-site rows pymatgen would misread without a word, naming the row.
 
     pymatgen drops a row with a zero or negative occupancy (the structure then lacks
-    the element, or a site), and reads a vacancy row "Va" as vanadium.
+    the element, or a site), reads a vacancy row "Va" as vanadium, and refuses an
+    occupancy above 1 in its own words; of a file with several structures it reads the
+    first.
     """
     from pymatgen.io.cif import CifFile
 
     try:
-        blocks = CifFile.from_str(path.read_text(errors="replace")).data.values()
+        blocks = list(CifFile.from_str(path.read_text(errors="replace")).data.items())
     except Exception:  # malformed files get the parser's own message in read_structure
         return
-    for block in blocks:
+    with_atoms = [name for name, block in blocks if "_atom_site_label" in block.data]
+    if len(with_atoms) > 1:
+        # pymatgen would take the first silently: an impurity phase or another temperature
+        # of a variable-temperature series could be what gets screened
+        raise StructureFileError(
+            f"{path}: holds {len(with_atoms)} structures (data_{', data_'.join(with_atoms)}); "
+            "sselab reads one structure per file: split it into one file per data block"
+        )
+    for _, block in blocks:
         labels = block.data.get("_atom_site_label")
         if not isinstance(labels, list):
             continue
@@ -58,6 +69,13 @@ def _check_cif_rows(path: Path) -> None:
                 raise StructureFileError(
                     f"{path}: atom site {label}: _atom_site_occupancy {occupancy} must be > 0 "
                     "(remove an empty site's row)"
+                )
+            if number is not None and float(number.group(0)) > 1 + _ROUNDED_FULL:
+                # refined occupancies can exceed 1 within their error; which value the
+                # site really has is the user's call, not a silent rescaling
+                raise StructureFileError(
+                    f"{path}: atom site {label}: _atom_site_occupancy {occupancy} is above 1; "
+                    "write 1 if the site is full within its error"
                 )
 
 

@@ -1,8 +1,9 @@
 """One validation gate for every structure sselab reads or is given.
 
-A structure passes when its lattice is finite with a positive volume, every
-coordinate is finite, every occupancy lies in (0, 1] with site sums <= 1, every
-species is a real element, and no two atoms sit closer than a physical minimum
+A structure passes when its lattice is finite with a positive volume of at most
+``MAX_VOLUME_PER_ATOM_ANGSTROM3`` per site, every coordinate is finite and within
+``MAX_FRACTIONAL_COORDINATE`` cells of the origin, every occupancy lies in (0, 1] with
+site sums <= 1, every species is a real element, and no two atoms sit closer than a physical minimum
 (0.5 Å by default: the shortest bond in any solid, H2, is 0.74 Å). Two partially
 occupied sites closer than that are allowed when their occupancies sum to <= 1:
 they are alternatives (split sites in a disordered CIF), never both filled.
@@ -25,6 +26,10 @@ import numpy as np
 from pymatgen.core import Element, Structure
 
 MIN_DISTANCE_ANGSTROM = 0.5
+# Limits that only typos break: a slab with 30 Å of vacuum has ~200 Å^3 per atom, and a
+# position more than 1000 cells from the origin is not a crystal coordinate.
+MAX_VOLUME_PER_ATOM_ANGSTROM3 = 2000.0
+MAX_FRACTIONAL_COORDINATE = 1000.0
 _OCCUPANCY_TOLERANCE = 1e-3  # CIFs round occupancies to 3-4 digits
 
 
@@ -65,6 +70,15 @@ def validate_structure(
         raise StructureValidationError(f"{source}: cell volume is {volume:g} Å^3, not positive")
     if len(structure) == 0:
         raise StructureValidationError(f"{source}: no atoms")
+    if volume / len(structure) > MAX_VOLUME_PER_ATOM_ANGSTROM3:
+        # a typo such as "5_4435" (read as 54435 Å) would otherwise reach the neighbour
+        # search, which allocates by the number of cells in reach (187 GB in one case)
+        raise StructureValidationError(
+            f"{source}: cell volume {volume:.4g} Å^3 for {len(structure)} sites, "
+            f"{volume / len(structure):.3g} Å^3 per site (solids: 5-100; limit "
+            f"{MAX_VOLUME_PER_ATOM_ANGSTROM3:g}): a typo in a cell length (a, b, c = "
+            f"{', '.join(f'{x:.6g}' for x in structure.lattice.abc)} Å), or not a crystal?"
+        )
     # an atom closer than the minimum to its own periodic image is an overlap too; checking
     # the cell heights first also bounds the neighbour search on a degenerate cell
     heights = volume / np.linalg.norm(np.cross(lattice[[1, 2, 0]], lattice[[2, 0, 1]]), axis=1)
@@ -77,6 +91,13 @@ def validate_structure(
     bad = np.flatnonzero(~np.all(np.isfinite(frac), axis=1))
     if bad.size:
         raise StructureValidationError(f"{source}: site {int(bad[0])} has non-finite coordinates")
+    far = np.flatnonzero(np.abs(frac).max(axis=1) > MAX_FRACTIONAL_COORDINATE)
+    if far.size:
+        # finite but huge (1e300 Å) positions break the neighbour search's C code
+        raise StructureValidationError(
+            f"{source}: site {int(far[0])} lies {np.abs(frac[far[0]]).max():.3g} cells from "
+            f"the origin (limit {MAX_FRACTIONAL_COORDINATE:g}): a typo in its coordinates?"
+        )
     occupancy = np.zeros(len(structure))
     for i, site in enumerate(structure):
         for species, amount in site.species.items():
