@@ -3,10 +3,10 @@
 A structure passes when its lattice is finite with a positive volume of at most
 ``MAX_VOLUME_PER_ATOM_ANGSTROM3`` per site, every coordinate is finite and within
 ``MAX_FRACTIONAL_COORDINATE`` cells of the origin, every occupancy lies in (0, 1] with
-site sums <= 1, every species is a real element, and no two atoms sit closer than a physical minimum
-(0.5 Å by default: the shortest bond in any solid, H2, is 0.74 Å). Two partially
-occupied sites closer than that are allowed when their occupancies sum to <= 1:
-they are alternatives (split sites in a disordered CIF), never both filled.
+site sums <= 1, every species is a real element, and no two atoms sit closer than a
+physical minimum (0.5 Å by default: the shortest bond in any solid, H2, is 0.74 Å).
+Two partially occupied sites closer than that are allowed when their occupancies sum
+to <= 1: they are alternatives (split sites in a disordered CIF), never both filled.
 
 Without this gate a CIF with ``_cell_length_a nan`` crashed the diffraction code
 with a segmentation fault, and a Li 0.005 Å from S relaxed "converged" into a
