@@ -135,6 +135,13 @@ def test_cli_validate_md_passes_the_predictor_and_a_store(
     )
     assert replicate.exit_code == 0 and asked["md"].seed == 1, replicate.output
     assert "; seed 1;" in replicate.output
+    windows = runner.invoke(app, ["screen", "--validate", "--li-metal", "--out", str(tmp_path)])
+    assert windows.exit_code == 0, windows.output
+    assert asked["md"] is None and isinstance(asked["li_metal"], MDPredictor)
+    lonely_windows = runner.invoke(app, ["screen", "--li-metal", "--out", str(tmp_path)])
+    assert lonely_windows.exit_code != 0 and "--li-metal belongs to --validate" in (
+        lonely_windows.output
+    )
     # 0 is the default seed, but given without --md it is still a mistake worth naming
     for seed in ("1", "0"):
         seed_alone = runner.invoke(app, ["screen", "--validate", "--md-seed", seed])

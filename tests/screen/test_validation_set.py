@@ -261,3 +261,45 @@ def test_validation_figure_plots_each_predictor_against_sigma_with_its_rho(
     ]
     assert axes[3].get_yscale() == "log"
     assert len(axes[3].collections[0].get_offsets()) == len(rows) // 2
+
+
+def test_expected_li_metal_calls_follow_the_chemistry(conductors: list) -> None:
+    """An expected call says why; where Li is the only cation nothing can be reduced, so the
+    data must say "stable"; every other scored compound holds a reducible cation."""
+    for conductor in conductors:
+        assert conductor.li_metal_basis, conductor.name
+        states = oxidation_states(conductor.structure, conductor.name).states
+        only_li = [e for e, q in states.items() if q > 0] == ["Li"]
+        if only_li:
+            assert conductor.li_metal_expected == "stable", conductor.name
+        else:
+            assert conductor.li_metal_expected in ("reduced", None), conductor.name
+    scored = [c for c in conductors if c.li_metal_expected]
+    assert len(scored) >= 20
+
+
+def test_li_metal_windows_call_a_halide_stable_and_an_indium_chloride_reduced() -> None:
+    """Physics of the window against the shipped reduction products, on two compounds of
+    the set with a short relaxation (20 steps: the driving forces are eV per formula unit,
+    far beyond what the last steps would change). Li3InCl6: In3+ goes to LiIn with LiCl;
+    DFT puts the reduction of the Li3MCl6 chlorides at roughly 0.6-2.5 V (Wang et al.,
+    Angew. Chem. 2019); LiCl has nothing to reduce."""
+    from sselab.pipeline.screen import MDPredictor, ValidationRow, _li_metal_predictions
+    from sselab.store import ResultStore
+    from sselab.structures.partial import decorate
+
+    rows, cells = [], {}
+    for conductor in validation_set():
+        if conductor.name in ("LiCl", "Li3InCl6"):
+            states = oxidation_states(conductor.structure, conductor.name)
+            rows.append(ValidationRow(conductor.name, conductor.formula, 1e-3))
+            cells[conductor.name] = decorate(conductor.structure, states)
+    quick = MDPredictor(max_relax_steps=20)
+    _li_metal_predictions(rows, cells, quick, ResultStore(":memory:"), None, "/tmp/w", "cpu", False)
+    licl, li3incl6 = sorted(rows, key=lambda r: r.name != "LiCl")
+    assert licl.li_metal_call == "stable" and licl.reduction_limit_V == 0.0
+    assert licl.li_metal_products == ["LiCl"]
+    assert li3incl6.li_metal_call == "reduced"
+    assert 0.5 < li3incl6.reduction_limit_V < 3.5
+    assert li3incl6.li_metal_products == ["LiCl", "LiIn"]
+    assert "In" in li3incl6.li_metal_note and "Cl2" in li3incl6.li_metal_note

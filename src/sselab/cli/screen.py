@@ -43,6 +43,7 @@ def _print_validation(
     md: bool,
     md_temperatures_K: list[float],
     md_seed: int,
+    li_metal: bool,
     model: str,
     store: Path | None,
     client: object | None,
@@ -53,13 +54,16 @@ def _print_validation(
     from sselab.pipeline.screen import MDPredictor, validate
     from sselab.report.screen import validation_figure, validation_table
 
-    if md:
+    # one predictor for both: the windows take the MD's relaxed cells from the store
+    predictor = MDPredictor(model=model, seed=md_seed)
+    if md or li_metal:
         with ResultStore(store or out / "sselab.sqlite") as results:
             result = validate(
                 resolution_angstrom=resolution,
                 store=results,
                 progress=progress,
-                md=MDPredictor(model=model, seed=md_seed),
+                md=predictor if md else None,
+                li_metal=predictor if li_metal else None,
                 client=client,
                 work_dir=out / "work",
                 device=device,
@@ -123,6 +127,15 @@ def screen_command(
             "--out). Each temperature is its own set of stored runs.",
         ),
     ] = None,
+    li_metal: Annotated[
+        bool,
+        typer.Option(
+            "--li-metal",
+            help="With --validate: also relax each compound's ordering and compute its "
+            "stability window against sselab's reference phases; the Li-metal call is set "
+            "beside the expected one (tens of minutes on 2 CPU cores, resumable).",
+        ),
+    ] = False,
     md_seed: Annotated[
         int | None,
         typer.Option(
@@ -161,6 +174,8 @@ def screen_command(
     for temperature in temperatures:
         if temperature <= 0:
             fail(f"--md-temperature {temperature:g}: must be > 0 K")
+    if li_metal and not validate:
+        fail("--li-metal belongs to --validate (structure files get it from --relax)")
     if md_seed is not None and not md:
         fail("--md-seed belongs to --md")
     if len(set(temperatures)) != len(temperatures):
@@ -175,6 +190,7 @@ def screen_command(
                     md,
                     temperatures,
                     md_seed or 0,
+                    li_metal,
                     model,
                     store,
                     client,

@@ -434,6 +434,13 @@ class ValidationRow(RoundTrip):
         md_arrhenius_note: which runs were left out of the fit and why.
         md_failed: which temperatures' MD gave no number and why (None when all gave
             one or MD did not run).
+        li_metal_expected: "stable" / "reduced" from the set (None: not scored).
+        li_metal_call: the window's call, "stable" (reduction limit 0 V) or "reduced"
+            (None: not run, or no reference phases; ``li_metal_note`` says why).
+        reduction_limit_V: the window's reduction limit, V vs Li+/Li (a lower bound:
+            ``sselab.thermo.reduction_products`` ships no intermediate phases).
+        li_metal_products: the phases in equilibrium with Li metal (0 V plateau).
+        li_metal_note: why there is no call, or the phases the hull had.
     """
 
     name: str
@@ -451,6 +458,11 @@ class ValidationRow(RoundTrip):
     md_activation_energy_eV: Estimate | None = None
     md_arrhenius_note: str = ""
     md_failed: str | None = None
+    li_metal_expected: str | None = None
+    li_metal_call: str | None = None
+    reduction_limit_V: float | None = None
+    li_metal_products: list[str] = field(default_factory=list)
+    li_metal_note: str = ""
 
     def md_msd_at(self, temperature_K: float) -> float | None:
         """Li MSD of the run at ``temperature_K``, Å^2 (None: no such run).
@@ -582,15 +594,32 @@ class MDPredictor(RoundTrip):
                 f"{self.time_ps / self.n_blocks:g}] ps (the MSD curve of the analysis)"
             )
 
-    def tasks(self, structure: Any, label: str) -> Any:
-        """Order, relax and MD tasks of one decorated structure; returns the MD task."""
+    def relax_settings(self) -> Any:
+        """The relaxation settings (``sselab.pipeline.tasks.RelaxSettings``) of the ordering.
+
+        Example:
+            >>> MDPredictor().relax_settings().max_steps
+            150
+        """
+        from sselab.pipeline import tasks
+
+        return tasks.RelaxSettings(self.model, self.fmax_eV_per_angstrom, self.max_relax_steps)
+
+    def relax_tasks(self, structure: Any, label: str) -> list[Any]:
+        """Order and relax tasks of one decorated structure (the cell the MD starts from;
+        the Li-metal window of :func:`validate` takes the same, so they are stored once)."""
         from sselab.pipeline import tasks
 
         order = tasks.structure_order_task(
             structure, 1, self.n_candidates, self.max_atoms, 0.03, self.seed, label
         )
-        settings = tasks.RelaxSettings(self.model, self.fmax_eV_per_angstrom, self.max_relax_steps)
-        relaxed = tasks.relax_tasks(order, settings, keep_cell_shape=False)
+        return tasks.relax_tasks(order, self.relax_settings(), keep_cell_shape=False)
+
+    def tasks(self, structure: Any, label: str) -> Any:
+        """Order, relax and MD tasks of one decorated structure; returns the MD task."""
+        from sselab.pipeline import tasks
+
+        relaxed = self.relax_tasks(structure, label)
         profile = tasks.MDProfile(
             (self.temperature_K,),
             self.time_ps,
@@ -635,11 +664,14 @@ class ValidationResult(RoundTrip):
         wall_s: wall time of the BVSE runs.
         md: the MD predictor's settings (None: not run); its ``temperature_K`` is the
             lowest of ``md_temperatures_K``.
-        md_wall_s: wall time of the MD tasks (stored ones count 0).
+        md_wall_s: wall time of the MD (and Li-metal window) tasks (stored ones count 0).
         md_temperatures_K: temperatures of the MD runs (empty: not run).
         md_precision / md_recall: of the call "Arrhenius sigma(300 K) >
             ``sigma_threshold_S_per_cm``" (compounds without a fit never call; None
             with fewer than two temperatures).
+        li_metal: whether the Li-metal windows ran.
+        li_metal_scored / li_metal_agreed: compounds with both an expected and a
+            computed call, and how many of those agree.
     """
 
     rows: list[ValidationRow]
@@ -657,6 +689,9 @@ class ValidationResult(RoundTrip):
     md_temperatures_K: list[float] = field(default_factory=list)
     md_precision: Estimate | None = None
     md_recall: Estimate | None = None
+    li_metal: bool = False
+    li_metal_scored: int = 0
+    li_metal_agreed: int = 0
 
 
 def _li_disorder(structure: Any, mobile: str) -> float:
@@ -770,6 +805,50 @@ def _md_predictions(
     return round(summary.wall_s, 1)
 
 
+def _li_metal_predictions(
+    rows: Sequence[ValidationRow],
+    structures: dict[str, Any],
+    ordering: MDPredictor,
+    store: ResultStore,
+    client: Any | None,
+    work_dir: str | Path,
+    device: str,
+    progress: bool,
+) -> float:
+    """Stability window of every compound's relaxed ordering against sselab's reference
+    phases (``window`` tasks); fills the rows' Li-metal fields, returns the wall time."""
+    from sselab.pipeline import tasks
+
+    windows = {}
+    for row in rows:
+        if row.name not in structures:
+            row.li_metal_note = "no oxidation states: no ordered cell"
+            continue
+        elements = sorted({el.symbol for el in structures[row.name].composition.elements})
+        try:
+            relaxed = ordering.relax_tasks(structures[row.name], row.name)
+            windows[row.name] = tasks.window_task(elements, relaxed, ordering.relax_settings())
+        except ValueError as exc:  # an element without an elemental reference phase
+            row.li_metal_note = f"unknown: {exc}"
+    summary = run_tasks(windows.values(), store, client, work_dir, device, progress)
+    for row in rows:
+        if row.name not in windows:
+            continue
+        task = windows[row.name]
+        result = summary.payloads.get(task.key)
+        if result is None:
+            row.li_metal_note = f"window failed: {_chain_failure(task, summary)}"
+            continue
+        limit = result.window.reduction_limit_V
+        row.reduction_limit_V = round(float(limit), 4)
+        row.li_metal_call = "stable" if limit <= 1e-6 else "reduced"
+        # the plateau holding 0 V: its phases are what Li metal leaves
+        at_zero = next(p for p in result.window.plateaus if p.voltage_high_V > 0)
+        row.li_metal_products = list(at_zero.phases)
+        row.li_metal_note = "hull of " + ", ".join(result.hull_contains)
+    return round(summary.wall_s, 1)
+
+
 def _md_reading(
     predictor: MDPredictor, result: Any, task: Any, work_dir: str | Path
 ) -> tuple[MDReading, Any]:
@@ -857,6 +936,7 @@ def validate(
     work_dir: str | Path = "sselab-work",
     device: str = "auto",
     md_temperatures_K: Sequence[float] | None = None,
+    li_metal: MDPredictor | None = None,
 ) -> ValidationResult:
     """BVSE barriers of the shipped validation set and how well they rank measured sigma_RT.
 
@@ -882,6 +962,12 @@ def validate(
     predictors named before the third temperature was run (docs/screening.md): the rank
     of :meth:`ValidationRow.arrhenius_rank_key` and its mean rank with the 3D barrier,
     with precision/recall of "sigma(300 K) > 1e-4 S/cm".
+
+    With ``li_metal`` (whose ordering and relaxation settings it takes: give the MD
+    predictor itself to share the relaxed cells in the store), every compound's relaxed
+    ordering gets a stability window against sselab's reference phases
+    (``sselab.thermo.systems``); its call (reduction limit 0 V: stable, else reduced) is
+    set beside the set's expected call, and the result counts the agreements.
 
     Example:
         >>> result = validate(resolution_angstrom=0.3)  # doctest: +SKIP
@@ -913,6 +999,7 @@ def validate(
             structure.composition.reduced_formula,
             conductor.sigma_RT_S_per_cm,
             conductor.activation_energy_eV,
+            li_metal_expected=conductor.li_metal_expected,
         )
         try:
             states = oxidation_states(structure, conductor.name)
@@ -949,6 +1036,20 @@ def validate(
             device,
             progress,
         )
+
+    if li_metal is not None:
+        li_metal_wall = _li_metal_predictions(
+            rows,
+            ordered_inputs,
+            li_metal,
+            store if store is not None else ResultStore(":memory:"),
+            client,
+            work_dir,
+            device,
+            progress,
+        )
+        md_wall = li_metal_wall + (md_wall or 0.0)
+    scored = [r for r in rows if r.li_metal_expected and r.li_metal_call]
 
     log_sigma = np.log10([r.sigma_RT_S_per_cm for r in rows])
     barrier3 = np.array(
@@ -1036,4 +1137,7 @@ def validate(
         md_temperatures_K=[p.temperature_K for p in predictors_md],
         md_precision=md_precision,
         md_recall=md_recall,
+        li_metal=li_metal is not None,
+        li_metal_scored=len(scored),
+        li_metal_agreed=sum(r.li_metal_call == r.li_metal_expected for r in scored),
     )

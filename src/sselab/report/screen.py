@@ -268,6 +268,8 @@ def validation_table(result: ValidationResult) -> str:
     md_header = "".join(f" {f'MSD {t:g}K':>9s} {f'D {t:g}K':>9s}" for t in temperatures)
     if arrhenius:
         md_header += f" {'MD σ300 (S/cm)':>14s} {'MD Ea (eV)':>10s}"
+    if result.li_metal:
+        md_header += f" {'Li metal: computed':>20s} {'expected':>8s}"
     lines = [
         f"{'compound':30s} {'sigma_RT (S/cm)':>15s} {'1D (eV)':>8s} {'3D (eV)':>8s} "
         f"{'Li site (eV)':>12s} {'Li disorder':>11s}{md_header}  oxidation states"
@@ -293,6 +295,11 @@ def validation_table(result: ValidationResult) -> str:
             sigma, ea = row.md_sigma_300K_S_per_cm, row.md_activation_energy_eV
             md_columns += f" {'-' if sigma is None else f'{sigma.value:.2g}':>14s}"
             md_columns += f" {'-' if ea is None else f'{ea.value:.2f}':>10s}"
+        if result.li_metal:
+            call = row.li_metal_call or "unknown"
+            if row.li_metal_call == "reduced":
+                call += f" < {row.reduction_limit_V:.2f} V"
+            md_columns += f" {call:>20s} {row.li_metal_expected or '-':>8s}"
         problem = row.refused or (f"MD failed: {row.md_failed}" if row.md_failed else None)
         lines.append(
             f"{row.name:30s} {row.sigma_RT_S_per_cm:15.2g} {one:>8s} {three:>8s} "
@@ -315,6 +322,14 @@ def validation_table(result: ValidationResult) -> str:
             f"'MD sigma(300 K) > {result.sigma_threshold_S_per_cm:g} S/cm' for the same: "
             f"precision {_interval(result.md_precision)}, recall {_interval(result.md_recall)}"
         )
+    if result.li_metal:
+        unknown = [r.name for r in result.rows if r.li_metal_call is None]
+        lines.append(
+            f"Li-metal call (window of the relaxed ordering against sselab's reference "
+            f"phases; reduction limits are lower bounds) agrees with the expected one for "
+            f"{result.li_metal_agreed} of {result.li_metal_scored} scored compounds"
+            + (f"; no call: {', '.join(unknown)}" if unknown else "")
+        )
     unread = [r for row in result.rows for r in row.md_runs if r.D_cm2_per_s is None]
     if unread:
         # trajectories missing (stored runs of another --out folder) or unreadable: no D
@@ -328,6 +343,11 @@ def validation_table(result: ValidationResult) -> str:
             f"{md.equilibration_ps:g} ps, cells >= {md.min_height_angstrom:g} Å face to face; "
             f"MSD at {md.lag_ps:g} ps; seed {md.seed}; D by the fraction rule (* not diffusive); "
             f"wall time {result.md_wall_s or 0:.0f} s (stored tasks 0)"
+        )
+    elif result.li_metal:
+        lines.append(
+            f"Li-metal windows (ordering, relaxation, reference phases): wall time "
+            f"{result.md_wall_s or 0:.0f} s (stored tasks 0)"
         )
     return "\n".join(lines)
 

@@ -40,6 +40,8 @@ class Conductor:
         activation_energy_eV: measured activation energy (eV) or None.
         structure_reference / sigma_reference: citations.
         note: caveats (idealised positions, extrapolations).
+        li_metal_expected: "stable" or "reduced" against Li metal (None: marginal, not
+            scored); li_metal_basis: why (chemistry or a cited DFT window).
     """
 
     name: str
@@ -50,6 +52,8 @@ class Conductor:
     structure_reference: str
     sigma_reference: str
     note: str = ""
+    li_metal_expected: str | None = None
+    li_metal_basis: str = ""
 
 
 def _lattice(values: dict[str, float]) -> Lattice:
@@ -113,6 +117,8 @@ def _conductors() -> tuple[Conductor, ...]:
                 structure_reference=entry["structure_reference"],
                 sigma_reference=entry["sigma_reference"],
                 note=entry.get("note", ""),
+                li_metal_expected=entry.get("li_metal_expected"),
+                li_metal_basis=entry["li_metal_basis"],
             )
         )
     return tuple(out)

@@ -2,8 +2,12 @@
 
 Li–N–S phases come from ``sselab.structures.reference_phases``; anode phases (In, LiIn,
 Si, Li15Si4, graphite, LiC6) and the reducible Li–Ti–S control from
-``sselab.thermo.anodes``. Known gaps (not built, so reactions forming them are not
-seen): In–S, In–N, Si–S, Si–N, Li–Si–N, Li–C–N (e.g. Li2CN2) and C–S compounds.
+``sselab.thermo.anodes``; the Li-metal reduction products and elements of screened
+structures (Li2O, Li halides, Li3P, LiAl, Li15Ge4; O, F, Cl, Br, I, P, Al, Ge, La, Zr,
+Sc, Ta, Ba) from ``sselab.thermo.reduction_products``, whose docstring says what its
+missing intermediate phases do to a window. Known gaps (not built, so reactions forming
+them are not seen): In–S, In–N, Si–S, Si–N, Li–Si–N, Li–C–N (e.g. Li2CN2) and C–S
+compounds, and the metal oxides, sulfides and halides listed there.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from sselab.structures import REFERENCE_BUILDERS
 from sselab.thermo.anodes import ANODE_BUILDERS, REDUCIBLE_BUILDERS
 from sselab.thermo.energies import entries_from_energies, relax_phases, to_entry
 from sselab.thermo.hull import QUICK, HullSettings
+from sselab.thermo.reduction_products import REDUCTION_BUILDERS
 
 ALL_BUILDERS: dict[str, Callable[[], Structure]] = {
     **REFERENCE_BUILDERS,
     **ANODE_BUILDERS,
     **REDUCIBLE_BUILDERS,
+    **REDUCTION_BUILDERS,
 }
 
 

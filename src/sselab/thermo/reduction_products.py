@@ -1,0 +1,210 @@
+"""Li-metal reduction products and elemental references beyond Li–N–S, for any structure.
+
+A structure file's Li-metal stability needs the phases its reduction by Li can form.
+This library ships, for the elements of the validation set (Li, O, F, Cl, Br, I, P, Al,
+Ge, La, Zr, Sc, Ta, Ba; with Li–N–S in ``sselab.structures`` and In, Ti, Si, C in
+``sselab.thermo.anodes``):
+
+- the most lithiated binaries, the end points of reduction at 0 V: Li2O, LiF, LiCl,
+  LiBr, LiI, Li3P, LiAl, Li15Ge4;
+- the elements: metals at their room-temperature structures, black phosphorus, and the
+  molecular elements O2, F2, Cl2, Br2 and I2 as isolated molecules in a box.
+
+What it leaves out, and what that does to the answers: the intermediate phases
+(binary oxides, sulfides and halides of the metals such as La2O3 or ZrO2, ternaries such
+as Li3PS4 or Li3PO4) are not shipped. A reaction found with these phases is real (an
+argyrodite with Li forms Li2S + Li3P + LiCl), so "reduced" holds; but the first
+reduction step may run through a missing phase at a higher voltage, so the reduction
+limit is a lower bound, and a compound whose reduction at 0 V stops at a missing
+phase (a garnet's La2O3, Al2O3) can read stable when it is not. Energies of reactions
+between compounds do not depend on the elemental references, but the oxidation limit
+does, and an isolated molecule lacks its crystal's sublimation energy (0.1-0.3 eV/atom
+for the halogens): oxidation limits of systems in ``MOLECULAR_ELEMENTS`` are rough.
+
+Each builder returns an ordered ``Structure`` at the cited (or stated model) geometry;
+relax it with the MLIP before taking energies.
+
+Example:
+    >>> sorted(REDUCTION_BUILDERS)[:4]
+    ['Al', 'Ba', 'Br2', 'Cl2']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pymatgen.core import Lattice, Structure
+
+# Box edge for the molecular elements: wider than twice the 6 Å MLIP cutoff, so a
+# molecule sees no periodic image.
+MOLECULE_BOX_ANGSTROM = 13.0
+# Bond lengths of the free molecules (Å): NIST Computational Chemistry Comparison and
+# Benchmark Database, experimental diatomic data.
+_BOND_ANGSTROM = {"O": 1.2075, "F": 1.4119, "Cl": 1.9879, "Br": 2.2811, "I": 2.6663}
+# elements whose reference here is an isolated molecule (oxidation limits rough)
+MOLECULAR_ELEMENTS = frozenset(_BOND_ANGSTROM)
+_WYCKOFF = "R. W. G. Wyckoff, Crystal Structures, vol. 1, 2nd ed., Interscience (1963)"
+
+
+def _rock_salt(halogen: str, a_angstrom: float) -> Structure:
+    return Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(a_angstrom), ["Li", halogen], [[0, 0, 0], [0.5, 0.5, 0.5]]
+    )
+
+
+def _molecule(element: str) -> Callable[[], Structure]:
+    def build() -> Structure:
+        half = _BOND_ANGSTROM[element] / 2 / MOLECULE_BOX_ANGSTROM
+        return Structure(
+            Lattice.cubic(MOLECULE_BOX_ANGSTROM),
+            [element, element],
+            [[0.5, 0.5, 0.5 - half], [0.5, 0.5, 0.5 + half]],
+        )
+
+    build.__doc__ = (
+        f"{element}2 molecule ({_BOND_ANGSTROM[element]} Å bond) in a "
+        f"{MOLECULE_BOX_ANGSTROM:g} Å cubic box: the element reference (not its crystal)."
+    )
+    return build
+
+
+def _hcp(element: str, a: float, c: float) -> Structure:
+    return Structure.from_spacegroup(
+        "P6_3/mmc", Lattice.hexagonal(a, c), [element], [[1 / 3, 2 / 3, 0.25]]
+    )
+
+
+def lithium_oxide() -> Structure:
+    """Li2O antifluorite, Fm-3m (225), a = 4.61 Å; O 4a, Li 8c.
+
+    Source: Wyckoff, Crystal Structures, vol. 1 (1963).
+
+    Example:
+        >>> lithium_oxide().composition.reduced_formula
+        'Li2O'
+    """
+    return Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(4.61), ["O", "Li"], [[0, 0, 0], [0.25, 0.25, 0.25]]
+    )
+
+
+def lithium_phosphide() -> Structure:
+    """Li3P (Na3As type), P63/mmc (194), a = 4.273, c = 7.594 Å.
+
+    P 2c (1/3, 2/3, 1/4), Li1 2b (0, 0, 1/4), Li2 4f (1/3, 2/3, 0.583): the Na3As-type
+    positions of beta-Li3N (z of 4f is that type's, a model here; relax before use).
+    Source: G. Brauer, E. Zintl, Z. Phys. Chem. B 37, 323 (1937).
+
+    Example:
+        >>> len(lithium_phosphide())
+        8
+    """
+    return Structure.from_spacegroup(
+        "P6_3/mmc",
+        Lattice.hexagonal(4.273, 7.594),
+        ["P", "Li", "Li"],
+        [[1 / 3, 2 / 3, 0.25], [0, 0, 0.25], [1 / 3, 2 / 3, 0.583]],
+    )
+
+
+def lithium_aluminium() -> Structure:
+    """LiAl, NaTl (B32) type, Fd-3m (227), a = 6.37 Å, as LiIn in ``sselab.thermo.anodes``.
+
+    Source: Zintl & Brauer, Z. Phys. Chem. B 20, 245 (1933) (the NaTl type of LiAl).
+
+    Example:
+        >>> lithium_aluminium().composition.reduced_formula
+        'LiAl'
+    """
+    return Structure.from_spacegroup(
+        "F-43m",
+        Lattice.cubic(6.37),
+        ["Li", "Li", "Al", "Al"],
+        [[0, 0, 0], [0.25, 0.25, 0.25], [0.5, 0.5, 0.5], [0.75, 0.75, 0.75]],
+    )
+
+
+def li15ge4() -> Structure:
+    """Li15Ge4 (Cu15Si4 type), I-43d (220), a = 10.78 Å.
+
+    The Cu15Si4-type coordinates of Li15Si4 (``sselab.thermo.anodes.li15si4``) in the
+    germanide's cell (a model; relax before use). Source of the type and cell:
+    Q. Johnson, G. S. Smith, D. Wood, Acta Cryst. 18, 131 (1965).
+
+    Example:
+        >>> li15ge4().composition.reduced_formula
+        'Li15Ge4'
+    """
+    return Structure.from_spacegroup(
+        "I-43d",
+        Lattice.cubic(10.78),
+        ["Li", "Li", "Ge"],
+        [[0.375, 0, 0.25], [0.1146, 0.1570, 0.9580], [0.4590, 0.4590, 0.4590]],
+    )
+
+
+def black_phosphorus() -> Structure:
+    """Black phosphorus, Cmce (64), a = 3.3136, b = 10.478, c = 4.3763 Å; P 8f (0, y, z).
+
+    y = 0.10168, z = 0.08056. Source: A. Brown, S. Rundqvist, Acta Cryst. 19, 684 (1965).
+
+    Example:
+        >>> len(black_phosphorus())
+        8
+    """
+    return Structure.from_spacegroup(
+        "Cmce",
+        Lattice.orthorhombic(3.3136, 10.478, 4.3763),
+        ["P"],
+        [[0, 0.10168, 0.08056]],
+    )
+
+
+def lanthanum() -> Structure:
+    """alpha-La (dhcp), P63/mmc (194), a = 3.770, c = 12.159 Å; La 2a (0, 0, 0), 2c.
+
+    Source: Wyckoff, Crystal Structures, vol. 1 (1963).
+
+    Example:
+        >>> len(lanthanum())
+        4
+    """
+    return Structure.from_spacegroup(
+        "P6_3/mmc",
+        Lattice.hexagonal(3.770, 12.159),
+        ["La", "La"],
+        [[0, 0, 0], [1 / 3, 2 / 3, 0.25]],
+    )
+
+
+def _cubic(element: str, space_group: str, a: float, coords: list[list[float]]) -> Structure:
+    return Structure.from_spacegroup(space_group, Lattice.cubic(a), [element] * len(coords), coords)
+
+
+def _doc(builder: Callable[[], Structure], text: str) -> Callable[[], Structure]:
+    builder.__doc__ = f"{text} Source: {_WYCKOFF}."
+    return builder
+
+
+REDUCTION_BUILDERS: dict[str, Callable[[], Structure]] = {
+    "Li2O": lithium_oxide,
+    "LiF": _doc(lambda: _rock_salt("F", 4.027), "LiF rock salt, a = 4.027 Å."),
+    "LiCl": _doc(lambda: _rock_salt("Cl", 5.130), "LiCl rock salt, a = 5.130 Å."),
+    "LiBr": _doc(lambda: _rock_salt("Br", 5.501), "LiBr rock salt, a = 5.501 Å."),
+    "LiI": _doc(lambda: _rock_salt("I", 6.000), "LiI rock salt, a = 6.000 Å."),
+    "Li3P": lithium_phosphide,
+    "LiAl": lithium_aluminium,
+    "Li15Ge4": li15ge4,
+    "P": black_phosphorus,
+    "Al": _doc(lambda: _cubic("Al", "Fm-3m", 4.0495, [[0, 0, 0]]), "fcc Al, a = 4.0495 Å."),
+    "Ge": _doc(
+        lambda: _cubic("Ge", "F-43m", 5.6575, [[0, 0, 0], [0.25, 0.25, 0.25]]),
+        "diamond Ge, a = 5.6575 Å.",
+    ),
+    "Ta": _doc(lambda: _cubic("Ta", "Im-3m", 3.3058, [[0, 0, 0]]), "bcc Ta, a = 3.3058 Å."),
+    "Ba": _doc(lambda: _cubic("Ba", "Im-3m", 5.028, [[0, 0, 0]]), "bcc Ba, a = 5.028 Å."),
+    "La": lanthanum,
+    "Zr": _doc(lambda: _hcp("Zr", 3.232, 5.147), "hcp Zr, a = 3.232, c = 5.147 Å."),
+    "Sc": _doc(lambda: _hcp("Sc", 3.309, 5.273), "hcp Sc, a = 3.309, c = 5.273 Å."),
+    **{f"{element}2": _molecule(element) for element in sorted(_BOND_ANGSTROM)},
+}
