@@ -19,6 +19,10 @@ def _screen(folder: Path, stages: list[str]) -> ScreenResult:
     Structure(Lattice.cubic(4.6), ["Li", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]).to(
         filename=str(folder / "LiCl.cif")
     )
+    # Se: no reference phase shipped, so its Li-metal stability stays unknown
+    Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(6.0), ["Se", "Li"], [[0, 0, 0], [0.25, 0.25, 0.25]]
+    ).to(filename=str(folder / "Li2Se.cif"))
     study = parse_study(
         {
             "name": "files",
@@ -26,7 +30,9 @@ def _screen(folder: Path, stages: list[str]) -> ScreenResult:
             "relax": {"fmax_eV_per_angstrom": 0.1, "max_steps": 3},
             "bvse": {"resolution_angstrom": 0.4},
             "ordering": {"n_orderings": 2, "n_candidates": 4},
-            "structures": [{"path": str(folder / "LNS.cif")}, {"path": str(folder / "LiCl.cif")}],
+            "structures": [
+                {"path": str(folder / name)} for name in ("LNS.cif", "LiCl.cif", "Li2Se.cif")
+            ],
         }
     )
     with ResultStore(folder / "store.sqlite") as store:
@@ -48,16 +54,19 @@ def test_disordered_file_is_ordered_and_relaxed(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_window_where_reference_phases_exist_unknown_elsewhere(tmp_path: Path) -> None:
-    """Relaxes the eight Li-N-S reference phases (about 45 s of CPU)."""
+    """Relaxes the eight Li-N-S reference phases and Li-Cl's three (about 60 s of CPU)."""
     screened = _screen(tmp_path, ["relax", "window", "bvse", "diffraction"])
     rows = {r.name: r for r in screened.rows}
-    lns, licl = rows["LNS"], rows["LiCl"]
+    lns, licl, li2se = rows["LNS"], rows["LiCl"], rows["Li2Se"]
     assert lns.reduction_limit_V is not None
     assert lns.li_metal_stability.startswith(("stable", "reduced"))
     assert lns.strongest_peak_hkl is not None
-    assert licl.reduction_limit_V is None
-    assert licl.li_metal_stability == "unknown (sselab has no reference phases for these elements)"
-    assert any(n.startswith("LiCl: Li-metal stability unknown") for n in screened.notes)
+    # LiCl: only Li can be reduced, and it is already Li+ (sselab.thermo.reduction_products)
+    assert licl.li_metal_stability == "stable vs Li metal"
+    assert licl.hull_contains == "Cl2, Li, LiCl"
+    assert li2se.reduction_limit_V is None
+    assert li2se.li_metal_stability == "unknown (sselab has no reference phases for these elements)"
+    assert any(n.startswith("Li2Se: Li-metal stability unknown") for n in screened.notes)
     assert screened.refused == []
 
 

@@ -483,7 +483,7 @@ class StudyPlan:
         candidates: candidates in study order.
         structures: structure files that could be prepared, in study order.
         tasks: candidate name -> stage -> task or list of tasks ("relax", "md").
-        notes: stages left out and why (e.g. no reference phases for O).
+        notes: stages left out and why (e.g. no reference phases for Se).
         refused: structure files that cannot be screened, one line each naming the file
             and the reason.
     """
