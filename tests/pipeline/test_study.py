@@ -64,9 +64,10 @@ def test_builtin_and_example_studies_plan_every_family() -> None:
         "LiSe-N",
         "NaS-N",
     }
-    # the full Li-N-S hull/window exists only where sselab has every reference phase
+    # the window exists only where sselab has every reference phase: Li-N-S and, with
+    # sselab.thermo.reduction_products, Li-N-O; not Se or Na
     assert {n.split(":")[0] for n in plan.notes} <= {"window", "bvse"}
-    assert all(("window" in t) == n.startswith("Li2S-") for n, t in plan.tasks.items())
+    assert all(("window" in t) == n.startswith(("Li2S-", "Li2O-")) for n, t in plan.tasks.items())
     seed = study_plan(load_study("seed"))
     assert [c.x for c in seed.candidates] == [0.25, 0.5, 0.75]
 
@@ -162,3 +163,45 @@ def test_cli_screens_a_folder_and_names_each_refused_file(tmp_path: Path) -> Non
     assert "below #1 on BVSE 3D barrier" in rows["LNS"]["rank_reason"]
     assert rows["LNS"]["li_metal_stability"].startswith("unknown")
     assert len(payload["refused"]) == 2
+
+
+def test_user_phases_join_the_window_hull_where_their_elements_fit(tmp_path: Path) -> None:
+    """A user's phase file completes a system sselab does not ship (Li-Se needs an Se
+    reference) and stays out of the hulls of other systems; paths are the study's."""
+    from pymatgen.core import Lattice, Structure
+
+    folder = tmp_path / "cifs"
+    folder.mkdir()
+    Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(6.0), ["Se", "Li"], [[0, 0, 0], [0.25, 0.25, 0.25]]
+    ).to(filename=str(folder / "Li2Se.cif"))
+    Structure(Lattice.cubic(5.13), ["Li", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]]).to(
+        filename=str(folder / "LiCl.cif")
+    )
+    Structure(Lattice.hexagonal(4.37, 4.96), ["Se"] * 3, [[0.22, 0, 1 / 3], [0, 0.22, 2 / 3],
+              [0.78, 0.78, 0]]).to(filename=str(folder / "trigonal_Se.cif"))  # fmt: skip
+    study = tmp_path / "study.toml"
+    text = (
+        'name = "phases"\nstages = ["relax", "window"]\n'
+        '[[structures]]\npath = "cifs/Li2Se.cif"\n'
+        '[[structures]]\npath = "cifs/LiCl.cif"\n'
+        '[[phases]]\npath = "cifs/trigonal_Se.cif"\nname = "Se"\n'
+    )
+    study.write_text(text)
+    plan = study_plan(load_study(study))
+    li2se, licl = plan.tasks["Li2Se"]["window"], plan.tasks["LiCl"]["window"]
+    assert "phase:Se (user)" in li2se.deps and "phase:Li" in li2se.deps
+    assert "phase:Se (user)" not in licl.deps and "phase:Cl2" in licl.deps
+    assert not any("Li-metal stability unknown" in note for note in plan.notes)
+
+    Structure(Lattice.cubic(4.0), [{"Se": 0.5}], [[0, 0, 0]]).to(filename=str(folder / "half.cif"))
+    study.write_text(text.replace("trigonal_Se.cif", "half.cif"))
+    with pytest.raises(StudyError, match=r"phases\[0\]: .*half\.cif: partial occupancies"):
+        study_plan(load_study(study))
+    study.write_text(text.replace('stages = ["relax", "window"]', 'stages = ["bvse"]'))
+    with pytest.raises(StudyError, match=r"phases: phases join the window stage's hull"):
+        load_study(study)
+    twice = text + '[[phases]]\npath = "cifs/LiCl.cif"\nname = "Se"\n'
+    study.write_text(twice)
+    with pytest.raises(StudyError, match=r"phases\[1\]\.name: duplicate phase name 'Se'"):
+        load_study(study)

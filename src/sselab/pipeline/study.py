@@ -25,6 +25,14 @@ study file's folder::
     name = "argyrodite"                        # default: the file name
     oxidation_states = {Li = 1, P = 5, S = -2, Cl = -1}   # default: the file's, or a guess
 
+Competing phases sselab does not ship (``sselab.thermo.reduction_products`` says which
+are missing, e.g. La2O3, ZrO2) can be brought as ordered structure files; they join the
+``window`` hull of every candidate whose elements they lie within::
+
+    [[phases]]
+    path = "refs/La2O3.cif"
+    name = "La2O3"                             # default: the file name
+
 Errors name the field, e.g. ``study.toml: candidates[1].x[0]: x = 1.2 must be in (0, 1)``.
 """
 
@@ -109,6 +117,18 @@ class CandidateFamily(_Strict):
         return self
 
 
+class PhaseEntry(_Strict):
+    """A competing phase for the window hull: an ordered structure file."""
+
+    path: str = Field(min_length=1)
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Phase name: ``name``, else the file name without its extension."""
+        return self.name or Path(self.path).stem
+
+
 class StructureEntry(_Strict):
     """A structure file screened as it is (CIF, POSCAR/CONTCAR, extxyz, pymatgen JSON)."""
 
@@ -190,6 +210,7 @@ class Study(_Strict):
     ordering: OrderingSection = OrderingSection()
     candidates: list[CandidateFamily] = []
     structures: list[StructureEntry] = []
+    phases: list[PhaseEntry] = []
 
     @field_validator("model")
     @classmethod
@@ -226,6 +247,12 @@ class Study(_Strict):
                     ("structures", k, "name"), f"duplicate candidate name '{entry.label}'"
                 )
             names.append(entry.label)
+        phase_names = [p.label for p in self.phases]
+        for k, name in enumerate(phase_names):
+            if phase_names.index(name) != k:
+                raise _FieldError(("phases", k, "name"), f"duplicate phase name '{name}'")
+        if self.phases and "window" not in self.stages:
+            raise _FieldError(("phases",), "phases join the window stage's hull: add 'window'")
         if "transport" in self.stages and len(self.md.temperatures_K) < 2:
             raise _FieldError(
                 ("md", "temperatures_K"), "the transport stage needs MD at >= 2 temperatures"
@@ -316,13 +343,15 @@ def load_study(path_or_name: str | Path) -> Study:
 
 
 def _resolve_paths(data: dict[str, Any], folder: Path) -> None:
-    """Structure paths relative to the study file's folder (not the working directory)."""
-    entries = data.get("structures")
-    if not isinstance(entries, list):
-        return
-    for entry in entries:
-        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
-            entry["path"] = str(folder / Path(entry["path"]).expanduser())
+    """Structure and phase paths relative to the study file's folder (not the working
+    directory)."""
+    for table in ("structures", "phases"):
+        entries = data.get(table)
+        if not isinstance(entries, list):
+            continue
+        for entry in entries:
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                entry["path"] = str(folder / Path(entry["path"]).expanduser())
 
 
 STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".xyz", ".extxyz", ".json")
@@ -546,6 +575,7 @@ def study_plan(study: Study) -> StudyPlan:
         md.seed,
         md.min_height_angstrom,
     )
+    phases = user_phases(study)
     for c in result.candidates:
         order = tasks.order_task(
             c.cation, c.anions, c.x, c.supercell, families[c.family].n_orderings, study.seed, c.name
@@ -556,7 +586,9 @@ def study_plan(study: Study) -> StudyPlan:
             own["hull"] = tasks.tie_line_task(c.cation, c.anions, relaxed, settings)
         if "window" in stages:
             try:
-                own["window"] = tasks.window_task([c.cation, *c.anions], relaxed, settings)
+                own["window"] = tasks.window_task(
+                    [c.cation, *c.anions], relaxed, settings, extra_phases=phases
+                )
             except ValueError as exc:
                 note = f"window: skipped for {c.family}: {exc}"
                 if note not in result.notes:
@@ -584,12 +616,44 @@ def study_plan(study: Study) -> StudyPlan:
                 study.diffraction.n_peaks,
             )
         result.tasks[c.name] = own
-    _plan_structures(study, result, settings, profile)
+    _plan_structures(study, result, settings, profile, phases)
     return result
 
 
+def user_phases(study: Study) -> dict[str, Any]:
+    """The study's ``[[phases]]`` read and checked: name -> ordered ``Structure``.
+
+    Raises:
+        StudyError: a file cannot be read, or has partial occupancies (a hull needs one
+            ordered cell per phase); the message names ``phases[k]`` and the file.
+
+    Example:
+        >>> user_phases(parse_study({"name": "s", "candidates": [{"name": "a", "x": [0.5]}]}))
+        {}
+    """
+    from sselab.structures import StructureFileError, read_structure
+
+    out = {}
+    for k, entry in enumerate(study.phases):
+        try:
+            structure = read_structure(entry.path)
+        except StructureFileError as exc:
+            raise StudyError(f"phases[{k}]: {exc}") from None
+        if not structure.is_ordered:
+            raise StudyError(
+                f"phases[{k}]: {entry.path}: partial occupancies; a competing phase needs "
+                "one ordered cell (order it first, e.g. with sselab.structures.order_structure)"
+            )
+        out[entry.label] = structure
+    return out
+
+
 def _plan_structures(
-    study: Study, result: StudyPlan, settings: tasks.RelaxSettings, profile: tasks.MDProfile
+    study: Study,
+    result: StudyPlan,
+    settings: tasks.RelaxSettings,
+    profile: tasks.MDProfile,
+    phases: Mapping[str, Any],
 ) -> None:
     """Tasks of the structure files; a file that cannot be used goes to ``result.refused``.
 
@@ -640,7 +704,9 @@ def _plan_structures(
             if "window" in stages:
                 try:
                     elements = sorted(prepared.oxidation.states)
-                    own["window"] = tasks.window_task(elements, relaxed, settings)
+                    own["window"] = tasks.window_task(
+                        elements, relaxed, settings, extra_phases=phases
+                    )
                 except ValueError as exc:
                     result.notes.append(f"{name}: Li-metal stability unknown: {exc}")
             if "md" in stages:

@@ -730,12 +730,20 @@ def tie_line_task(
 
 
 def window_task(
-    elements: Sequence[str], relaxed: Sequence[Task], settings: RelaxSettings, scheme: str = "raw"
+    elements: Sequence[str],
+    relaxed: Sequence[Task],
+    settings: RelaxSettings,
+    scheme: str = "raw",
+    extra_phases: Mapping[str, Structure] | None = None,
 ) -> Task:
     """Hull and stability window over every sselab reference phase of ``elements``.
 
+    ``extra_phases`` (name -> ordered structure, e.g. a study's ``[[phases]]`` files)
+    join the hull where their elements lie in the system; they are relaxed like the
+    shipped phases and listed as "NAME (user)".
+
     Raises:
-        ValueError: sselab has no elemental reference for one of the elements.
+        ValueError: no elemental reference for one of the elements, shipped or extra.
 
     Example:
         >>> order = order_task("Li", ("S", "N"), 0.5, (1, 1, 1), 1)
@@ -746,10 +754,24 @@ def window_task(
     """
     from sselab.thermo.systems import phases_in_system, reference_structure
 
+    wanted = set(elements)
+    extra = {
+        f"{name} (user)": structure
+        for name, structure in (extra_phases or {}).items()
+        if {el.symbol for el in structure.composition.elements} <= wanted
+    }
+    brought = {
+        s.composition.elements[0].symbol
+        for s in extra.values()
+        if s.is_ordered and len(s.composition.elements) == 1
+    }
     phases = {
         f"phase:{name}": relax_phase_task(name, reference_structure(name), settings)
-        for name in phases_in_system(elements)
+        for name in phases_in_system(elements, brought)
     }
+    phases.update(
+        {f"phase:{name}": relax_phase_task(name, s, settings) for name, s in extra.items()}
+    )
     deps = {**phases, **_relaxed_deps(relaxed)}
     return Task(
         "window",

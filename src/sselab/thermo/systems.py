@@ -50,15 +50,22 @@ def _elements_of_phase(name: str) -> frozenset[str]:
     return frozenset(el.symbol for el in reference_structure(name).composition.elements)
 
 
-def phases_in_system(elements: Iterable[str]) -> list[str]:
+def phases_in_system(elements: Iterable[str], brought: Iterable[str] = ()) -> list[str]:
     """Names of the reference phases whose elements all lie in ``elements``.
 
+    Args:
+        elements: the chemical system.
+        brought: elements whose elemental phase the caller supplies itself (a user's
+            phase files), so sselab need not have one.
+
     Raises:
-        ValueError: an element has no elemental reference phase here.
+        ValueError: an element has no elemental reference phase here (nor in ``brought``).
 
     Example:
         >>> phases_in_system(["Li", "S"])
         ['Li', 'Li2S', 'Li2S2', 'alpha-S8']
+        >>> phases_in_system(["Li", "Se"], brought=["Se"])
+        ['Li']
     """
     wanted = set(elements)
     names = [name for name in ALL_BUILDERS if _elements_of_phase(name) <= wanted]
@@ -68,7 +75,7 @@ def phases_in_system(elements: Iterable[str]) -> list[str]:
         for el in _elements_of_phase(name)
         if len(_elements_of_phase(name)) == 1
     }
-    missing = sorted(wanted - elemental)
+    missing = sorted(wanted - elemental - set(brought))
     if missing:
         raise ValueError(
             f"no elemental reference phase for {missing}; sselab.thermo covers "
