@@ -31,7 +31,14 @@ EXPECTED = {
     "La": ("La", 194),
     "Zr": ("Zr", 194),
     "Sc": ("Sc", 194),
+    "TiO2": ("TiO2", 136),
+    "GeO2": ("GeO2", 136),
+    "Al2O3": ("Al2O3", 167),
+    "La2O3": ("La2O3", 164),
+    "ZrO2": ("ZrO2", 14),
 }
+# metal-oxygen coordination of the oxides (published polyhedra; O within 2.8 Å)
+COORDINATION = {"TiO2": 6, "GeO2": 6, "Al2O3": 6, "La2O3": 7, "ZrO2": 7}
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -41,7 +48,11 @@ def test_crystals_have_their_space_group_and_sane_bonds(name: str) -> None:
     assert structure.composition.reduced_formula == formula
     assert SpacegroupAnalyzer(structure, symprec=0.01).get_space_group_number() == number
     distances = structure.distance_matrix + 99 * np.eye(len(structure))
-    assert distances.min() > 1.9  # shortest here: Li-O 2.0 Å in Li2O
+    assert distances.min() > 1.8  # shortest here: Al-O 1.86 Å in corundum
+    if name in COORDINATION:
+        metal = next(site for site in structure if site.specie.symbol != "O")
+        oxygens = [n for n in structure.get_neighbors(metal, 2.8) if n.specie.symbol == "O"]
+        assert len(oxygens) == COORDINATION[name]
 
 
 @pytest.mark.parametrize("element", sorted(MOLECULAR_ELEMENTS))

@@ -7,16 +7,18 @@ Ge, La, Zr, Sc, Ta, Ba; with Li–N–S in ``sselab.structures`` and In, Ti, Si,
 
 - the most lithiated binaries, the end points of reduction at 0 V: Li2O, LiF, LiCl,
   LiBr, LiI, Li3P, LiAl, Li15Ge4;
+- the binary oxides a garnet, LLTO or a NASICON reduces through first: TiO2, GeO2,
+  Al2O3, La2O3, ZrO2;
 - the elements: metals at their room-temperature structures, black phosphorus, and the
   molecular elements O2, F2, Cl2, Br2 and I2 as isolated molecules in a box.
 
-What it leaves out, and what that does to the answers: the intermediate phases
-(binary oxides, sulfides and halides of the metals such as La2O3 or ZrO2, ternaries such
-as Li3PS4 or Li3PO4) are not shipped. A reaction found with these phases is real (an
+What it leaves out, and what that does to the answers: the other intermediate phases
+(Ta2O5, the metal sulfides and halides, ternaries such as Li3PS4, Li3PO4, Li2TiO3 or
+Li2ZrO3) are not shipped. A reaction found with these phases is real (an
 argyrodite with Li forms Li2S + Li3P + LiCl), so "reduced" holds; but the first
 reduction step may run through a missing phase at a higher voltage, so the reduction
 limit is a lower bound, and a compound whose reduction at 0 V stops at a missing
-phase (a garnet's La2O3, Al2O3) can read stable when it is not. Energies of reactions
+phase (Li2ZrO3 for a garnet) can read stable when it is not. Energies of reactions
 between compounds do not depend on the elemental references, but the oxidation limit
 does, and an isolated molecule lacks its crystal's sublimation energy (0.1-0.3 eV/atom
 for the halogens): oxidation limits of systems in ``MOLECULAR_ELEMENTS`` are rough.
@@ -177,6 +179,77 @@ def lanthanum() -> Structure:
     )
 
 
+def rutile(metal: str, a: float, c: float, x: float) -> Structure:
+    """A rutile-type dioxide MO2, P42/mnm (136); M 2a (0, 0, 0), O 4f (x, x, 0).
+
+    Sources: TiO2 a = 4.5937, c = 2.9587 Å, x = 0.3048 (J. K. Burdett et al., J. Am.
+    Chem. Soc. 109, 3639 (1987)); GeO2 a = 4.3966, c = 2.8626 Å, x = 0.3060 (W. H. Baur,
+    A. A. Khan, Acta Cryst. B 27, 2133 (1971)).
+
+    Example:
+        >>> rutile("Ti", 4.5937, 2.9587, 0.3048).composition.reduced_formula
+        'TiO2'
+    """
+    return Structure.from_spacegroup(
+        "P4_2/mnm", Lattice.tetragonal(a, c), [metal, "O"], [[0, 0, 0], [x, x, 0]]
+    )
+
+
+def corundum_alumina() -> Structure:
+    """alpha-Al2O3 (corundum), R-3c (167), hexagonal a = 4.7589, c = 12.991 Å.
+
+    Al 12c (0, 0, 0.35216), O 18e (0.30624, 0, 1/4). Source: J. Lewis, D. Schwarzenbach,
+    H. D. Flack, Acta Cryst. A 38, 733 (1982).
+
+    Example:
+        >>> len(corundum_alumina())
+        30
+    """
+    return Structure.from_spacegroup(
+        "R-3c",
+        Lattice.hexagonal(4.7589, 12.991),
+        ["Al", "O"],
+        [[0, 0, 0.35216], [0.30624, 0, 0.25]],
+    )
+
+
+def lanthanum_oxide() -> Structure:
+    """A-type La2O3, P-3m1 (164), a = 3.938, c = 6.136 Å.
+
+    La 2d (1/3, 2/3, 0.2467), O1 1a (0, 0, 0), O2 2d (1/3, 2/3, 0.6470). Source:
+    P. Aldebert, J. P. Traverse, Mater. Res. Bull. 14, 303 (1979).
+
+    Example:
+        >>> lanthanum_oxide().composition.reduced_formula
+        'La2O3'
+    """
+    return Structure.from_spacegroup(
+        "P-3m1",
+        Lattice.hexagonal(3.938, 6.136),
+        ["La", "O", "O"],
+        [[1 / 3, 2 / 3, 0.2467], [0, 0, 0], [1 / 3, 2 / 3, 0.6470]],
+    )
+
+
+def baddeleyite() -> Structure:
+    """Monoclinic ZrO2 (baddeleyite), P21/c (14), a = 5.1505, b = 5.2116, c = 5.3173 Å,
+    beta = 99.23°; Zr (0.2754, 0.0395, 0.2083), O1 (0.0700, 0.3317, 0.3447),
+    O2 (0.4496, 0.7569, 0.4792), all 4e.
+
+    Source: C. J. Howard, R. J. Hill, B. E. Reichert, Acta Cryst. B 44, 116 (1988).
+
+    Example:
+        >>> baddeleyite().composition.reduced_formula
+        'ZrO2'
+    """
+    return Structure.from_spacegroup(
+        "P2_1/c",
+        Lattice.monoclinic(5.1505, 5.2116, 5.3173, 99.23),
+        ["Zr", "O", "O"],
+        [[0.2754, 0.0395, 0.2083], [0.0700, 0.3317, 0.3447], [0.4496, 0.7569, 0.4792]],
+    )
+
+
 def _cubic(element: str, space_group: str, a: float, coords: list[list[float]]) -> Structure:
     return Structure.from_spacegroup(space_group, Lattice.cubic(a), [element] * len(coords), coords)
 
@@ -195,6 +268,11 @@ REDUCTION_BUILDERS: dict[str, Callable[[], Structure]] = {
     "Li3P": lithium_phosphide,
     "LiAl": lithium_aluminium,
     "Li15Ge4": li15ge4,
+    "TiO2": lambda: rutile("Ti", 4.5937, 2.9587, 0.3048),
+    "GeO2": lambda: rutile("Ge", 4.3966, 2.8626, 0.3060),
+    "Al2O3": corundum_alumina,
+    "La2O3": lanthanum_oxide,
+    "ZrO2": baddeleyite,
     "P": black_phosphorus,
     "Al": _doc(lambda: _cubic("Al", "Fm-3m", 4.0495, [[0, 0, 0]]), "fcc Al, a = 4.0495 Å."),
     "Ge": _doc(
