@@ -5,9 +5,9 @@ Si, Li15Si4, graphite, LiC6) and the reducible Li–Ti–S control from
 ``sselab.thermo.anodes``; the Li-metal reduction products and elements of screened
 structures (Li2O, Li halides, Li3P, LiAl, Li15Ge4; TiO2, GeO2, Al2O3, La2O3, ZrO2; O,
 F, Cl, Br, I, P, Al, Ge, La, Zr, Sc, Ta, Ba) from ``sselab.thermo.reduction_products``,
-whose docstring says what its missing intermediate phases do to a window. Known gaps (not built, so reactions forming
-them are not seen): In–S, In–N, Si–S, Si–N, Li–Si–N, Li–C–N (e.g. Li2CN2) and C–S
-compounds, and the metal oxides, sulfides and halides listed there.
+whose docstring says what its missing intermediate phases do to a window. Known gaps
+(not built, so reactions forming them are not seen): In–S, In–N, Si–S, Si–N, Li–Si–N,
+Li–C–N (e.g. Li2CN2) and C–S compounds, and the phases listed there.
 """
 
 from __future__ import annotations
