@@ -141,9 +141,9 @@ def screen_command(
         typer.Option(
             "--md-seed",
             min=0,
-            help="With --md: seed of the MD predictor's ordering sample and initial "
-            "velocities (default 0); another seed is another set of stored runs, a "
-            "replicate of the same predictor.",
+            help="With --md or --li-metal: seed of the ordering sample (and of the MD's "
+            "initial velocities; default 0); another seed is another set of stored runs, "
+            "a replicate of the same predictor.",
         ),
     ] = None,
     model: ModelOption = DEFAULT_MODEL,
@@ -176,8 +176,8 @@ def screen_command(
             fail(f"--md-temperature {temperature:g}: must be > 0 K")
     if li_metal and not validate:
         fail("--li-metal belongs to --validate (structure files get it from --relax)")
-    if md_seed is not None and not md:
-        fail("--md-seed belongs to --md")
+    if md_seed is not None and not (md or li_metal):
+        fail("--md-seed belongs to --md or --li-metal (it picks the ordering sample)")
     if len(set(temperatures)) != len(temperatures):
         fail(f"--md-temperature {' '.join(f'{t:g}' for t in temperatures)}: a temperature twice")
     if validate:

@@ -261,10 +261,14 @@ def _structure_row(plan: StudyPlan, summary: RunSummary, candidate: Any) -> Cand
     return row
 
 
+# a reduction limit this close to 0 V is Li metal itself (the window's float noise)
+STABLE_REDUCTION_LIMIT_V = 1e-6
+
+
 def _stability(reduction_limit_V: float | None, planned: bool, requested: bool) -> str:
     """Li-metal stability in words; "unknown" says why (never a guess)."""
     if reduction_limit_V is not None:
-        if reduction_limit_V <= 1e-6:
+        if reduction_limit_V <= STABLE_REDUCTION_LIMIT_V:
             return "stable vs Li metal"
         return f"reduced below {reduction_limit_V:.2f} V vs Li"
     if planned:
@@ -438,7 +442,7 @@ class ValidationRow(RoundTrip):
         li_metal_call: the window's call, "stable" (reduction limit 0 V) or "reduced"
             (None: not run, or no reference phases; ``li_metal_note`` says why).
         reduction_limit_V: the window's reduction limit, V vs Li+/Li (a lower bound:
-            ``sselab.thermo.reduction_products`` ships no intermediate phases).
+            ``sselab.thermo.reduction_products`` ships few intermediate phases).
         li_metal_products: the phases in equilibrium with Li metal (0 V plateau).
         li_metal_note: why there is no call, or the phases the hull had.
     """
@@ -669,7 +673,8 @@ class ValidationResult(RoundTrip):
         md_precision / md_recall: of the call "Arrhenius sigma(300 K) >
             ``sigma_threshold_S_per_cm``" (compounds without a fit never call; None
             with fewer than two temperatures).
-        li_metal: whether the Li-metal windows ran.
+        li_metal: the ordering and relaxation settings of the Li-metal windows (None:
+            not run).
         li_metal_scored / li_metal_agreed: compounds with both an expected and a
             computed call, and how many of those agree.
     """
@@ -689,7 +694,7 @@ class ValidationResult(RoundTrip):
     md_temperatures_K: list[float] = field(default_factory=list)
     md_precision: Estimate | None = None
     md_recall: Estimate | None = None
-    li_metal: bool = False
+    li_metal: MDPredictor | None = None
     li_metal_scored: int = 0
     li_metal_agreed: int = 0
 
@@ -841,7 +846,7 @@ def _li_metal_predictions(
             continue
         limit = result.window.reduction_limit_V
         row.reduction_limit_V = round(float(limit), 4)
-        row.li_metal_call = "stable" if limit <= 1e-6 else "reduced"
+        row.li_metal_call = "stable" if limit <= STABLE_REDUCTION_LIMIT_V else "reduced"
         # the plateau holding 0 V: its phases are what Li metal leaves
         at_zero = next(p for p in result.window.plateaus if p.voltage_high_V > 0)
         row.li_metal_products = list(at_zero.phases)
@@ -1020,6 +1025,8 @@ def validate(
     wall = time.perf_counter() - start
     md_wall = None
     predictors_md: list[MDPredictor] = []
+    # one store for the MD and the windows, so they share the relaxed orderings
+    store = store if store is not None else ResultStore(":memory:")
     if md is not None:
         temperatures = sorted(md_temperatures_K or (md.temperature_K,))
         if len(set(temperatures)) != len(temperatures) or min(temperatures) <= 0:
@@ -1030,7 +1037,7 @@ def validate(
             rows,
             ordered_inputs,
             predictors_md,
-            store if store is not None else ResultStore(":memory:"),
+            store,
             client,
             work_dir,
             device,
@@ -1042,7 +1049,7 @@ def validate(
             rows,
             ordered_inputs,
             li_metal,
-            store if store is not None else ResultStore(":memory:"),
+            store,
             client,
             work_dir,
             device,
@@ -1137,7 +1144,7 @@ def validate(
         md_temperatures_K=[p.temperature_K for p in predictors_md],
         md_precision=md_precision,
         md_recall=md_recall,
-        li_metal=li_metal is not None,
+        li_metal=li_metal,
         li_metal_scored=len(scored),
         li_metal_agreed=sum(r.li_metal_call == r.li_metal_expected for r in scored),
     )

@@ -26,12 +26,12 @@ study file's folder::
     oxidation_states = {Li = 1, P = 5, S = -2, Cl = -1}   # default: the file's, or a guess
 
 Competing phases sselab does not ship (``sselab.thermo.reduction_products`` says which
-are missing, e.g. La2O3, ZrO2) can be brought as ordered structure files; they join the
-``window`` hull of every candidate whose elements they lie within::
+are missing, e.g. Li2ZrO3, Ta2O5) can be brought as ordered structure files; they join
+the ``window`` hull of every candidate whose elements they lie within::
 
     [[phases]]
-    path = "refs/La2O3.cif"
-    name = "La2O3"                             # default: the file name
+    path = "refs/Li2ZrO3.cif"
+    name = "Li2ZrO3"                           # default: the file name
 
 Errors name the field, e.g. ``study.toml: candidates[1].x[0]: x = 1.2 must be in (0, 1)``.
 """

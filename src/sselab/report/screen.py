@@ -268,7 +268,7 @@ def validation_table(result: ValidationResult) -> str:
     md_header = "".join(f" {f'MSD {t:g}K':>9s} {f'D {t:g}K':>9s}" for t in temperatures)
     if arrhenius:
         md_header += f" {'MD σ300 (S/cm)':>14s} {'MD Ea (eV)':>10s}"
-    if result.li_metal:
+    if result.li_metal is not None:
         md_header += f" {'Li metal: computed':>20s} {'expected':>8s}"
     lines = [
         f"{'compound':30s} {'sigma_RT (S/cm)':>15s} {'1D (eV)':>8s} {'3D (eV)':>8s} "
@@ -295,7 +295,7 @@ def validation_table(result: ValidationResult) -> str:
             sigma, ea = row.md_sigma_300K_S_per_cm, row.md_activation_energy_eV
             md_columns += f" {'-' if sigma is None else f'{sigma.value:.2g}':>14s}"
             md_columns += f" {'-' if ea is None else f'{ea.value:.2f}':>10s}"
-        if result.li_metal:
+        if result.li_metal is not None:
             call = row.li_metal_call or "unknown"
             if row.li_metal_call == "reduced":
                 call += f" < {row.reduction_limit_V:.2f} V"
@@ -322,7 +322,7 @@ def validation_table(result: ValidationResult) -> str:
             f"'MD sigma(300 K) > {result.sigma_threshold_S_per_cm:g} S/cm' for the same: "
             f"precision {_interval(result.md_precision)}, recall {_interval(result.md_recall)}"
         )
-    if result.li_metal:
+    if result.li_metal is not None:
         unknown = [r.name for r in result.rows if r.li_metal_call is None]
         lines.append(
             f"Li-metal call (window of the relaxed ordering against sselab's reference "
@@ -344,10 +344,13 @@ def validation_table(result: ValidationResult) -> str:
             f"MSD at {md.lag_ps:g} ps; seed {md.seed}; D by the fraction rule (* not diffusive); "
             f"wall time {result.md_wall_s or 0:.0f} s (stored tasks 0)"
         )
-    elif result.li_metal:
+    elif result.li_metal is not None:
+        ordering = result.li_metal
         lines.append(
-            f"Li-metal windows (ordering, relaxation, reference phases): wall time "
-            f"{result.md_wall_s or 0:.0f} s (stored tasks 0)"
+            f"Li-metal windows: {ordering.model}, lowest-Ewald ordering of "
+            f"{ordering.n_candidates} (seed {ordering.seed}), relaxed to "
+            f"{ordering.fmax_eV_per_angstrom:g} eV/Å in <= {ordering.max_relax_steps} steps; "
+            f"wall time {result.md_wall_s or 0:.0f} s (stored tasks 0)"
         )
     return "\n".join(lines)
 

@@ -106,6 +106,12 @@ def validation_set() -> list[Conductor]:
 def _conductors() -> tuple[Conductor, ...]:
     out = []
     for entry in _entries():
+        expected = entry.get("li_metal_expected")
+        if expected not in (None, "stable", "reduced") or not entry.get("li_metal_basis"):
+            raise ValueError(
+                f"validation set: {entry['name']}: li_metal_expected = {expected!r} must be "
+                "'stable', 'reduced' or absent, with a li_metal_basis saying why"
+            )
         structure = validate_structure(_structure(entry), f"validation set: {entry['name']}")
         out.append(
             Conductor(
@@ -117,7 +123,7 @@ def _conductors() -> tuple[Conductor, ...]:
                 structure_reference=entry["structure_reference"],
                 sigma_reference=entry["sigma_reference"],
                 note=entry.get("note", ""),
-                li_metal_expected=entry.get("li_metal_expected"),
+                li_metal_expected=expected,
                 li_metal_basis=entry["li_metal_basis"],
             )
         )

@@ -77,7 +77,8 @@ def validate_structure(
             f"{source}: cell volume {volume:.4g} Å^3 for {len(structure)} sites, "
             f"{volume / len(structure):.3g} Å^3 per site (solids: 5-100; limit "
             f"{MAX_VOLUME_PER_ATOM_ANGSTROM3:g}): a typo in a cell length (a, b, c = "
-            f"{', '.join(f'{x:.6g}' for x in structure.lattice.abc)} Å), or not a crystal?"
+            f"{', '.join(f'{x:.6g}' for x in structure.lattice.abc)} Å), or not a crystal (a "
+            "molecule in a box)?"
         )
     # an atom closer than the minimum to its own periodic image is an overlap too; checking
     # the cell heights first also bounds the neighbour search on a degenerate cell

@@ -13,8 +13,8 @@ Ge, La, Zr, Sc, Ta, Ba; with Li–N–S in ``sselab.structures`` and In, Ti, Si,
   molecular elements O2, F2, Cl2, Br2 and I2 as isolated molecules in a box.
 
 What it leaves out, and what that does to the answers: the other intermediate phases
-(Ta2O5, the metal sulfides and halides, ternaries such as Li3PS4, Li3PO4, Li2TiO3 or
-Li2ZrO3) are not shipped. A reaction found with these phases is real (an
+(Ta2O5, BaO, the metal sulfides and halides such as GeS2 or ScCl3, ternaries such as
+Li3PS4, Li3PO4, Li2TiO3 or Li2ZrO3) are not shipped. A reaction found with these phases is real (an
 argyrodite with Li forms Li2S + Li3P + LiCl), so "reduced" holds; but the first
 reduction step may run through a missing phase at a higher voltage, so the reduction
 limit is a lower bound, and a compound whose reduction at 0 V stops at a missing
@@ -28,7 +28,7 @@ relax it with the MLIP before taking energies.
 
 Example:
     >>> sorted(REDUCTION_BUILDERS)[:4]
-    ['Al', 'Ba', 'Br2', 'Cl2']
+    ['Al', 'Al2O3', 'Ba', 'Br2']
 """
 
 from __future__ import annotations
