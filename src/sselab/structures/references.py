@@ -25,6 +25,18 @@ def lithium_bcc() -> Structure:
     return Structure.from_spacegroup("Im-3m", Lattice.cubic(3.51), ["Li"], [[0, 0, 0]])
 
 
+def li2x_antifluorite(anion: str, a_angstrom: float) -> Structure:
+    """Li2X antifluorite, Fm-3m (225): X 4a (0, 0, 0), Li 8c (1/4, 1/4, 1/4).
+
+    Example:
+        >>> li2x_antifluorite("O", 4.61).composition.reduced_formula
+        'Li2O'
+    """
+    return Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(a_angstrom), [anion, "Li"], [[0, 0, 0], [0.25, 0.25, 0.25]]
+    )
+
+
 def li2s() -> Structure:
     """Li2S antifluorite, Fm-3m (225), a = 5.719 Å; S 4a (0, 0, 0), Li 8c (1/4, 1/4, 1/4).
 
@@ -34,9 +46,7 @@ def li2s() -> Structure:
         >>> li2s().composition.reduced_formula
         'Li2S'
     """
-    return Structure.from_spacegroup(
-        "Fm-3m", Lattice.cubic(5.719), ["S", "Li"], [[0, 0, 0], [0.25, 0.25, 0.25]]
-    )
+    return li2x_antifluorite("S", 5.719)
 
 
 def alpha_li3n() -> Structure:
@@ -56,6 +66,22 @@ def alpha_li3n() -> Structure:
     )
 
 
+def na3as_type(anion: str, a_angstrom: float, c_angstrom: float) -> Structure:
+    """Li3X in the Na3As type, P63/mmc (194): X 2c (1/3, 2/3, 1/4), Li1 2b (0, 0, 1/4),
+    Li2 4f (1/3, 2/3, 0.583) (z of 4f as refined for beta-Li3N).
+
+    Example:
+        >>> na3as_type("N", 3.552, 6.311).composition.reduced_formula
+        'Li3N'
+    """
+    return Structure.from_spacegroup(
+        "P6_3/mmc",
+        Lattice.hexagonal(a_angstrom, c_angstrom),
+        [anion, "Li", "Li"],
+        [[1 / 3, 2 / 3, 0.25], [0, 0, 0.25], [1 / 3, 2 / 3, 0.583]],
+    )
+
+
 def beta_li3n() -> Structure:
     """beta-Li3N (Na3As type), P63/mmc (194), a = 3.552, c = 6.311 Å.
 
@@ -66,12 +92,7 @@ def beta_li3n() -> Structure:
         >>> len(beta_li3n())
         8
     """
-    return Structure.from_spacegroup(
-        "P6_3/mmc",
-        Lattice.hexagonal(3.552, 6.311),
-        ["N", "Li", "Li"],
-        [[1 / 3, 2 / 3, 0.25], [0, 0, 0.25], [1 / 3, 2 / 3, 0.583]],
-    )
+    return na3as_type("N", 3.552, 6.311)
 
 
 def lithium_azide() -> Structure:

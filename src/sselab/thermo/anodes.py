@@ -27,23 +27,34 @@ def indium() -> Structure:
     )
 
 
-def lithium_indium() -> Structure:
-    """LiIn, NaTl (B32) type, Fd-3m (227), a = 6.80 Å; Li 8a, In 8b (origin choice 1).
+def natl_type(metal: str, a_angstrom: float) -> Structure:
+    """LiM in the NaTl (B32) type, Fd-3m (227): Li 8a, M 8b (origin choice 1).
 
-    Written in its F-43m description: Li at 4a (0, 0, 0) and 4c (1/4, 1/4, 1/4), In at
+    Written in its F-43m description: Li at 4a (0, 0, 0) and 4c (1/4, 1/4, 1/4), M at
     4b (1/2, 1/2, 1/2) and 4d (3/4, 3/4, 3/4), i.e. two interpenetrating diamond lattices.
+
+    Example:
+        >>> natl_type("In", 6.80).composition.reduced_formula
+        'LiIn'
+    """
+    return Structure.from_spacegroup(
+        "F-43m",
+        Lattice.cubic(a_angstrom),
+        ["Li", "Li", metal, metal],
+        [[0, 0, 0], [0.25, 0.25, 0.25], [0.5, 0.5, 0.5], [0.75, 0.75, 0.75]],
+    )
+
+
+def lithium_indium() -> Structure:
+    """LiIn, NaTl (B32) type (:func:`natl_type`), a = 6.80 Å.
+
     Source: Zintl & Brauer, Z. Phys. Chem. B 20, 245 (1933).
 
     Example:
         >>> lithium_indium().composition.reduced_formula
         'LiIn'
     """
-    return Structure.from_spacegroup(
-        "F-43m",
-        Lattice.cubic(6.80),
-        ["Li", "Li", "In", "In"],
-        [[0, 0, 0], [0.25, 0.25, 0.25], [0.5, 0.5, 0.5], [0.75, 0.75, 0.75]],
-    )
+    return natl_type("In", 6.80)
 
 
 def silicon() -> Structure:
@@ -60,6 +71,22 @@ def silicon() -> Structure:
     )
 
 
+def cu15si4_type(metal: str, a_angstrom: float) -> Structure:
+    """Li15M4 in the Cu15Si4 type, I-43d (220): Li1 12a (3/8, 0, 1/4), Li2 48e (0.1146,
+    0.1570, 0.9580), M 16c (0.4590, x, x) (the type's coordinates; relax before use).
+
+    Example:
+        >>> len(cu15si4_type("Si", 10.685))
+        76
+    """
+    return Structure.from_spacegroup(
+        "I-43d",
+        Lattice.cubic(a_angstrom),
+        ["Li", "Li", metal],
+        [[0.375, 0, 0.25], [0.1146, 0.1570, 0.9580], [0.4590, 0.4590, 0.4590]],
+    )
+
+
 def li15si4() -> Structure:
     """Li15Si4 (Cu15Si4 type), I-43d (220), a = 10.685 Å.
 
@@ -71,12 +98,7 @@ def li15si4() -> Structure:
         >>> li15si4().composition.reduced_formula
         'Li15Si4'
     """
-    return Structure.from_spacegroup(
-        "I-43d",
-        Lattice.cubic(10.685),
-        ["Li", "Li", "Si"],
-        [[0.375, 0, 0.25], [0.1146, 0.1570, 0.9580], [0.4590, 0.4590, 0.4590]],
-    )
+    return cu15si4_type("Si", 10.685)
 
 
 def graphite() -> Structure:

@@ -37,6 +37,9 @@ from collections.abc import Callable
 
 from pymatgen.core import Lattice, Structure
 
+from sselab.structures.references import li2x_antifluorite, na3as_type
+from sselab.thermo.anodes import cu15si4_type, natl_type
+
 # Box edge for the molecular elements: wider than twice the 6 Å MLIP cutoff, so a
 # molecule sees no periodic image.
 MOLECULE_BOX_ANGSTROM = 13.0
@@ -85,9 +88,7 @@ def lithium_oxide() -> Structure:
         >>> lithium_oxide().composition.reduced_formula
         'Li2O'
     """
-    return Structure.from_spacegroup(
-        "Fm-3m", Lattice.cubic(4.61), ["O", "Li"], [[0, 0, 0], [0.25, 0.25, 0.25]]
-    )
+    return li2x_antifluorite("O", 4.61)
 
 
 def lithium_phosphide() -> Structure:
@@ -101,16 +102,11 @@ def lithium_phosphide() -> Structure:
         >>> len(lithium_phosphide())
         8
     """
-    return Structure.from_spacegroup(
-        "P6_3/mmc",
-        Lattice.hexagonal(4.273, 7.594),
-        ["P", "Li", "Li"],
-        [[1 / 3, 2 / 3, 0.25], [0, 0, 0.25], [1 / 3, 2 / 3, 0.583]],
-    )
+    return na3as_type("P", 4.273, 7.594)
 
 
 def lithium_aluminium() -> Structure:
-    """LiAl, NaTl (B32) type, Fd-3m (227), a = 6.37 Å, as LiIn in ``sselab.thermo.anodes``.
+    """LiAl, NaTl (B32) type (``sselab.thermo.anodes.natl_type``), a = 6.37 Å.
 
     Source: Zintl & Brauer, Z. Phys. Chem. B 20, 245 (1933) (the NaTl type of LiAl).
 
@@ -118,12 +114,7 @@ def lithium_aluminium() -> Structure:
         >>> lithium_aluminium().composition.reduced_formula
         'LiAl'
     """
-    return Structure.from_spacegroup(
-        "F-43m",
-        Lattice.cubic(6.37),
-        ["Li", "Li", "Al", "Al"],
-        [[0, 0, 0], [0.25, 0.25, 0.25], [0.5, 0.5, 0.5], [0.75, 0.75, 0.75]],
-    )
+    return natl_type("Al", 6.37)
 
 
 def li15ge4() -> Structure:
@@ -137,12 +128,7 @@ def li15ge4() -> Structure:
         >>> li15ge4().composition.reduced_formula
         'Li15Ge4'
     """
-    return Structure.from_spacegroup(
-        "I-43d",
-        Lattice.cubic(10.78),
-        ["Li", "Li", "Ge"],
-        [[0.375, 0, 0.25], [0.1146, 0.1570, 0.9580], [0.4590, 0.4590, 0.4590]],
-    )
+    return cu15si4_type("Ge", 10.78)
 
 
 def black_phosphorus() -> Structure:
