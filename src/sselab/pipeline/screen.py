@@ -69,6 +69,8 @@ class CandidateRow(RoundTrip):
         occupancy_error: largest |ordered - given| occupancy of the ordered supercell.
         li_metal_stability: "stable vs Li metal", "reduced below X V vs Li", or
             "unknown (why)": never a guess.
+        li_metal_products: phases in equilibrium with Li metal ("Li2S + Li3P + LiCl":
+            the interphase thermodynamics expects; the material itself when stable).
         rank_reason: the criterion that placed this row below the previous one.
     """
 
@@ -98,6 +100,7 @@ class CandidateRow(RoundTrip):
     dimensionality: int | None = None
     occupancy_error: float | None = None
     li_metal_stability: str | None = None
+    li_metal_products: str | None = None
     rank_reason: str = ""
 
 
@@ -173,6 +176,7 @@ def _row(plan: StudyPlan, summary: RunSummary, candidate: Any) -> CandidateRow:
         row.reduction_limit_V = window.window.reduction_limit_V
         row.oxidation_limit_V = _finite(window.window.oxidation_limit_V)
         row.hull_contains = ", ".join(window.hull_contains)
+        row.li_metal_products = " + ".join(window.window.phases_at_li_metal())
     if (bvse := get("bvse")) is not None:
         row.barrier_1d_eV = _percolating(bvse.barrier_1d_eV)
         row.barrier_2d_eV = _percolating(bvse.barrier_2d_eV)
@@ -254,6 +258,7 @@ def _structure_row(plan: StudyPlan, summary: RunSummary, candidate: Any) -> Cand
         row.reduction_limit_V = window.window.reduction_limit_V
         row.oxidation_limit_V = _finite(window.window.oxidation_limit_V)
         row.hull_contains = ", ".join(window.hull_contains)
+        row.li_metal_products = " + ".join(window.window.phases_at_li_metal())
     row.li_metal_stability = _stability(
         row.reduction_limit_V, "window" in stages, "window" in plan.study.stages
     )
@@ -847,9 +852,7 @@ def _li_metal_predictions(
         limit = result.window.reduction_limit_V
         row.reduction_limit_V = round(float(limit), 4)
         row.li_metal_call = "stable" if limit <= STABLE_REDUCTION_LIMIT_V else "reduced"
-        # the plateau holding 0 V: its phases are what Li metal leaves
-        at_zero = next(p for p in result.window.plateaus if p.voltage_high_V > 0)
-        row.li_metal_products = list(at_zero.phases)
+        row.li_metal_products = result.window.phases_at_li_metal()
         row.li_metal_note = "hull of " + ", ".join(result.hull_contains)
     return round(summary.wall_s, 1)
 

@@ -277,6 +277,7 @@ def relax_phase_stage(
         model=inputs["model"],
         fmax=inputs["fmax"],
         max_steps=inputs["max_steps"],
+        progress=False,  # one phase per task: the task runner's bars show the progress
     )[inputs["name"]]
 
 

@@ -39,6 +39,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("activation_energy_eV.error", "Ea error (eV)"),
     ("a_angstrom", "a (Å)"),
     ("li_metal_stability", "Li-metal stability"),
+    ("li_metal_products", "phases with Li metal"),
     ("hull_contains", "hull built from"),
     ("oxidation_states", "oxidation states"),
     ("n_atoms", "ordered cell (atoms)"),

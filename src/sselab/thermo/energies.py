@@ -68,6 +68,7 @@ def relax_phases(
     max_steps: int = 300,
     store: Any | None = None,
     primitive_above_atoms: int = 40,
+    progress: bool = True,
 ) -> dict[str, PhaseEnergy]:
     """Relax each phase (cell and positions) with the MLIP and return its energy.
 
@@ -81,6 +82,7 @@ def relax_phases(
             (S8: 128 -> 32 atoms). Smaller ones are kept: CHGNet is several times slower
             per atom on skewed few-atom primitive cells (measured 1.2 s vs 0.2 s per
             force call for 4-atom primitive vs 8-atom conventional LiN3).
+        progress: a progress bar over the phases.
 
     Returns:
         name -> PhaseEnergy.
@@ -92,7 +94,8 @@ def relax_phases(
         -1.9
     """
     out: dict[str, PhaseEnergy] = {}
-    for name, structure in tqdm(structures.items(), desc="relax phases", leave=False):
+    phases = tqdm(structures.items(), desc="relax phases", leave=False, disable=not progress)
+    for name, structure in phases:
         cell = structure
         if len(structure) > primitive_above_atoms:
             cell = structure.get_primitive_structure().get_reduced_structure()

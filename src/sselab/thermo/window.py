@@ -63,6 +63,19 @@ class StabilityWindow(RoundTrip):
     note: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def phases_at_li_metal(self) -> list[str]:
+        """Phases in equilibrium with Li metal (the plateau holding 0 V; Li excluded):
+        the material itself where it is stable, its reduction products otherwise.
+
+        Example:
+            >>> from pymatgen.analysis.phase_diagram import PDEntry
+            >>> entries = [PDEntry("Li", -1.9), PDEntry("S", -4.1), PDEntry("Li2S", -13.6)]
+            >>> stability_window("Li2S", PhaseDiagram(entries)).phases_at_li_metal()
+            ['Li2S']
+        """
+        # the plateaus run from low to high voltage and the last one ends at +inf
+        return list(next(p for p in self.plateaus if p.voltage_high_V > 0).phases)
+
 
 def stability_window(
     composition: Composition | str, phase_diagram: PhaseDiagram, tolerance: float = 1e-6
