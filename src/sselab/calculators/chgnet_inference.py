@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,12 +99,19 @@ def predict_chgnet(
     for start in range(0, len(structures), per_call):
         chunk = structures[start : start + per_call]
         graphs = [model.graph_converter(structure).to(device) for structure in chunk]
-        batch = BatchedGraph.from_graphs(
-            graphs,
-            bond_basis_expansion=model.bond_basis_expansion,
-            angle_basis_expansion=model.angle_basis_expansion,
-            compute_stress=stress,
-        )
+        with warnings.catch_warnings():
+            # BatchedGraph copies each graph's volume (a tensor in the strain graph) into a
+            # new tensor and torch warns once per process on every CLI run; the copy only
+            # normalises the stress, which takes its gradient from the strains directly
+            warnings.filterwarnings(
+                "ignore", "Converting a tensor with requires_grad=True", UserWarning
+            )
+            batch = BatchedGraph.from_graphs(
+                graphs,
+                bond_basis_expansion=model.bond_basis_expansion,
+                angle_basis_expansion=model.angle_basis_expansion,
+                compute_stress=stress,
+            )
         raw = model._compute(batch, compute_magmom=magmoms)
         atoms_per_graph = raw["atoms_per_graph"]
         # _compute returns the per-atom energy of an intensive model (divided after
