@@ -170,6 +170,23 @@ def test_commands_exit_with_one_line_not_a_crash(li2s_cif: Path, command: str, c
     assert f"error: {bad}" in run.stderr
 
 
+def test_cif_row_checks_read_upper_case_tags_and_single_atom_files(tmp_path: Path) -> None:
+    rows = "Li1 Li 0 0 0 -0.5\nCl1 Cl 0.5 0.5 0.5 1"
+    path = tmp_path / "upper.cif"
+    path.write_text(
+        _P1_CIF.format(rows=rows).replace("_atom_site_occupancy", "_ATOM_SITE_OCCUPANCY")
+    )
+    with pytest.raises(StructureFileError, match=r"atom site Li1: _atom_site_occupancy -0\.5"):
+        read_structure(path)
+    single = _P1_CIF.split("loop_\n_atom_site_label")[0] + (
+        "_atom_site_label Va1\n_atom_site_type_symbol Va\n_atom_site_fract_x 0\n"
+        "_atom_site_fract_y 0\n_atom_site_fract_z 0\n_atom_site_occupancy 1\n"
+    )
+    path.write_text(single)
+    with pytest.raises(StructureFileError, match=r"atom site Va1: type 'Va' is a vacancy"):
+        read_structure(path)
+
+
 def test_cif_with_several_structures_is_refused_but_a_publication_block_is_not(
     tmp_path: Path,
 ) -> None:

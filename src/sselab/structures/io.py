@@ -41,7 +41,13 @@ def _check_cif_rows(path: Path) -> None:
         blocks = list(CifFile.from_str(path.read_text(errors="replace")).data.items())
     except Exception:  # malformed files get the parser's own message in read_structure
         return
-    with_atoms = [name for name, block in blocks if "_atom_site_label" in block.data]
+    # CIF tags are case-insensitive, and a one-atom structure may be written without
+    # loop_ (single values): every tag lower-cased, every value a list
+    tables = [
+        (name, {key.lower(): v if isinstance(v, list) else [v] for key, v in block.data.items()})
+        for name, block in blocks
+    ]
+    with_atoms = [name for name, table in tables if "_atom_site_label" in table]
     if len(with_atoms) > 1:
         # pymatgen would take the first silently: an impurity phase or another temperature
         # of a variable-temperature series could be what gets screened
@@ -49,14 +55,12 @@ def _check_cif_rows(path: Path) -> None:
             f"{path}: holds {len(with_atoms)} structures (data_{', data_'.join(with_atoms)}); "
             "sselab reads one structure per file: split it into one file per data block"
         )
-    for _, block in blocks:
-        labels = block.data.get("_atom_site_label")
-        if not isinstance(labels, list):
+    for _, table in tables:
+        labels = table.get("_atom_site_label")
+        if labels is None:
             continue
-        symbols = block.data.get("_atom_site_type_symbol", labels)
-        occupancies = block.data.get("_atom_site_occupancy", ["1"] * len(labels))
-        if not isinstance(symbols, list) or not isinstance(occupancies, list):
-            continue
+        symbols = table.get("_atom_site_type_symbol", labels)
+        occupancies = table.get("_atom_site_occupancy", ["1"] * len(labels))
         for label, symbol, occupancy in zip(labels, symbols, occupancies, strict=False):
             if _VACANCY_SYMBOL.match(str(symbol)):
                 raise StructureFileError(
