@@ -64,6 +64,9 @@ def test_window_where_reference_phases_exist_unknown_elsewhere(tmp_path: Path) -
     # LiCl: only Li can be reduced, and it is already Li+ (sselab.thermo.reduction_products)
     assert licl.li_metal_stability == "stable vs Li metal"
     assert licl.hull_contains == "Cl2, Li, LiCl" and licl.li_metal_products == "LiCl"
+    # the library ships the reduced side only: no oxidation limit, and the row says why
+    assert licl.oxidation_limit_V is None and "oxidation limit not reported" in licl.notes
+    assert lns.oxidation_limit_V is not None and lns.notes == ""
     assert li2se.reduction_limit_V is None
     assert li2se.li_metal_stability == "unknown (sselab has no reference phases for these elements)"
     assert any(n.startswith("Li2Se: Li-metal stability unknown") for n in screened.notes)

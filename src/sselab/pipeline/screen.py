@@ -54,7 +54,9 @@ class CandidateRow(RoundTrip):
             below it), with the spread over the relaxed orderings (error kind "spread").
         hull_contains: phases the hull/tie line was built from.
         e_hull_meV_per_atom: above the full reference-phase hull (``window`` stage).
-        reduction_limit_V / oxidation_limit_V: stability window vs Li+/Li.
+        reduction_limit_V / oxidation_limit_V: stability window vs Li+/Li (the oxidation
+            limit None where sselab ships only the reduced side of the system; the
+            notes say so).
         barrier_1d_eV / barrier_2d_eV / barrier_3d_eV: BVSE percolation barriers (error
             kind "resolution": the grid).
         sigma_300K_S_per_cm: MD Arrhenius extrapolation to 300 K.
@@ -171,12 +173,7 @@ def _row(plan: StudyPlan, summary: RunSummary, candidate: Any) -> CandidateRow:
     if (hull := get("hull")) is not None:
         row.e_above_tie_meV_per_atom = hull.e_above_tie_meV_per_atom
         row.hull_contains = hull.hull_contains
-    if (window := get("window")) is not None:
-        row.e_hull_meV_per_atom = window.e_hull_meV_per_atom
-        row.reduction_limit_V = window.window.reduction_limit_V
-        row.oxidation_limit_V = _finite(window.window.oxidation_limit_V)
-        row.hull_contains = ", ".join(window.hull_contains)
-        row.li_metal_products = " + ".join(window.window.phases_at_li_metal())
+    window_note = "" if (window := get("window")) is None else _fill_window(row, window)
     if (bvse := get("bvse")) is not None:
         row.barrier_1d_eV = _percolating(bvse.barrier_1d_eV)
         row.barrier_2d_eV = _percolating(bvse.barrier_2d_eV)
@@ -188,10 +185,36 @@ def _row(plan: StudyPlan, summary: RunSummary, candidate: Any) -> CandidateRow:
         row.a_angstrom = pattern.a_angstrom
         top = max(pattern.peaks, key=lambda p: p.intensity)
         row.strongest_peak_hkl = "".join(map(str, top.hkl))
-    row.notes = _stage_problems(plan, summary, candidate.name)
+    row.notes = "; ".join(
+        filter(None, [_stage_problems(plan, summary, candidate.name), window_note])
+    )
     if row.reduction_limit_V is not None:
         row.li_metal_stability = _stability(row.reduction_limit_V, True, True)
     return row
+
+
+def _fill_window(row: CandidateRow, window: Any) -> str:
+    """Copy a ``WindowResult`` into the row; returns a note where a number is left out.
+
+    The oxidation limit is left out (None) when the hull holds phases of
+    ``sselab.thermo.reduction_products``: that library ships the reduced side of each
+    system (Li binaries, metals, a few binary oxides) and none of the oxidised phases
+    (sulfates, phosphates, Ta2O5, ...), so the computed limit is an upper bound that can
+    be volts too high (cubic LLZO read 10.8 V before La2O3 and ZrO2 shipped, 3.3 V after).
+    """
+    from sselab.thermo.reduction_products import REDUCTION_BUILDERS
+
+    row.e_hull_meV_per_atom = window.e_hull_meV_per_atom
+    row.reduction_limit_V = window.window.reduction_limit_V
+    row.hull_contains = ", ".join(window.hull_contains)
+    row.li_metal_products = " + ".join(window.window.phases_at_li_metal())
+    if set(window.hull_contains) & set(REDUCTION_BUILDERS):
+        return (
+            "oxidation limit not reported: sselab ships only the reduced side of this "
+            "system (sselab.thermo.reduction_products)"
+        )
+    row.oxidation_limit_V = _finite(window.window.oxidation_limit_V)
+    return ""
 
 
 def _stage_problems(plan: StudyPlan, summary: RunSummary, name: str) -> str:
@@ -253,16 +276,13 @@ def _structure_row(plan: StudyPlan, summary: RunSummary, candidate: Any) -> Cand
         row.sigma_300K_S_per_cm = transport.sigma_S_per_cm
         row.activation_energy_eV = transport.fit.activation_energy_eV
     stages = plan.tasks[candidate.name]
-    if (window := get("window")) is not None:
-        row.e_hull_meV_per_atom = window.e_hull_meV_per_atom
-        row.reduction_limit_V = window.window.reduction_limit_V
-        row.oxidation_limit_V = _finite(window.window.oxidation_limit_V)
-        row.hull_contains = ", ".join(window.hull_contains)
-        row.li_metal_products = " + ".join(window.window.phases_at_li_metal())
+    window_note = "" if (window := get("window")) is None else _fill_window(row, window)
     row.li_metal_stability = _stability(
         row.reduction_limit_V, "window" in stages, "window" in plan.study.stages
     )
-    row.notes = _stage_problems(plan, summary, candidate.name)
+    row.notes = "; ".join(
+        filter(None, [_stage_problems(plan, summary, candidate.name), window_note])
+    )
     return row
 
 

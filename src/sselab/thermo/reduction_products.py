@@ -21,7 +21,8 @@ limit is a lower bound, and a compound whose reduction at 0 V stops at a missing
 phase (Li2ZrO3 for a garnet) can read stable when it is not. Energies of reactions
 between compounds do not depend on the elemental references, but the oxidation limit
 does, and an isolated molecule lacks its crystal's sublimation energy (0.1-0.3 eV/atom
-for the halogens): oxidation limits of systems in ``MOLECULAR_ELEMENTS`` are rough.
+for the halogens); with no oxidised phases shipped either, the screen does not report
+oxidation limits from hulls that hold these phases.
 
 Each builder returns an ordered ``Structure`` at the cited (or stated model) geometry;
 relax it with the MLIP before taking energies.
