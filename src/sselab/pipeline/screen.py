@@ -855,8 +855,8 @@ def _li_metal_predictions(
             row.li_metal_note = "no oxidation states: no ordered cell"
             continue
         elements = sorted({el.symbol for el in structures[row.name].composition.elements})
+        relaxed = ordering.relax_tasks(structures[row.name], row.name)
         try:
-            relaxed = ordering.relax_tasks(structures[row.name], row.name)
             windows[row.name] = tasks.window_task(elements, relaxed, ordering.relax_settings())
         except ValueError as exc:  # an element without an elemental reference phase
             row.li_metal_note = f"unknown: {exc}"

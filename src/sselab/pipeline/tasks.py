@@ -756,15 +756,16 @@ def window_task(
     from sselab.thermo.systems import phases_in_system, reference_structure
 
     wanted = set(elements)
+    unordered = [name for name, s in (extra_phases or {}).items() if not s.is_ordered]
+    if unordered:
+        raise ValueError(f"extra phases {unordered}: partial occupancies; give ordered cells")
     extra = {
         f"{name} (user)": structure
         for name, structure in (extra_phases or {}).items()
         if {el.symbol for el in structure.composition.elements} <= wanted
     }
     brought = {
-        s.composition.elements[0].symbol
-        for s in extra.values()
-        if s.is_ordered and len(s.composition.elements) == 1
+        s.composition.elements[0].symbol for s in extra.values() if len(s.composition.elements) == 1
     }
     phases = {
         f"phase:{name}": relax_phase_task(name, reference_structure(name), settings)

@@ -11,6 +11,7 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from sselab.structures.validate import (
     MIN_DISTANCE_ANGSTROM,
+    OCCUPANCY_ROUNDING,
     StructureValidationError,
     validate_structure,
 )
@@ -23,7 +24,6 @@ class StructureFileError(ValueError):
 # Vacancy pseudo-elements some programs write as atom-site rows; pymatgen reads "Va" as
 # vanadium (it strips symbols to a valid element), which would silently add a cation.
 _VACANCY_SYMBOL = re.compile(r"^(va|vac|vc)(?![a-z])", re.IGNORECASE)
-_ROUNDED_FULL = 1e-3  # as sselab.structures.validate: CIFs round occupancies to 3-4 digits
 _NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 
 
@@ -74,7 +74,7 @@ def _check_cif_rows(path: Path) -> None:
                     f"{path}: atom site {label}: _atom_site_occupancy {occupancy} must be > 0 "
                     "(remove an empty site's row)"
                 )
-            if number is not None and float(number.group(0)) > 1 + _ROUNDED_FULL:
+            if number is not None and float(number.group(0)) > 1 + OCCUPANCY_ROUNDING:
                 # refined occupancies can exceed 1 within their error; which value the
                 # site really has is the user's call, not a silent rescaling
                 raise StructureFileError(

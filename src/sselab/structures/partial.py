@@ -160,15 +160,22 @@ def file_oxidation_states(structure: Structure) -> dict[str, int] | None:
         >>> file_oxidation_states(cell)
         {'F': -1, 'Li': 1}
     """
-    states: dict[str, set[int]] = {}
-    for species in structure.composition:
-        oxi = getattr(species, "oxi_state", None)
-        if oxi is None or not float(oxi).is_integer():
-            return None
-        states.setdefault(species.symbol, set()).add(int(oxi))
-    if any(len(s) > 1 for s in states.values()):
+    states = _states_in_file(structure)
+    if states is None or any(
+        len(found) > 1 or not min(found).is_integer() for found in states.values()
+    ):
         return None  # mixed valence: one state per element is what BVSE tables are keyed by
-    return {e: s.pop() for e, s in sorted(states.items())}
+    return {e: int(found.pop()) for e, found in sorted(states.items())}
+
+
+def _states_in_file(structure: Structure) -> dict[str, set[float]] | None:
+    """Element -> the oxidation states its species carry; None if a species has none."""
+    states: dict[str, set[float]] = {}
+    for species in structure.composition:
+        if (oxi := getattr(species, "oxi_state", None)) is None:
+            return None
+        states.setdefault(species.symbol, set()).add(float(oxi))
+    return states
 
 
 def _mixed_valence(structure: Structure) -> str:
@@ -181,13 +188,9 @@ def _mixed_valence(structure: Structure) -> str:
         >>> _mixed_valence(cell)
         'Fe as +2 and +3'
     """
-    states: dict[str, set[float]] = {}
-    for species in structure.composition:
-        if (oxi := getattr(species, "oxi_state", None)) is not None:
-            states.setdefault(species.symbol, set()).add(float(oxi))
     return "; ".join(
         f"{element} as " + " and ".join(f"{q:+g}" for q in sorted(found))
-        for element, found in sorted(states.items())
+        for element, found in sorted((_states_in_file(structure) or {}).items())
         if len(found) > 1
     )
 

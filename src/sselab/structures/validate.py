@@ -30,7 +30,7 @@ MIN_DISTANCE_ANGSTROM = 0.5
 # position more than 1000 cells from the origin is not a crystal coordinate.
 MAX_VOLUME_PER_ATOM_ANGSTROM3 = 2000.0
 MAX_FRACTIONAL_COORDINATE = 1000.0
-_OCCUPANCY_TOLERANCE = 1e-3  # CIFs round occupancies to 3-4 digits
+OCCUPANCY_ROUNDING = 1e-3  # CIFs round occupancies to 3-4 digits
 
 
 class StructureValidationError(ValueError):
@@ -106,13 +106,13 @@ def validate_structure(
                 raise StructureValidationError(
                     f"{source}: {_site_label(structure, i)}: '{species}' is not an element"
                 )
-            if not (0.0 < amount <= 1.0 + _OCCUPANCY_TOLERANCE):
+            if not (0.0 < amount <= 1.0 + OCCUPANCY_ROUNDING):
                 raise StructureValidationError(
                     f"{source}: {_site_label(structure, i)}: occupancy {amount:g} of {species} "
                     "is outside (0, 1]"
                 )
         occupancy[i] = sum(site.species.values())
-        if occupancy[i] > 1.0 + _OCCUPANCY_TOLERANCE:
+        if occupancy[i] > 1.0 + OCCUPANCY_ROUNDING:
             raise StructureValidationError(
                 f"{source}: {_site_label(structure, i)}: occupancies sum to {occupancy[i]:.4f} > 1"
             )
@@ -130,8 +130,8 @@ def _check_distances(
         if i == j and distance < 1e-8:
             continue
         # split sites of a disordered CIF: alternatives that are never both occupied
-        both_partial = occupancy[i] < 1.0 - _OCCUPANCY_TOLERANCE and occupancy[j] < 1.0
-        if i != j and both_partial and occupancy[i] + occupancy[j] <= 1.0 + _OCCUPANCY_TOLERANCE:
+        both_partial = occupancy[i] < 1.0 - OCCUPANCY_ROUNDING and occupancy[j] < 1.0
+        if i != j and both_partial and occupancy[i] + occupancy[j] <= 1.0 + OCCUPANCY_ROUNDING:
             continue
         raise StructureValidationError(
             f"{source}: {_site_label(structure, int(i))} and {_site_label(structure, int(j))} "
